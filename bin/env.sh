@@ -1,0 +1,13 @@
+# Environment of the project-local Airflow; sourced by bin/airflow, the Makefile and .ci/run.
+# Every value can be overridden from the calling environment.
+_ft_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export FINGERTIP_HOME="${FINGERTIP_HOME:-$_ft_root}"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$FINGERTIP_HOME/.airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$FINGERTIP_HOME/dags}"
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$FINGERTIP_HOME/plugins}"
+export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
+export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-INFO}"
+export PYTHONPATH="$FINGERTIP_HOME/plugins${PYTHONPATH:+:$PYTHONPATH}"
+unset _ft_root

@@ -1,0 +1,1 @@
+"""Airflow hooks: each owns one connection and its I/O."""

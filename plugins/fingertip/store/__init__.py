@@ -1,0 +1,1 @@
+"""The governance store: schema, migrations, engine and bulk loading."""
