@@ -8,10 +8,30 @@ When it cannot be reached the PostgreSQL variants skip with the reason, unless
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Airflow reads its configuration when first imported: point it at a throw-away home before any
+# test module imports it, so tests never touch the developer's .airflow/ metadata database.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="fingertip-airflow-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "FINGERTIP_HOME": str(ROOT),
+    }
+)
 
 PG_URL = os.environ.get("FINGERTIP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("FINGERTIP_REQUIRE_PG") == "1"
@@ -65,6 +85,36 @@ def drop_pg_schema(schema: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory) -> dict[str, str]:
+    """Environment of a migrated, throw-away Airflow home for real ``airflow dags test`` runs.
+
+    The store and outputs of those runs live in a fresh temporary folder, too.
+    """
+    home = tmp_path_factory.mktemp("airflow-home")
+    work = tmp_path_factory.mktemp("fingertip-work")
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "FINGERTIP_DATA_DIR": str(work / "data"),
+        "FINGERTIP_OUTPUT_URL": (work / "out").as_uri(),
+        "PYTHONPATH": f"{ROOT / 'plugins'}:{os.environ.get('PYTHONPATH', '')}",
+    }
+    airflow = str(Path(os.sys.executable).parent / "airflow")
+    proc = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    yield env
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def airflow_cmd(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the Airflow CLI of this interpreter's environment with ``env``."""
+    airflow = str(Path(os.sys.executable).parent / "airflow")
+    return subprocess.run([airflow, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 @pytest.fixture

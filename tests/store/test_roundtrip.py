@@ -140,6 +140,18 @@ def _seed_world(conn) -> dict[str, int]:
         )
     )
     conn.execute(
+        sa.insert(s.inventory_staging).values(
+            batch_id=ids["batch"], sheet="应用", row_number=2, entity_type="app",
+            data={"name": "阳江政务服务"}, raw={"应用名称": "阳江政务服务"}, request_fingerprint="c" * 64,
+        )
+    )
+    conn.execute(
+        sa.insert(s.fetch_log).values(
+            source="apple_itunes", endpoint="/lookup", interval_date=TODAY, request_fingerprint="d" * 64,
+            status="failed", attempts=6, failed_keys=["1234567890"], error="HTTP 503", fetched_at=NOW,
+        )
+    )
+    conn.execute(
         sa.insert(s.divisions).values(
             code="441700", name="阳江市", level="prefecture", province_code="440000", snapshot="test"
         )

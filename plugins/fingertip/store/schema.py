@@ -339,6 +339,41 @@ quarantined_rows = sa.Table(
     comment="Rows that failed validation, with the reason per row and column.",
 )
 
+inventory_staging = sa.Table(
+    "inventory_staging",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("batch_id", Id, sa.ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sheet", sa.String(100), nullable=False, server_default=""),
+    sa.Column("row_number", sa.Integer(), nullable=False, comment="1-based row in the file or sheet"),
+    sa.Column("entity_type", sa.String(16), nullable=False, comment="app / account / work_group"),
+    sa.Column("data", sa.JSON(), nullable=False, comment="canonical field name → cell text"),
+    sa.Column("raw", sa.JSON(), nullable=False, comment="original header → cell text, as submitted"),
+    sa.Column("request_fingerprint", sa.String(64), nullable=False, comment="SHA-256 of the raw row"),
+    sa.UniqueConstraint("batch_id", "sheet", "row_number"),
+    _in("entity_type", ("app", "account", "work_group"), "entity_type"),
+    comment="Parsed rows of an import batch awaiting validation (cells kept as text).",
+)
+
+fetch_log = sa.Table(
+    "fetch_log",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("source", sa.String(100), nullable=False, comment="connection id"),
+    sa.Column("endpoint", sa.String(200), nullable=False),
+    sa.Column("interval_date", sa.Date(), nullable=False, comment="data interval the request served"),
+    sa.Column("request_fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False, comment="ok / failed"),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("item_count", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("failed_keys", sa.JSON(), nullable=True, comment="ids the request was for, when it failed"),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("fetched_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("source", "interval_date", "request_fingerprint"),
+    _in("status", ("ok", "failed"), "status"),
+    comment="Every source request of every run: outcome, attempts and the ids a failure left behind.",
+)
+
 findings = sa.Table(
     "findings",
     metadata,

@@ -1,0 +1,58 @@
+"""
+### Governance store maintenance
+
+Daily. Checks that the governance store is migrated to the code's revision, refreshes the pinned
+GB/T 2260 division snapshot in the `divisions` table (idempotent upsert), and writes an overview
+of the store — row counts per table and active apps, accounts and work groups per province — to
+`<outputs>/overview/store_overview_<date>.json`.
+
+The store is chosen by `FINGERTIP_STORE_URL`, else the `fingertip_store` connection, else the
+embedded SQLite file `data/fingertip.db`. If the check fails, run `make store`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from fingertip.assets import STORE_OVERVIEW
+
+
+@dag(
+    dag_id="fingertip_store_maintenance",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    tags=["fingertip", "store"],
+    doc_md=__doc__,
+)
+def fingertip_store_maintenance():
+    @task
+    def check_store_schema() -> str:
+        from fingertip.hooks.store import StoreHook
+        from fingertip.store.maintenance import check_schema
+
+        return check_schema(StoreHook().get_uri())
+
+    @task
+    def refresh_divisions() -> int:
+        from fingertip.hooks.store import StoreHook
+        from fingertip.reference import load_divisions_into_store
+
+        return load_divisions_into_store(StoreHook().get_engine())
+
+    @task(outlets=[STORE_OVERVIEW])
+    def write_overview(ds: str | None = None) -> str:
+        from fingertip import config
+        from fingertip.hooks.store import StoreHook
+        from fingertip.store.maintenance import overview, write_json
+
+        return write_json(config.output_path("overview", f"store_overview_{ds}.json"),
+                          overview(StoreHook().get_engine()))
+
+    check_store_schema() >> refresh_divisions() >> write_overview()
+
+
+fingertip_store_maintenance()

@@ -1,0 +1,109 @@
+"""Apple iTunes Lookup hook (``GET /lookup?id=…,…&country=cn``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fingertip.hooks.http import BadBody, SourceFetchError, SourceHttpHook
+from fingertip.sources import coerce
+from fingertip.sources.records import Batch, ListingObservation
+
+
+class AppleLookupHook(SourceHttpHook):
+    """Looks up many apps per request, rate-limited (default 20 requests/minute).
+
+    Extras of the ``apple_itunes`` connection: ``country`` (default ``cn``), ``batch_size``
+    (ids per request, default 50; Apple accepts up to 200), ``requests_per_minute`` (default 20;
+    0 disables the limiter, e.g. against the local stub). An id missing from a successful response
+    is *absent* from the storefront; a request that never succeeded leaves its ids *failed* (not
+    absent), so a bad response cannot fake a delisting.
+    """
+
+    default_conn_name = "apple_itunes"
+    hook_name = "Apple iTunes Lookup"
+    default_extras = {"country": "cn", "batch_size": 50, "requests_per_minute": 20}
+
+    def __init__(self, http_conn_id: str | None = None, *, batch_size: int | None = None, **kwargs: Any):
+        super().__init__(http_conn_id, **kwargs)
+        self._batch_size = batch_size
+
+    @property
+    def batch_size(self) -> int:
+        size = int(self._batch_size or self.extra("batch_size", 50))
+        if not 1 <= size <= 200:
+            raise ValueError(f"batch_size must be 1..200, got {size}")
+        return size
+
+    def lookup(self, track_ids: Iterable[int | str]) -> Iterator[Batch]:
+        """Yield one :class:`Batch` per request over ``track_ids`` (deduplicated, order kept)."""
+        ids = list(dict.fromkeys(str(coerce.to_int(i)) for i in track_ids))
+        country = self.extra("country", "cn")
+        for start in range(0, len(ids), self.batch_size):
+            chunk = ids[start:start + self.batch_size]
+            yield self._lookup_chunk(chunk, country)
+
+    def _lookup_chunk(self, chunk: list[str], country: str) -> Batch:
+        params = {"id": ",".join(chunk), "country": country}
+        batch = Batch(fingerprint=None, requested=chunk)
+        try:
+            fetched = self.get_json("/lookup", params, validate=_validate_lookup)
+        except SourceFetchError as exc:
+            batch.fingerprint, batch.attempts, batch.error = exc.fingerprint, exc.attempts, exc.reason
+            batch.failed = list(chunk)
+            self.stats["failed_ids"] += len(chunk)
+            return batch
+        batch.fingerprint, batch.attempts = fetched.fingerprint, fetched.attempts
+        wanted = set(chunk)
+        seen = set()
+        for result in fetched.payload["results"]:
+            obs = parse_result(result)
+            if obs.store_app_id in wanted:
+                seen.add(obs.store_app_id)
+                batch.records.append(obs)
+                if obs.problems:
+                    self.stats["fields_unreadable"] += len(obs.problems)
+        batch.absent = [i for i in chunk if i not in seen]
+        self.stats["found"] += len(seen)
+        self.stats["absent"] += len(batch.absent)
+        return batch
+
+
+def _validate_lookup(payload: Any) -> None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+        raise BadBody("lookup response without a 'results' list")
+    for result in payload["results"]:
+        if not isinstance(result, dict):
+            raise BadBody("lookup result is not an object")
+        try:
+            if coerce.to_int(result.get("trackId")) is None:
+                raise BadBody("lookup result without trackId")
+        except coerce.CoercionError:
+            raise BadBody(f"lookup result with unreadable trackId {result.get('trackId')!r}") from None
+
+
+def parse_result(result: dict[str, Any]) -> ListingObservation:
+    """One Apple result → observation; unreadable optional fields become None and are noted."""
+    obs = ListingObservation(store="apple", store_app_id=str(coerce.to_int(result["trackId"])))
+    fields = (
+        ("name", "trackName", coerce.text),
+        ("developer", "sellerName", coerce.text),
+        ("version", "version", coerce.text),
+        ("version_released_at", "currentVersionReleaseDate", coerce.to_datetime),
+        ("first_released_at", "releaseDate", coerce.to_datetime),
+        ("rating", "averageUserRating", coerce.to_float),
+        ("rating_count", "userRatingCount", coerce.to_int),
+        ("description", "description", coerce.text),
+        ("bundle_id", "bundleId", coerce.text),
+    )
+    for attr, key, conv in fields:
+        try:
+            setattr(obs, attr, conv(result.get(key)))
+        except coerce.CoercionError:
+            obs.problems.append(key)
+    if obs.developer is None:
+        try:
+            obs.developer = coerce.text(result.get("artistName"))
+        except coerce.CoercionError:
+            pass
+    return obs

@@ -1,0 +1,1 @@
+"""External sources: record shapes, tolerant parsing and writing observations into the store."""

@@ -1,0 +1,157 @@
+"""``make bench``: every benchmark of the project, as JSON (out/bench.json) and a printed table.
+
+Each benchmark runs in its own process (so its peak RSS is its own) and prints one JSON object.
+Figures carry their unit, backend and the N they were measured at, and the target they answer to.
+These machines are noisy: compare ratios measured in the same run, not absolute seconds across runs.
+
+Usage: python scripts/bench.py [--with-1m] [--only NAME] [--sizes 10000,200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
+PG_URL = os.environ.get("FINGERTIP_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Metric:
+    key: str          # field of the benchmark's JSON output
+    unit: str
+    target: float | None = None
+    higher_is_better: bool = True
+
+
+@dataclass
+class Bench:
+    name: str
+    command: list[str]            # {n} and {url} are substituted
+    sizes: list[int]
+    backends: list[str]
+    metrics: list[Metric]
+    targets_by_backend: dict[str, dict[str, float]] | None = None
+
+
+def benches(with_1m: bool) -> list[Bench]:
+    load_sizes = [10_000, 200_000] + ([1_000_000] if with_1m else [])
+    return [
+        Bench(
+            name="generate+load (30 days activity)",
+            command=[sys.executable, "-m", "fingertip.sample.bench", "--entities", "{n}", "--store-url", "{url}",
+                     "--json"],
+            sizes=load_sizes,
+            backends=["sqlite", "postgresql"],
+            metrics=[
+                Metric("rows_per_s", "rows/s"),
+                Metric("rows", "rows", None),
+                Metric("seconds", "s", None, higher_is_better=False),
+                Metric("peak_rss_mb", "MB", 1024, higher_is_better=False),
+            ],
+            targets_by_backend={"sqlite": {"rows_per_s": 100_000}, "postgresql": {"rows_per_s": 50_000}},
+        ),
+    ]
+
+
+def pg_available() -> str | None:
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"{exc.__class__.__name__}"
+
+
+def run_one(bench: Bench, n: int, backend: str, tmp: Path) -> dict:
+    url = PG_URL if backend == "postgresql" else f"sqlite:///{tmp / f'bench-{n}.db'}"
+    cmd = [part.format(n=n, url=url) for part in bench.command]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'plugins'}:{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]}
+    line = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("{")][-1]
+    return json.loads(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--with-1m", action="store_true", help="also run N = 1,000,000 where the bench allows")
+    parser.add_argument("--only", help="run benchmarks whose name contains this")
+    parser.add_argument("--sizes", help="comma-separated N values, overriding each bench's sizes")
+    args = parser.parse_args(argv)
+
+    from fingertip import config
+
+    tmp = config.data_dir() / "bench"
+    tmp.mkdir(parents=True, exist_ok=True)
+    pg_problem = pg_available()
+    results = []
+    for bench in benches(args.with_1m):
+        if args.only and args.only not in bench.name:
+            continue
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else bench.sizes
+        for backend in bench.backends:
+            for n in sizes:
+                if backend == "postgresql" and pg_problem:
+                    results.append({"bench": bench.name, "backend": backend, "n": n,
+                                    "skipped": f"PostgreSQL unavailable ({pg_problem})"})
+                    continue
+                print(f"running {bench.name} backend={backend} N={n:,} …", flush=True)
+                out = run_one(bench, n, backend, tmp)
+                for file in tmp.glob(f"bench-{n}.db*"):
+                    file.unlink()
+                if "error" in out:
+                    results.append({"bench": bench.name, "backend": backend, "n": n, "error": out["error"]})
+                    continue
+                for m in bench.metrics:
+                    if m.key not in out:
+                        continue
+                    target = (bench.targets_by_backend or {}).get(backend, {}).get(m.key, m.target)
+                    value = out[m.key]
+                    ok = None if target is None else (value >= target if m.higher_is_better else value <= target)
+                    results.append({"bench": bench.name, "metric": m.key, "value": value, "unit": m.unit,
+                                    "backend": backend, "n": n, "target": target,
+                                    "target_kind": ">=" if m.higher_is_better else "<=", "meets_target": ok})
+
+    report = {
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "results": results,
+    }
+    out_dir = Path(config.output_url().removeprefix("file://"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print_table(results)
+    print(f"\nwritten: {out_dir / 'bench.json'}")
+    return 1 if any("error" in r for r in results) else 0
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"\n{'benchmark':<36} {'backend':<10} {'N':>10} {'metric':<14} {'value':>14} {'unit':<7} target")
+    for r in results:
+        if "metric" not in r:
+            note = r.get("skipped") or f"ERROR {r.get('error')}"
+            print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {note}")
+            continue
+        v = r["value"]
+        val = f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"
+        tgt = "" if r["target"] is None else f"{r['target_kind']} {r['target']:,} {'ok' if r['meets_target'] else 'MISSED'}"
+        print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {r['metric']:<14} {val:>14} {r['unit']:<7} {tgt}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
