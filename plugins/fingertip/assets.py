@@ -9,3 +9,9 @@ from airflow.sdk import Asset
 
 SAMPLE_POPULATION = Asset("fingertip://store/sample_population")
 STORE_OVERVIEW = Asset("fingertip://outputs/store_overview")
+
+# Ingestion (issue: sources): downstream validation and detection schedule on these.
+APP_STORE_LISTINGS = Asset("fingertip://ingest/app_store_listings")
+FILINGS = Asset("fingertip://ingest/filings")
+ACCOUNT_ACTIVITY = Asset("fingertip://ingest/account_activity")
+INVENTORY_STAGED = Asset("fingertip://ingest/inventory_staged")

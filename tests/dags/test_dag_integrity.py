@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
-EXPECTED = {"fingertip_sample_data", "fingertip_store_maintenance"}
+EXPECTED = {
+    "fingertip_sample_data",
+    "fingertip_store_maintenance",
+    "ingest_app_store",
+    "ingest_filings",
+    "ingest_accounts",
+    "import_inventory",
+}
 HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg"]
 
 

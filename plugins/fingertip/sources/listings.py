@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,13 +24,7 @@ from fingertip.store import schema as s
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500
 TRACKED_CHANGES = (("version", "version_changed"), ("name", "name_changed"), ("developer", "developer_changed"))
-
-
-def _chunks(seq: Sequence, n: int = CHUNK) -> Iterable[Sequence]:
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
 
 
 def record_listings(
@@ -138,7 +132,7 @@ def _ensure_listings(conn: Connection, store: str, by_id: dict, fetched_at: dt.d
     t = s.store_listings
     ids = list(by_id)
     found: dict[str, dict] = {}
-    for chunk in _chunks(ids):
+    for chunk in ops.chunks(ids):
         for row in conn.execute(sa.select(t).where(t.c.store == store, t.c.store_app_id.in_(chunk))).mappings():
             found[row["store_app_id"]] = {**row, "_existing": True}
     new_ids = [i for i in ids if i not in found]
@@ -155,7 +149,7 @@ def _ensure_listings(conn: Connection, store: str, by_id: dict, fetched_at: dt.d
             })
         ops.upsert(conn, t, rows, key=["store", "store_app_id"], update=())
         counts["new_listings"] += len(rows)
-        for chunk in _chunks(new_ids):
+        for chunk in ops.chunks(new_ids):
             for row in conn.execute(sa.select(t).where(t.c.store == store, t.c.store_app_id.in_(chunk))).mappings():
                 # a new listing has no earlier version to compare against
                 found[row["store_app_id"]] = {**row, "_existing": False}
@@ -166,7 +160,7 @@ def _inventory_app_ids(conn: Connection, store: str, store_app_ids: list[str]) -
     """Link store ids to inventory apps: Apple by trackId, Android by package name."""
     a = s.apps
     out: dict[str, int] = {}
-    for chunk in _chunks(store_app_ids):
+    for chunk in ops.chunks(store_app_ids):
         if store == "apple":
             numeric = [int(i) for i in chunk if i.isdigit()]
             q = sa.select(a.c.apple_track_id, a.c.id).where(a.c.apple_track_id.in_(numeric))
@@ -183,7 +177,7 @@ def _recent_history(conn: Connection, listing_ids: list[int], day: dt.date,
     t = s.listing_snapshots
     history: dict[int, list[tuple[dt.date, bool]]] = {}
     since = day - dt.timedelta(days=lookback_days)
-    for chunk in _chunks(listing_ids):
+    for chunk in ops.chunks(listing_ids):
         q = (sa.select(t.c.listing_id, t.c.snapshot_date, t.c.present)
              .where(t.c.listing_id.in_(chunk), t.c.snapshot_date < day, t.c.snapshot_date >= since)
              .order_by(t.c.listing_id, t.c.snapshot_date.desc()))
@@ -196,7 +190,7 @@ def _observed_after(conn: Connection, listing_ids: list[int], day: dt.date) -> s
     """Listings with a snapshot later than ``day``: for them ``day`` is a backfill."""
     t = s.listing_snapshots
     out: set[int] = set()
-    for chunk in _chunks(listing_ids):
+    for chunk in ops.chunks(listing_ids):
         q = sa.select(t.c.listing_id).where(t.c.listing_id.in_(chunk), t.c.snapshot_date > day).distinct()
         out.update(conn.execute(q).scalars())
     return out

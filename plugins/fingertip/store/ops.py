@@ -50,6 +50,12 @@ def upsert(
     return len(rows)
 
 
+def chunks(seq: Sequence, size: int = 500) -> Iterable[Sequence]:
+    """Consecutive slices of ``seq`` (keeps IN lists under every driver's parameter limit)."""
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
 def table_counts(conn: Connection) -> dict[str, int]:
     """Row count of every store table, in dependency order."""
     return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in TABLES}

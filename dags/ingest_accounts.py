@@ -1,0 +1,57 @@
+"""
+### Ingest official-account activity
+
+Daily at 05:00 Beijing time. For every province with inventory accounts, reads the activity feed
+(`account_activity_feed` connection): last post time, posts in the last 7/14/30 days, followers,
+unanswered messages and the age of the oldest, whether an interaction channel exists. One row per
+account and day in `account_activity` (re-running a day replaces it). Activity of accounts that are
+not in the inventory is counted and logged. Emits `fingertip://ingest/account_activity`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from fingertip.assets import ACCOUNT_ACTIVITY
+
+
+@dag(
+    dag_id="ingest_accounts",
+    schedule="0 5 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=10),
+                  "retry_exponential_backoff": True},
+    tags=["fingertip", "ingest"],
+    doc_md=__doc__,
+)
+def ingest_accounts():
+    @task
+    def provinces() -> list[str]:
+        from fingertip.runtime import store_engine
+        from fingertip.sources.ingest import provinces_of
+        from fingertip.store.schema import accounts
+
+        return provinces_of(store_engine(), accounts)
+
+    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    def activity(province: str, **context) -> dict:
+        context["unit"] = province
+        from fingertip.hooks.activity import AccountActivityHook
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.ingest import ingest_activity
+
+        return ingest_activity(store_engine(), AccountActivityHook(), province=province, day=interval_day(context))
+
+    @task(outlets=[ACCOUNT_ACTIVITY])
+    def summarise(results: list[dict]) -> dict:
+        from fingertip.sources.summary import combine
+
+        return combine(list(results))
+
+    summarise(activity.expand(province=provinces()))
+
+
+ingest_accounts()

@@ -1,0 +1,78 @@
+"""
+### Ingest app-store listings
+
+Daily at 03:00 Beijing time. For every province with inventory apps, looks the apps up in Apple's
+iTunes Lookup API (`apple_itunes` connection: several ids per request, client-side rate limit,
+`apple_itunes` pool with one slot, backoff on 403/429 honouring `Retry-After`), and walks the
+Android listing feed of each store (`android_listing_feed` connection).
+
+Every answer becomes a dated snapshot in `listing_snapshots` (one per listing and day — re-running
+a day replaces it, never duplicates). An app missing from a successful answer is recorded as
+*absent*; after `absence_threshold` consecutive absences (default 2) a `delisted` event is raised, and
+a `relisted` event when it returns. Version, name and developer changes become events. Failed
+requests are logged in `fetch_log` and their ids are asked again on the next run; a bad response
+never overwrites stored data. Emits the asset `fingertip://ingest/app_store_listings`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from fingertip.assets import APP_STORE_LISTINGS
+
+ANDROID_STORES = ["huawei", "xiaomi", "oppo", "vivo", "honor", "yingyongbao"]
+
+
+@dag(
+    dag_id="ingest_app_store",
+    schedule="0 3 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=10),
+                  "retry_exponential_backoff": True},
+    params={"absence_threshold": Param(2, type="integer", minimum=1, maximum=30,
+                                       description="consecutive absences before a delisting event")},
+    tags=["fingertip", "ingest"],
+    doc_md=__doc__,
+)
+def ingest_app_store():
+    @task
+    def apple_provinces() -> list[str]:
+        from fingertip.runtime import store_engine
+        from fingertip.sources.ingest import provinces_of
+        from fingertip.store.schema import apps
+
+        return provinces_of(store_engine(), apps)
+
+    @task(pool="apple_itunes", map_index_template="{{ unit }}")
+    def apple_lookup(province: str, params=None, **context) -> dict:
+        context["unit"] = province
+        from fingertip.hooks.apple import AppleLookupHook
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.ingest import ingest_apple
+
+        return ingest_apple(store_engine(), AppleLookupHook(), province=province, day=interval_day(context),
+                            absence_threshold=params["absence_threshold"])
+
+    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    def android_feed(store: str, params=None, **context) -> dict:
+        context["unit"] = store
+        from fingertip.hooks.android import AndroidFeedHook
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.ingest import ingest_android
+
+        return ingest_android(store_engine(), AndroidFeedHook(), store=store, day=interval_day(context),
+                              absence_threshold=params["absence_threshold"])
+
+    @task(outlets=[APP_STORE_LISTINGS])
+    def summarise(apple: list[dict], android: list[dict]) -> dict:
+        from fingertip.sources.summary import combine
+
+        return combine(list(apple) + list(android))
+
+    summarise(apple_lookup.expand(province=apple_provinces()), android_feed.expand(store=ANDROID_STORES))
+
+
+ingest_app_store()

@@ -1,0 +1,73 @@
+"""
+### Ingest ICP/APP filings
+
+Daily at 04:00 Beijing time. For every province with inventory apps, reads the ICP/APP filing
+registry (`filing_registry` connection; MIIT fields: sponsor name and nature, entity and service
+numbers, service name and type, review time, access restricted) and, where the feed provides it, the
+national gov-app filing record (`gov_app_feed` extra, default on). Filings are upserted by kind and
+service number and linked to the inventory app they file; a filing that turns `cancelled` gets its
+cancellation time. Emits `fingertip://ingest/filings`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from fingertip.assets import FILINGS
+
+
+@dag(
+    dag_id="ingest_filings",
+    schedule="0 4 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=10),
+                  "retry_exponential_backoff": True},
+    tags=["fingertip", "ingest"],
+    doc_md=__doc__,
+)
+def ingest_filings():
+    @task
+    def provinces() -> list[str]:
+        from fingertip.runtime import store_engine
+        from fingertip.sources.ingest import provinces_of
+        from fingertip.store.schema import apps
+
+        return provinces_of(store_engine(), apps)
+
+    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    def icp_filings(province: str, **context) -> dict:
+        context["unit"] = province
+        from fingertip.hooks.filings import FilingRegistryHook
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.ingest import ingest_filings as run
+
+        return run(store_engine(), FilingRegistryHook(), province=province, day=interval_day(context))
+
+    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    def gov_app_filings(province: str, **context) -> dict:
+        context["unit"] = province
+        from airflow.exceptions import AirflowSkipException
+
+        from fingertip.hooks.filings import FilingRegistryHook
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.ingest import ingest_filings as run
+
+        hook = FilingRegistryHook()
+        if not hook.extra("gov_app_feed", True):
+            raise AirflowSkipException("the filing_registry connection does not provide the gov-app record")
+        return run(store_engine(), hook, province=province, day=interval_day(context), kind="gov_app")
+
+    @task(outlets=[FILINGS], trigger_rule="none_failed")
+    def summarise(icp: list[dict], gov: list[dict]) -> dict:
+        from fingertip.sources.summary import combine
+
+        return combine(list(icp or []) + list(gov or []))
+
+    provs = provinces()
+    summarise(icp_filings.expand(province=provs), gov_app_filings.expand(province=provs))
+
+
+ingest_filings()

@@ -1,0 +1,28 @@
+"""Small helpers for task code: the day a run stands for, and the store engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import pendulum
+
+#: Governance calendars are Beijing time; runs are dated in it.
+TIMEZONE = os.environ.get("FINGERTIP_TZ", "Asia/Shanghai")
+
+
+def interval_day(context: dict[str, Any]) -> dt.date:
+    """The date a run observes: its logical date (or, for a manual run without one, when it ran),
+    in the governance time zone. Re-running the run re-uses the same date: idempotent snapshots."""
+    when = context.get("logical_date") or context.get("data_interval_end")
+    if when is None and context.get("dag_run") is not None:
+        when = context["dag_run"].run_after
+    when = pendulum.instance(when) if when is not None else pendulum.now("UTC")
+    return when.in_timezone(TIMEZONE).date()
+
+
+def store_engine():
+    from fingertip.hooks.store import StoreHook
+
+    return StoreHook().get_engine()

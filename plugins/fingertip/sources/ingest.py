@@ -1,0 +1,283 @@
+"""Ingestion units the DAGs map over: one province (or store) of one source for one day.
+
+Each unit fetches through its hook, writes what it got (good records kept, bad ones counted and
+logged with their reason), records every request in ``fetch_log`` and returns a small summary of
+counters for XCom. A unit never fails because of bad data; it fails only when nothing at all could
+be fetched, so Airflow's retry runs it again. Failed ids are looked up again on the next run (and by
+a retry of the task): a daily sweep always covers every id, and ``fetch_log`` keeps which failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from fingertip.sources.listings import record_listings
+from fingertip.sources.records import ActivityRecord, Batch, FilingRecord, ListingObservation
+from fingertip.store import ops
+from fingertip.store import schema as s
+
+log = logging.getLogger(__name__)
+
+
+class NothingFetched(RuntimeError):
+    """Every request of a unit failed: let Airflow retry the task."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+# --- bookkeeping ---------------------------------------------------------------------------------
+
+def log_batch(engine: Engine, *, source: str, endpoint: str, interval_date: dt.date, batch: Batch,
+              fetched_at: dt.datetime) -> None:
+    if batch.fingerprint is None:
+        return
+    row = {
+        "source": source, "endpoint": endpoint, "interval_date": interval_date,
+        "request_fingerprint": batch.fingerprint, "status": "failed" if batch.error else "ok",
+        "attempts": batch.attempts, "item_count": len(batch.records),
+        "failed_keys": batch.failed or None, "error": batch.error, "fetched_at": fetched_at,
+    }
+    with engine.begin() as conn:
+        ops.upsert(conn, s.fetch_log, [row], key=["source", "interval_date", "request_fingerprint"])
+
+
+def _summarise(unit: str, counts: Counter, hook_stats: Counter) -> dict[str, Any]:
+    summary = {"unit": unit, **{k: int(v) for k, v in sorted(counts.items())},
+               "http": {k: int(v) for k, v in sorted(hook_stats.items())}}
+    log.info("%s: %s", unit, summary)
+    return summary
+
+
+def _account_for(batch: Batch, counts: Counter, unit: str) -> None:
+    counts["requests_ok" if not batch.error else "requests_failed"] += 1
+    if batch.error:
+        log.error("%s: request failed after %d attempts, %d key(s) left for the next run: %s",
+                  unit, batch.attempts, len(batch.failed), batch.error)
+    for key, reason in batch.rejected:
+        log.warning("%s: rejected %s: %s", unit, key, reason)
+    counts["rejected"] += len(batch.rejected)
+    unreadable = sum(len(getattr(r, "problems", ())) for r in batch.records)
+    if unreadable:
+        counts["fields_unreadable"] += unreadable
+
+
+# --- app stores ----------------------------------------------------------------------------------
+
+def apple_ids_for_province(engine: Engine, province: str) -> list[int]:
+    a = s.apps
+    with engine.connect() as conn:
+        q = (sa.select(a.c.apple_track_id)
+             .where(a.c.apple_track_id.is_not(None), a.c.status != "closed",
+                    sa.func.substr(a.c.division_code, 1, 2) == province[:2])
+             .order_by(a.c.apple_track_id))
+        return list(conn.execute(q).scalars())
+
+
+def ingest_apple(engine: Engine, hook, *, province: str, day: dt.date, absence_threshold: int = 2) -> dict:
+    """Look up every inventory app of ``province`` on the Apple storefront and record the answers."""
+    unit = f"apple/{province}"
+    ids = apple_ids_for_province(engine, province)
+    counts: Counter = Counter(ids=len(ids))
+    for batch in hook.lookup(ids):
+        fetched_at = utcnow()
+        _account_for(batch, counts, unit)
+        log_batch(engine, source=hook.http_conn_id, endpoint="/lookup", interval_date=day, batch=batch,
+                  fetched_at=fetched_at)
+        if batch.error:
+            counts["failed_ids"] += len(batch.failed)
+            continue
+        counts.update(record_listings(
+            engine, store="apple", snapshot_date=day, observations=batch.records, absent_ids=batch.absent,
+            source=hook.http_conn_id, fingerprint=batch.fingerprint, fetched_at=fetched_at,
+            absence_threshold=absence_threshold))
+    if ids and counts["requests_ok"] == 0:
+        raise NothingFetched(f"{unit}: none of {counts['requests_failed']} request(s) succeeded")
+    return _summarise(unit, counts, hook.stats)
+
+
+def ingest_android(engine: Engine, hook, *, store: str, day: dt.date, absence_threshold: int = 2) -> dict:
+    """Walk the whole feed of one Android store. Known listings missing from a *complete* walk are
+    absent; after a failed page nothing is inferred from missing items (they may be on that page)."""
+    unit = f"android/{store}"
+    counts: Counter = Counter()
+    seen: set[str] = set()
+    complete = True
+    for batch in hook.listings(store):
+        fetched_at = utcnow()
+        _account_for(batch, counts, unit)
+        log_batch(engine, source=hook.http_conn_id, endpoint=f"/android/v1/listings?store={store}",
+                  interval_date=day, batch=batch, fetched_at=fetched_at)
+        if batch.error:
+            complete = False
+            continue
+        observations = _dedupe(batch.records)
+        seen.update(o.store_app_id for o in observations)
+        counts.update(record_listings(
+            engine, store=store, snapshot_date=day, observations=observations, absent_ids=[],
+            source=hook.http_conn_id, fingerprint=batch.fingerprint, fetched_at=fetched_at,
+            absence_threshold=absence_threshold))
+    if counts["requests_ok"] == 0:
+        raise NothingFetched(f"{unit}: the feed could not be read")
+    if complete:
+        missing = [i for i in _known_listing_ids(engine, store) if i not in seen]
+        for chunk in ops.chunks(missing):
+            counts.update(record_listings(
+                engine, store=store, snapshot_date=day, observations=[], absent_ids=list(chunk),
+                source=hook.http_conn_id, fingerprint="missing-from-complete-feed", fetched_at=utcnow(),
+                absence_threshold=absence_threshold))
+    else:
+        counts["absence_inference_skipped"] = 1
+        log.warning("%s: feed incomplete, not inferring absences today", unit)
+    return _summarise(unit, counts, hook.stats)
+
+
+def _dedupe(records: Sequence[ListingObservation]) -> list[ListingObservation]:
+    return list({r.store_app_id: r for r in records}.values())
+
+
+def _known_listing_ids(engine: Engine, store: str) -> list[str]:
+    t = s.store_listings
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(t.c.store_app_id).where(t.c.store == store)).scalars())
+
+
+# --- filings -------------------------------------------------------------------------------------
+
+def record_filings(engine: Engine, records: Sequence[FilingRecord], *, source: str, fingerprint: str,
+                   fetched_at: dt.datetime) -> Counter:
+    """Upsert filings by (kind, service licence); link each to the inventory app it files."""
+    counts: Counter = Counter()
+    records = list({(r.filing_kind, r.service_licence): r for r in records}.values())
+    if not records:
+        return counts
+    f = s.filings
+    with engine.begin() as conn:
+        existing = {}
+        for chunk in ops.chunks([r.service_licence for r in records]):
+            q = sa.select(f.c.filing_kind, f.c.service_licence, f.c.status, f.c.cancelled_at, f.c.reviewed_at).where(
+                f.c.service_licence.in_(chunk))
+            existing.update({(k, lic): (st, ca, rv) for k, lic, st, ca, rv in conn.execute(q)})
+        links = _app_links(conn, records)
+        rows = []
+        for r in records:
+            old_status, old_cancelled, old_reviewed = existing.get((r.filing_kind, r.service_licence),
+                                                                   (None, None, None))
+            if r.status == "cancelled":
+                cancelled_at = old_cancelled if old_status == "cancelled" else fetched_at
+                if old_status == "active":
+                    counts["newly_cancelled"] += 1
+            else:
+                cancelled_at = None
+            rows.append({
+                "filing_kind": r.filing_kind, "service_licence": r.service_licence, "main_licence": r.main_licence,
+                "sponsor_name": r.sponsor_name, "sponsor_nature": r.sponsor_nature,
+                "sponsor_credit_code": r.sponsor_credit_code, "service_name": r.service_name,
+                "service_type": r.service_type,
+                # an unreadable review time never overwrites a good stored one
+                "reviewed_at": r.reviewed_at if r.reviewed_at is not None else old_reviewed,
+                "access_restricted": r.access_restricted, "status": r.status, "cancelled_at": cancelled_at,
+                "app_id": links.get((r.sponsor_credit_code, r.service_name, r.service_type)),
+                "source": source, "fetched_at": fetched_at, "request_fingerprint": fingerprint,
+            })
+            counts["new" if old_status is None else "updated"] += 1
+        counts["linked_to_inventory"] += sum(1 for row in rows if row["app_id"] is not None)
+        ops.upsert(conn, f, rows, key=["filing_kind", "service_licence"])
+    return counts
+
+
+def _app_links(conn: Connection, records: Iterable[FilingRecord]) -> dict[tuple, int]:
+    codes = sorted({r.sponsor_credit_code for r in records if r.sponsor_credit_code})
+    links: dict[tuple, int] = {}
+    for chunk in ops.chunks(codes):
+        q = (sa.select(s.sponsors.c.credit_code, s.apps.c.name, s.apps.c.kind, s.apps.c.id)
+             .join(s.apps, s.apps.c.sponsor_id == s.sponsors.c.id)
+             .where(s.sponsors.c.credit_code.in_(chunk)))
+        for code, name, kind, app_id in conn.execute(q):
+            links[(code, name, kind)] = app_id
+    return links
+
+
+def ingest_filings(engine: Engine, hook, *, province: str, day: dt.date, kind: str = "icp_app") -> dict:
+    unit = f"filings/{kind}/{province}"
+    counts: Counter = Counter()
+    for batch in hook.records(kind=kind, province=province[:2]):
+        fetched_at = utcnow()
+        _account_for(batch, counts, unit)
+        log_batch(engine, source=hook.http_conn_id, endpoint=f"/filings/v1/records?kind={kind}",
+                  interval_date=day, batch=batch, fetched_at=fetched_at)
+        if not batch.error:
+            counts.update(record_filings(engine, batch.records, source=hook.http_conn_id,
+                                         fingerprint=batch.fingerprint, fetched_at=fetched_at))
+    if counts["requests_ok"] == 0:
+        raise NothingFetched(f"{unit}: the registry could not be read")
+    return _summarise(unit, counts, hook.stats)
+
+
+# --- account activity ----------------------------------------------------------------------------
+
+def record_activity(engine: Engine, records: Sequence[ActivityRecord], *, source: str, fingerprint: str,
+                    fetched_at: dt.datetime) -> Counter:
+    """Upsert one row per account and date; activity of accounts not in the inventory is counted."""
+    counts: Counter = Counter()
+    a = s.accounts
+    with engine.begin() as conn:
+        ids: dict[tuple[str, str], int] = {}
+        by_platform: dict[str, list[str]] = {}
+        for r in records:
+            by_platform.setdefault(r.platform, []).append(r.platform_account_id)
+        for platform, account_ids in by_platform.items():
+            for chunk in ops.chunks(sorted(set(account_ids))):
+                q = sa.select(a.c.platform_account_id, a.c.id).where(a.c.platform == platform,
+                                                                     a.c.platform_account_id.in_(chunk))
+                ids.update({(platform, pid): i for pid, i in conn.execute(q)})
+        rows = {}
+        for r in records:
+            account_id = ids.get((r.platform, r.platform_account_id))
+            if account_id is None:
+                counts["unknown_accounts"] += 1
+                log.warning("activity for an account not in the inventory: %s %s (%s)", r.platform,
+                            r.platform_account_id, r.name)
+                continue
+            rows[(account_id, r.activity_date)] = {
+                "account_id": account_id, "activity_date": r.activity_date, "last_post_at": r.last_post_at,
+                "posts_7d": r.posts_7d, "posts_14d": r.posts_14d, "posts_30d": r.posts_30d,
+                "followers": r.followers, "unanswered_messages": r.unanswered_messages,
+                "oldest_unanswered_days": r.oldest_unanswered_days, "interaction_channel": r.interaction_channel,
+                "source": source, "fetched_at": fetched_at, "request_fingerprint": fingerprint,
+            }
+        ops.upsert(conn, s.account_activity, list(rows.values()), key=["account_id", "activity_date"])
+        counts["activity_rows"] += len(rows)
+    return counts
+
+
+def ingest_activity(engine: Engine, hook, *, province: str, day: dt.date) -> dict:
+    unit = f"activity/{province}"
+    counts: Counter = Counter()
+    for batch in hook.activity(day, province=province[:2]):
+        fetched_at = utcnow()
+        _account_for(batch, counts, unit)
+        log_batch(engine, source=hook.http_conn_id, endpoint="/accounts/v1/activity", interval_date=day,
+                  batch=batch, fetched_at=fetched_at)
+        if not batch.error:
+            counts.update(record_activity(engine, batch.records, source=hook.http_conn_id,
+                                          fingerprint=batch.fingerprint, fetched_at=fetched_at))
+    if counts["requests_ok"] == 0:
+        raise NothingFetched(f"{unit}: the activity feed could not be read")
+    return _summarise(unit, counts, hook.stats)
+
+
+def provinces_of(engine: Engine, table: sa.Table) -> list[str]:
+    """Province codes (``PP0000``) that have active entities in ``table``."""
+    prov = sa.func.substr(table.c.division_code, 1, 2)
+    with engine.connect() as conn:
+        q = sa.select(prov).where(table.c.status != "closed").group_by(prov).order_by(prov)
+        return [f"{p}0000" for p in conn.execute(q).scalars()]
