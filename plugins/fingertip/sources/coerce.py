@@ -57,7 +57,9 @@ def to_int(value: Any) -> int | None:
     if not m:
         raise CoercionError("integer", value)
     number = float(m.group(1)) * _MAGNITUDES.get(m.group(2), 1)
-    return int(round(number))
+    if number != int(number):
+        raise CoercionError("integer", value)
+    return int(number)
 
 
 def to_float(value: Any) -> float | None:
