@@ -1,0 +1,60 @@
+"""
+### Import inventory spreadsheets (台账)
+
+Every 30 minutes. Looks in the inbox folder (`FINGERTIP_INBOX_URL`, default `data/inbox/`) for
+spreadsheets submitted by units — XLSX, or CSV in UTF-8, UTF-8 with BOM or GBK/GB18030, with the
+Chinese column names units use and their common synonyms. Each file is one import batch, identified
+by its SHA-256 checksum: the same file is never imported twice. Rows are parsed and staged in
+`inventory_staging` (validation is the next step); the file is moved to `processed/` or, when it
+cannot be read at all, to `rejected/`, with a JSON report beside it. Emits
+`fingertip://ingest/inventory_staged` when at least one batch was staged.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from fingertip.assets import INVENTORY_STAGED
+
+
+@dag(
+    dag_id="import_inventory",
+    schedule="*/30 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "fingertip", "retries": 1, "retry_delay": pendulum.duration(minutes=2)},
+    tags=["fingertip", "ingest", "inventory"],
+    doc_md=__doc__,
+)
+def import_inventory():
+    @task
+    def list_inbox() -> list[str]:
+        from fingertip.inventory import inbox_url
+        from fingertip.inventory.importer import scan_inbox
+
+        return [str(p) for p in scan_inbox(inbox_url())]
+
+    @task(map_index_template="{{ unit }}", pool="governance_store")
+    def import_file(path: str, **context) -> dict:
+        import os
+
+        from fingertip.inventory.importer import import_file as run
+        from fingertip.runtime import store_engine
+
+        context["unit"] = os.path.basename(path)
+        return run(store_engine(), path).report
+
+    @task(outlets=[INVENTORY_STAGED])
+    def summarise(reports: list[dict]) -> dict:
+        from collections import Counter
+
+        reports = list(reports)
+        by_status = Counter(r.get("status") for r in reports)
+        return {"files": len(reports), **by_status}
+
+    summarise(import_file.expand(path=list_inbox()))
+
+
+import_inventory()
