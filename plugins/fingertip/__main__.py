@@ -4,6 +4,7 @@ Groups:
   store upgrade [REV] | downgrade REV | current | revision MESSAGE | docs
   settings load [PATH] [--dry-run] [--prune]
   sample generate --entities N --seed S …   (see ``python -m fingertip sample generate --help``)
+  stub --world DATA/sample/world.db [--port 8765] [--faults JSON]   (the stub source server)
   demo [--entities N] [--seed S]
 """
 
@@ -73,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         from fingertip.sample import __main__ as sample_cli
 
         return sample_cli.main(rest)
+    if group == "stub":
+        from fingertip.stub import __main__ as stub_cli
+
+        return stub_cli.main(rest)
     if group == "demo":
         from fingertip import demo
 

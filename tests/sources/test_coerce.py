@@ -41,6 +41,9 @@ def test_to_bool_rejects():
     ("2026-11-20 16:30:00", dt.datetime(2026, 11, 20, 16, 30)),
     ("2026/11/20", dt.datetime(2026, 11, 20)),
     ("2026年11月20日", dt.datetime(2026, 11, 20)),
+    (1763627400, dt.datetime(2025, 11, 20, 8, 30)),
+    (1763627400000, dt.datetime(2025, 11, 20, 8, 30)),
+    ("1763627400000", dt.datetime(2025, 11, 20, 8, 30)),
 ])
 def test_to_datetime(raw, expected):
     assert coerce.to_datetime(raw) == expected

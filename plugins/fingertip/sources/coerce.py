@@ -106,9 +106,13 @@ def to_datetime(value: Any) -> dt.datetime | None:
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_epoch(value)
     s = text(value)
     if s is None:
         return None
+    if re.fullmatch(r"\d{10}(\d{3})?", s):  # epoch seconds or milliseconds
+        return _from_epoch(int(s))
     try:
         parsed = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
         return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
@@ -120,6 +124,13 @@ def to_datetime(value: Any) -> dt.datetime | None:
         except ValueError:
             continue
     raise CoercionError("date/time", value)
+
+
+def _from_epoch(value: float) -> dt.datetime:
+    seconds = value / 1000 if value > 10**11 else value  # milliseconds after 1973-03
+    if not 0 < seconds < 4_102_444_800:  # before 2100
+        raise CoercionError("date/time", value)
+    return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
 
 
 def to_date(value: Any, *, excel_serial: bool = False) -> dt.date | None:
