@@ -50,7 +50,12 @@ def log_batch(engine: Engine, *, source: str, endpoint: str, interval_date: dt.d
         ops.upsert(conn, s.fetch_log, [row], key=["source", "interval_date", "request_fingerprint"])
 
 
+ALWAYS_REPORTED = ("requests_ok", "requests_failed", "rejected", "failed_ids")
+
+
 def _summarise(unit: str, counts: Counter, hook_stats: Counter) -> dict[str, Any]:
+    for key in ALWAYS_REPORTED:
+        counts.setdefault(key, 0)
     summary = {"unit": unit, **{k: int(v) for k, v in sorted(counts.items())},
                "http": {k: int(v) for k, v in sorted(hook_stats.items())}}
     log.info("%s: %s", unit, summary)
