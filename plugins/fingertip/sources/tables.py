@@ -55,7 +55,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, Self
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,7 @@ class Table:
             finally:
                 self._workbook = None
 
-    def __enter__(self) -> Table:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -372,8 +372,6 @@ class Table:
         try:
             for index, name, raw_rows, merges, formula_cells in self._raw_sheets():
                 sheet = self._make_sheet(index, name, self._guard(raw_rows), merges, formula_cells)
-                if sheet is None:
-                    continue
                 if sheet is _EMPTY:
                     continue
                 nonempty += 1
@@ -395,14 +393,14 @@ class Table:
             raise TableError(
                 "no_header",
                 f"未能识别表头：在{what_zh}的前 {self._scan_rows} 行中没有找到包含至少 {self._min_matches} 个"
-                f"可识别列名的行。请使用标准台账模板，保留表头行（如“应用名称”“主办单位”）。",
+                f"可识别列名的行。请使用标准模板，并保留其表头行。",
                 f"No header row found: none of the first {self._scan_rows} rows of {what_en} contains at "
                 f"least {self._min_matches} recognised column names. Please use the standard template and "
                 f"keep its header row.",
             )
 
     def _corrupt(self, exc: BaseException) -> TableError:
-        log.warning("table %s: reading failed: %s", self.name, exc, exc_info=True)
+        log.warning("table %s: reading failed: %s", self.name, exc, exc_info=exc)
         return TableError(
             "corrupt",
             f"{_INVALID_ZH}：文件已损坏或格式异常，无法读取（{exc.__class__.__name__}）。{_RESAVE_ZH}",
@@ -513,7 +511,7 @@ class Table:
 
     def _make_sheet(self, index: int, name: str, raw_rows: Iterator[tuple[int, tuple]],
                     merges: list[tuple[int, int, int, int]], formula_cells: dict[int, list[int]]):
-        buffered: list[tuple[int, tuple]] = []
+        seen_content = False
         header_at: tuple[int, tuple] | None = None
         title: str | None = None
         for number, values in raw_rows:
@@ -521,17 +519,17 @@ class Table:
                 header_at = (number, values)
                 break
             if any(not _blank(v) for v in values):
-                buffered.append((number, values))
+                seen_content = True
                 if title is None:
                     title = next((display_header(v) for v in values if not _blank(v)), None)
             if number >= self._scan_rows:
                 break
+        # nothing at all in the first rows nor below: an empty sheet (data starting very low is
+        # reported as a sheet without header)
+        if header_at is None and not seen_content and not any(
+                any(not _blank(v) for v in values) for _, values in raw_rows):
+            return _EMPTY
         if header_at is None:
-            if not buffered:
-                # nothing in the first rows: an empty sheet (unless data starts very low, which we
-                # then report as a sheet without header)
-                if not any(any(not _blank(v) for v in values) for _, values in raw_rows):
-                    return _EMPTY
             label = name or self.name
             self.problems.add(
                 "no_header", f"未找到表头（前 {self._scan_rows} 行中没有可识别的列名），该表未导入。",
@@ -623,7 +621,6 @@ _EMPTY = _Marker()
 _NO_HEADER = _Marker()
 
 
-
 # --------------------------------------------------------------------------------------------
 # Row helpers
 # --------------------------------------------------------------------------------------------
@@ -639,7 +636,7 @@ def _blank(value: Any) -> bool:
     return False
 
 
-_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
+_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
 
 
 def _csv_cell(cell: str) -> str | None:
@@ -652,9 +649,24 @@ def _csv_cell(cell: str) -> str | None:
     return cell
 
 
+def _may_be(value: str, key: str) -> bool:
+    """Cheap pre-check that ``normalise_header(value)`` could equal ``key``: its last character
+    (or, for ASCII, its upper-case or full-width form) occurs in the value."""
+    c = key[-1]
+    if c in value:
+        return True
+    if c.isascii() and c.isprintable() and c != " ":
+        upper = c.upper()
+        return upper in value or chr(ord(c) + 0xFEE0) in value or chr(ord(upper) + 0xFEE0) in value
+    return False
+
+
 def _is_repeated_header(values: tuple, nonblank: list[int], header_keys: dict[int, str]) -> bool:
-    same = sum(1 for pos in nonblank
-               if isinstance(values[pos], str) and header_keys.get(pos) == normalise_header(values[pos]))
+    same = 0
+    for pos in nonblank:
+        value, key = values[pos], header_keys.get(pos)
+        if key and isinstance(value, str) and _may_be(value, key) and normalise_header(value) == key:
+            same += 1
     return same >= 2 and same * 2 >= len(nonblank)
 
 
@@ -826,7 +838,7 @@ def _detect_format(head: bytes, name: str, problems: ProblemLog) -> str:
     if not stripped.strip(b" \t\r\n\x00"):
         raise TableError("empty", "文件为空，没有任何内容。", "The file is empty.")
     lower_name = name.lower()
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if lower_name.endswith(_TEXT_EXT):
             problems.add("extension_mismatch", "文件扩展名为 CSV，但内容是 Excel 工作簿，已按 Excel 读取。",
                          "The file is named .csv but holds an Excel workbook; read as Excel.")
@@ -854,7 +866,7 @@ def _detect_format(head: bytes, name: str, problems: ProblemLog) -> str:
     ):
         raise _invalid("html", "内容是网页（HTML），常见于系统导出的“伪 Excel”文件",
                        "it is a web page (HTML), as some systems export under an Excel name")
-    if probe.startswith("<?xml") or probe.startswith("<"):
+    if probe.startswith("<?xml") or (probe.startswith("<") and "xmlns" in probe):
         raise _invalid("xml", "内容是 XML（可能是 Excel 2003 XML 表格）",
                        "it is XML (possibly an Excel 2003 XML spreadsheet)")
     if lower_name.endswith(_SPREADSHEET_EXT):
@@ -864,7 +876,9 @@ def _detect_format(head: bytes, name: str, problems: ProblemLog) -> str:
 
 
 def _ole2_error(head: bytes) -> TableError:
-    utf16 = lambda s: s.encode("utf-16-le")  # noqa: E731 - OLE2 directory entries are UTF-16 names
+    def utf16(name: str) -> bytes:  # OLE2 directory entries are UTF-16 names
+        return name.encode("utf-16-le")
+
     if utf16("EncryptionInfo") in head or utf16("EncryptedPackage") in head:
         return _invalid("encrypted", "工作簿设置了打开密码（已加密），无法读取；请取消密码",
                         "the workbook is password-protected (encrypted); remove the password")
@@ -974,8 +988,10 @@ def read_table(
         head = fh.read(_SNIFF_BYTES)
     fmt = _detect_format(head, display, problems)
     known = _matcher(known_headers)
-    common = dict(name=display, opener=opener, path=path, sheet=sheet, known=known,
-                  min_matches=max(1, min_header_matches), scan_rows=max(1, header_scan_rows), problems=problems)
+    common: dict[str, Any] = {
+        "name": display, "opener": opener, "path": path, "sheet": sheet, "known": known,
+        "min_matches": max(1, min_header_matches), "scan_rows": max(1, header_scan_rows), "problems": problems,
+    }
     if fmt == "xlsx":
         _check_zip(opener, path)
         table = Table(fmt="xlsx", **common)
