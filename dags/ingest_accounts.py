@@ -5,7 +5,8 @@ Daily at 05:00 Beijing time. For every province with inventory accounts, reads t
 (`account_activity_feed` connection): last post time, posts in the last 7/14/30 days, followers,
 unanswered messages and the age of the oldest, whether an interaction channel exists. One row per
 account and day in `account_activity` (re-running a day replaces it). Activity of accounts that are
-not in the inventory is counted and logged. Emits `fingertip://ingest/account_activity`.
+not in the inventory is counted and logged. Platform CSV/XLSX exports dropped in
+`data/exports/activity/` are read too. Emits `fingertip://ingest/account_activity`.
 """
 
 from __future__ import annotations
@@ -45,13 +46,23 @@ def ingest_accounts():
 
         return ingest_activity(store_engine(), AccountActivityHook(), province=province, day=interval_day(context))
 
+    @task(pool="governance_store")
+    def platform_exports(**context) -> list[dict]:
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.exports import ingest_pending
+
+        return ingest_pending(store_engine(), "activity", day=interval_day(context))
+
     @task(outlets=[ACCOUNT_ACTIVITY])
-    def summarise(results: list[dict]) -> dict:
+    def summarise(results: list[dict], exports: list[dict]) -> dict:
         from fingertip.sources.summary import combine
 
-        return combine(list(results))
+        return combine(list(results) + list(exports))
 
-    summarise(activity.expand(province=provinces()))
+    feed = activity.expand(province=provinces())
+    exports = platform_exports()
+    feed >> exports
+    summarise(feed, exports)
 
 
 ingest_accounts()

@@ -11,7 +11,8 @@ a day replaces it, never duplicates). An app missing from a successful answer is
 *absent*; after `absence_threshold` consecutive absences (default 2) a `delisted` event is raised, and
 a `relisted` event when it returns. Version, name and developer changes become events. Failed
 requests are logged in `fetch_log` and their ids are asked again on the next run; a bad response
-never overwrites stored data. Emits the asset `fingertip://ingest/app_store_listings`.
+never overwrites stored data. Android CSV/XLSX exports dropped in `data/exports/android/` are
+read after the feed. Emits the asset `fingertip://ingest/app_store_listings`.
 """
 
 from __future__ import annotations
@@ -66,13 +67,23 @@ def ingest_app_store():
         return ingest_android(store_engine(), AndroidFeedHook(), store=store, day=interval_day(context),
                               absence_threshold=params["absence_threshold"])
 
+    @task(pool="governance_store")
+    def android_exports(**context) -> list[dict]:
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.exports import ingest_pending
+
+        return ingest_pending(store_engine(), "android", day=interval_day(context))
+
     @task(outlets=[APP_STORE_LISTINGS])
-    def summarise(apple: list[dict], android: list[dict]) -> dict:
+    def summarise(apple: list[dict], android: list[dict], exports: list[dict]) -> dict:
         from fingertip.sources.summary import combine
 
-        return combine(list(apple) + list(android))
+        return combine(list(apple) + list(android) + list(exports))
 
-    summarise(apple_lookup.expand(province=apple_provinces()), android_feed.expand(store=ANDROID_STORES))
+    android = android_feed.expand(store=ANDROID_STORES)
+    exports = android_exports()
+    android >> exports  # exports after the feed: the feed's complete walk decides absences
+    summarise(apple_lookup.expand(province=apple_provinces()), android, exports)
 
 
 ingest_app_store()

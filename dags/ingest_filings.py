@@ -6,7 +6,8 @@ registry (`filing_registry` connection; MIIT fields: sponsor name and nature, en
 numbers, service name and type, review time, access restricted) and, where the feed provides it, the
 national gov-app filing record (`gov_app_feed` extra, default on). Filings are upserted by kind and
 service number and linked to the inventory app they file; a filing that turns `cancelled` gets its
-cancellation time. Emits `fingertip://ingest/filings`.
+cancellation time. Bulk CSV/XLSX exports of the registry dropped in `data/exports/filings/` are
+read too. Emits `fingertip://ingest/filings`.
 """
 
 from __future__ import annotations
@@ -60,14 +61,24 @@ def ingest_filings():
             raise AirflowSkipException("the filing_registry connection does not provide the gov-app record")
         return run(store_engine(), hook, province=province, day=interval_day(context), kind="gov_app")
 
+    @task(pool="governance_store")
+    def bulk_exports(**context) -> list[dict]:
+        from fingertip.runtime import interval_day, store_engine
+        from fingertip.sources.exports import ingest_pending
+
+        return ingest_pending(store_engine(), "filings", day=interval_day(context))
+
     @task(outlets=[FILINGS], trigger_rule="none_failed")
-    def summarise(icp: list[dict], gov: list[dict]) -> dict:
+    def summarise(icp: list[dict], gov: list[dict], exports: list[dict]) -> dict:
         from fingertip.sources.summary import combine
 
-        return combine(list(icp or []) + list(gov or []))
+        return combine(list(icp or []) + list(gov or []) + list(exports or []))
 
     provs = provinces()
-    summarise(icp_filings.expand(province=provs), gov_app_filings.expand(province=provs))
+    icp = icp_filings.expand(province=provs)
+    exports = bulk_exports()
+    icp >> exports
+    summarise(icp, gov_app_filings.expand(province=provs), exports)
 
 
 ingest_filings()
