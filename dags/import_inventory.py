@@ -36,14 +36,14 @@ def import_inventory():
 
         return [str(p) for p in scan_inbox(inbox_url())]
 
-    @task(map_index_template="{{ unit }}", pool="governance_store")
+    @task(map_index_template="{{ map_label }}", pool="governance_store")
     def import_file(path: str, **context) -> dict:
         import os
 
         from fingertip.inventory.importer import import_file as run
-        from fingertip.runtime import store_engine
+        from fingertip.runtime import label_map_index, store_engine
 
-        context["unit"] = os.path.basename(path)
+        label_map_index(os.path.basename(path))
         return run(store_engine(), path).report
 
     @task(outlets=[INVENTORY_STAGED])

@@ -37,13 +37,13 @@ def ingest_accounts():
 
         return provinces_of(store_engine(), accounts)
 
-    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    @task(pool="source_feeds", map_index_template="{{ map_label }}")
     def activity(province: str, **context) -> dict:
-        context["unit"] = province
         from fingertip.hooks.activity import AccountActivityHook
-        from fingertip.runtime import interval_day, store_engine
+        from fingertip.runtime import interval_day, label_map_index, store_engine
         from fingertip.sources.ingest import ingest_activity
 
+        label_map_index(province)
         return ingest_activity(store_engine(), AccountActivityHook(), province=province, day=interval_day(context))
 
     @task(pool="governance_store")

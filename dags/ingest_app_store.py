@@ -47,23 +47,23 @@ def ingest_app_store():
 
         return provinces_of(store_engine(), apps)
 
-    @task(pool="apple_itunes", map_index_template="{{ unit }}")
+    @task(pool="apple_itunes", map_index_template="{{ map_label }}")
     def apple_lookup(province: str, params=None, **context) -> dict:
-        context["unit"] = province
         from fingertip.hooks.apple import AppleLookupHook
-        from fingertip.runtime import interval_day, store_engine
+        from fingertip.runtime import interval_day, label_map_index, store_engine
         from fingertip.sources.ingest import ingest_apple
 
+        label_map_index(province)
         return ingest_apple(store_engine(), AppleLookupHook(), province=province, day=interval_day(context),
                             absence_threshold=params["absence_threshold"])
 
-    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    @task(pool="source_feeds", map_index_template="{{ map_label }}")
     def android_feed(store: str, params=None, **context) -> dict:
-        context["unit"] = store
         from fingertip.hooks.android import AndroidFeedHook
-        from fingertip.runtime import interval_day, store_engine
+        from fingertip.runtime import interval_day, label_map_index, store_engine
         from fingertip.sources.ingest import ingest_android
 
+        label_map_index(store)
         return ingest_android(store_engine(), AndroidFeedHook(), store=store, day=interval_day(context),
                               absence_threshold=params["absence_threshold"])
 

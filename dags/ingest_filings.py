@@ -38,24 +38,24 @@ def ingest_filings():
 
         return provinces_of(store_engine(), apps)
 
-    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    @task(pool="source_feeds", map_index_template="{{ map_label }}")
     def icp_filings(province: str, **context) -> dict:
-        context["unit"] = province
         from fingertip.hooks.filings import FilingRegistryHook
-        from fingertip.runtime import interval_day, store_engine
+        from fingertip.runtime import interval_day, label_map_index, store_engine
         from fingertip.sources.ingest import ingest_filings as run
 
+        label_map_index(province)
         return run(store_engine(), FilingRegistryHook(), province=province, day=interval_day(context))
 
-    @task(pool="source_feeds", map_index_template="{{ unit }}")
+    @task(pool="source_feeds", map_index_template="{{ map_label }}")
     def gov_app_filings(province: str, **context) -> dict:
-        context["unit"] = province
         from airflow.exceptions import AirflowSkipException
 
         from fingertip.hooks.filings import FilingRegistryHook
-        from fingertip.runtime import interval_day, store_engine
+        from fingertip.runtime import interval_day, label_map_index, store_engine
         from fingertip.sources.ingest import ingest_filings as run
 
+        label_map_index(province)
         hook = FilingRegistryHook()
         if not hook.extra("gov_app_feed", True):
             raise AirflowSkipException("the filing_registry connection does not provide the gov-app record")

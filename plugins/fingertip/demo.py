@@ -9,6 +9,7 @@ validation, detection, shutdown, reports) add themselves to ``STAGES``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -25,8 +26,10 @@ from fingertip import config
 class DemoContext:
     entities: int
     seed: int
+    today: dt.date
     summary: dict[str, Any] = field(default_factory=dict)
     dag_runs: list[dict[str, Any]] = field(default_factory=list)
+    stub: Any = None
 
 
 def airflow_cli() -> list[str]:
@@ -65,9 +68,10 @@ def _last_run_state(dag_id: str) -> str:
         airflow_cli() + ["dags", "list-runs", dag_id, "-o", "json"],
         capture_output=True, text=True, env=os.environ.copy(), check=False,
     )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("[{") or ln.strip() == "[]"]
     try:
-        runs = json.loads(out.stdout[out.stdout.index("["):])
-    except ValueError:
+        runs = json.loads(lines[-1])
+    except (IndexError, ValueError):
         return "unknown"
     if not runs:
         return "none"
@@ -77,11 +81,80 @@ def _last_run_state(dag_id: str) -> str:
 
 # --- stages -------------------------------------------------------------------------------------
 
+def _store_engine():
+    from fingertip.store.engine import create_store_engine
+
+    return create_store_engine()
+
+
 def stage_sample_data(ctx: DemoContext) -> None:
-    run_dag(ctx, "fingertip_sample_data", conf={"entities": ctx.entities, "seed": ctx.seed, "replace": True})
+    run_dag(ctx, "fingertip_sample_data", logical_date=ctx.today.isoformat(),
+            conf={"entities": ctx.entities, "seed": ctx.seed, "as_of": ctx.today.isoformat(), "mode": "world",
+                  "deliver_to_inbox": True})
     truth = config.data_dir() / "sample" / "ground_truth_summary.json"
     if truth.exists():
         ctx.summary["ground_truth"] = json.loads(truth.read_text(encoding="utf-8"))
+
+
+def stage_stub_server(ctx: DemoContext) -> None:
+    """The stub source server plays Apple, the Android feed, the filing registry and the activity
+    feed from the generated world, on the port the connections point at."""
+    from fingertip.sample.tasks import world_url
+    from fingertip.stub.process import start_subprocess
+
+    port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
+    world = world_url().removeprefix("sqlite:///")
+    logs = Path(config.output_url().removeprefix("file://")) / "logs"
+    ctx.stub, base_url = start_subprocess(world, port, log_path=logs / "stub.log")
+    print(f"  stub source server on {base_url} (log: {logs / 'stub.log'})")
+
+
+def stage_ingestion(ctx: DemoContext) -> None:
+    """Two days of app-store checks (so apps gone from the stores reach the 2-absence threshold),
+    then filings, account activity and the inventory spreadsheets delivered to the inbox."""
+    yesterday = ctx.today - dt.timedelta(days=1)
+    run_dag(ctx, "ingest_app_store", logical_date=yesterday.isoformat())
+    run_dag(ctx, "ingest_app_store", logical_date=ctx.today.isoformat())
+    run_dag(ctx, "ingest_filings", logical_date=ctx.today.isoformat())
+    run_dag(ctx, "ingest_accounts", logical_date=ctx.today.isoformat())
+    run_dag(ctx, "import_inventory", logical_date=ctx.today.isoformat())
+    ctx.summary["ingestion"] = ingestion_counts(_store_engine(), ctx.today)
+    import urllib.request
+
+    port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_admin/counters", timeout=5) as resp:
+        ctx.summary["stub_requests"] = json.loads(resp.read())
+
+
+def ingestion_counts(engine, today: dt.date) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    with engine.connect() as conn:
+        def count(table, *where):
+            return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+
+        events = dict(conn.execute(sa.select(s.listing_events.c.event_type, sa.func.count())
+                                   .group_by(s.listing_events.c.event_type)).all())
+        batches = dict(conn.execute(sa.select(s.import_batches.c.status, sa.func.count())
+                                    .group_by(s.import_batches.c.status)).all())
+        fetches = dict(conn.execute(sa.select(s.fetch_log.c.status, sa.func.count())
+                                    .group_by(s.fetch_log.c.status)).all())
+        return {
+            "listings": count(s.store_listings),
+            "listings_not_in_inventory": count(s.store_listings, s.store_listings.c.app_id.is_(None)),
+            "snapshots_today": count(s.listing_snapshots, s.listing_snapshots.c.snapshot_date == today),
+            "absent_today": count(s.listing_snapshots, s.listing_snapshots.c.snapshot_date == today,
+                                  s.listing_snapshots.c.present.is_(False)),
+            "listing_events": events,
+            "filings": count(s.filings),
+            "filings_linked": count(s.filings, s.filings.c.app_id.is_not(None)),
+            "activity_rows_today": count(s.account_activity, s.account_activity.c.activity_date == today),
+            "requests": fetches,
+            "import_batches": batches,
+            "staged_rows": count(s.inventory_staging),
+        }
 
 
 def stage_store_maintenance(ctx: DemoContext) -> None:
@@ -101,6 +174,8 @@ def stage_store_counts(ctx: DemoContext) -> None:
 
 STAGES = [
     ("sample data", stage_sample_data),
+    ("stub source server", stage_stub_server),
+    ("ingestion", stage_ingestion),
     ("store maintenance", stage_store_maintenance),
     ("store counts", stage_store_counts),
 ]
@@ -112,12 +187,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args(argv)
 
-    ctx = DemoContext(entities=args.entities, seed=args.seed)
+    import pendulum
+
+    from fingertip.runtime import TIMEZONE
+
+    ctx = DemoContext(entities=args.entities, seed=args.seed, today=pendulum.now(TIMEZONE).date())
     started = time.monotonic()
-    print(f"Fingertip demo: {args.entities} entities, seed {args.seed}")
-    for name, stage in STAGES:
-        print(f"- {name}")
-        stage(ctx)
+    print(f"Fingertip demo: {args.entities} entities, seed {args.seed}, date {ctx.today}")
+    try:
+        for name, stage in STAGES:
+            print(f"- {name}")
+            stage(ctx)
+    finally:
+        if ctx.stub is not None:
+            from fingertip.stub.process import stop_subprocess
+
+            stop_subprocess(ctx.stub)
     ctx.summary["dag_runs"] = ctx.dag_runs
     ctx.summary["seconds"] = round(time.monotonic() - started, 1)
     ctx.summary["entities"] = args.entities
@@ -136,6 +221,14 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
     for name, count in tables.items():
         if count:
             print(f"  {name:<22} {count:>10,}")
+    ingestion = summary.get("ingestion", {})
+    if ingestion:
+        print(f"  listing snapshots today  {ingestion['snapshots_today']:>8,}  (absent {ingestion['absent_today']:,})")
+        print(f"  listing events           {ingestion['listing_events']}")
+        print(f"  filings                  {ingestion['filings']:>8,}  (linked to inventory {ingestion['filings_linked']:,})")
+        print(f"  activity rows today      {ingestion['activity_rows_today']:>8,}")
+        print(f"  requests                 {ingestion['requests']}")
+        print(f"  import batches           {ingestion['import_batches']}  staged rows {ingestion['staged_rows']:,}")
     truth = summary.get("ground_truth", {})
     if truth:
         labels = truth.get("labels", truth)

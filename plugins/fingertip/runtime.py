@@ -22,6 +22,13 @@ def interval_day(context: dict[str, Any]) -> dt.date:
     return when.in_timezone(TIMEZONE).date()
 
 
+def label_map_index(label: str) -> None:
+    """Name a mapped task instance in the UI (used with ``map_index_template="{{ map_label }}"``)."""
+    from airflow.sdk import get_current_context
+
+    get_current_context()["map_label"] = label
+
+
 def store_engine():
     from fingertip.hooks.store import StoreHook
 
