@@ -537,7 +537,7 @@ def delete_by_source(engine: sa.Engine, source_prefix: str) -> dict[str, int]:
     Rows of other sources that reference deleted rows are handled as the foreign key says: with
     ``ON DELETE CASCADE`` they go too, through a nullable key they are detached (set to NULL), and
     a non-nullable reference aborts the whole operation with an error naming the table. Foreign-key
-    columns without an index (e.g. ``sponsors.parent_id``) get a temporary one for the duration, so
+    columns without an index get a temporary one for the duration, so
     the referential checks do not scan the table once per deleted row. Returns rows deleted per
     table.
     """

@@ -105,7 +105,7 @@ sponsors = sa.Table(
     sa.Column("division_code", sa.String(6), nullable=False, index=True),
     sa.Column("level", sa.String(12), nullable=False),
     sa.Column("nature", sa.String(12), nullable=False, comment="机关 / 事业单位 / 群团组织"),
-    sa.Column("parent_id", Id, sa.ForeignKey("sponsors.id"), nullable=True),
+    sa.Column("parent_id", Id, sa.ForeignKey("sponsors.id"), nullable=True, index=True),
     sa.Column("contact_name", sa.String(50), nullable=True),
     sa.Column("contact_phone", sa.String(30), nullable=True),
     sa.Column("contact_email", sa.String(200), nullable=True),
