@@ -104,3 +104,19 @@ def test_fingerprint_is_stable_and_order_independent(server):
     a = hook.get_json("/x", {"a": 1, "b": 2}).fingerprint
     b = hook.get_json("/x", {"b": 2, "a": 1}).fingerprint
     assert a == b and len(a) == 64
+
+
+def test_connection_refused_is_retried_then_reported(monkeypatch):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    monkeypatch.setenv("AIRFLOW_CONN_DEAD_SOURCE", json.dumps({
+        "conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http",
+        "extra": {"backoff_factor": 0.01, "max_attempts": 3, "connect_timeout": 1}}))
+    hook = SourceHttpHook("dead_source")
+    with pytest.raises(SourceFetchError) as err:
+        hook.get_json("/x")
+    assert err.value.attempts == 3 and hook.stats["connection_errors"] == 3
