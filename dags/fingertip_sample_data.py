@@ -27,15 +27,16 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from fingertip.assets import SAMPLE_POPULATION
+from fingertip.runtime import START_DATE, default_args
 
 
 @dag(
     dag_id="fingertip_sample_data",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fingertip", "retries": 0},
+    default_args=default_args(retries=0),
     params={
         "entities": Param(10_000, type="integer", minimum=100, maximum=2_000_000),
         "seed": Param(20261123, type="integer"),

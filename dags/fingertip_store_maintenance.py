@@ -12,19 +12,19 @@ embedded SQLite file `data/fingertip.db`. If the check fails, run `make store`.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
 from fingertip.assets import STORE_OVERVIEW
+from fingertip.runtime import START_DATE, default_args
 
 
 @dag(
     dag_id="fingertip_store_maintenance",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    default_args=default_args(retry_minutes=5, exponential=False),
     tags=["fingertip", "store"],
     doc_md=__doc__,
 )

@@ -12,19 +12,19 @@ cannot be read at all, to `rejected/`, with a JSON report beside it. Emits
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
 from fingertip.assets import INVENTORY_STAGED
+from fingertip.runtime import START_DATE, default_args
 
 
 @dag(
     dag_id="import_inventory",
     schedule="*/30 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fingertip", "retries": 1, "retry_delay": pendulum.duration(minutes=2)},
+    default_args=default_args(retries=1, retry_minutes=2, exponential=False),
     tags=["fingertip", "ingest", "inventory"],
     doc_md=__doc__,
 )

@@ -17,10 +17,10 @@ read after the feed. Emits the asset `fingertip://ingest/app_store_listings`.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from fingertip.assets import APP_STORE_LISTINGS
+from fingertip.runtime import START_DATE, default_args
 
 ANDROID_STORES = ["huawei", "xiaomi", "oppo", "vivo", "honor", "yingyongbao"]
 
@@ -28,11 +28,10 @@ ANDROID_STORES = ["huawei", "xiaomi", "oppo", "vivo", "honor", "yingyongbao"]
 @dag(
     dag_id="ingest_app_store",
     schedule="0 3 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=10),
-                  "retry_exponential_backoff": True},
+    default_args=default_args(),
     params={"absence_threshold": Param(2, type="integer", minimum=1, maximum=30,
                                        description="consecutive absences before a delisting event")},
     tags=["fingertip", "ingest"],

@@ -12,20 +12,19 @@ read too. Emits `fingertip://ingest/filings`.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
 
 from fingertip.assets import FILINGS
+from fingertip.runtime import START_DATE, default_args
 
 
 @dag(
     dag_id="ingest_filings",
     schedule="0 4 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "fingertip", "retries": 2, "retry_delay": pendulum.duration(minutes=10),
-                  "retry_exponential_backoff": True},
+    default_args=default_args(),
     tags=["fingertip", "ingest"],
     doc_md=__doc__,
 )

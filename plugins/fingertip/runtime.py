@@ -11,6 +11,18 @@ import pendulum
 #: Governance calendars are Beijing time; runs are dated in it.
 TIMEZONE = os.environ.get("FINGERTIP_TZ", "Asia/Shanghai")
 
+#: Start date of every scheduled DAG (catchup is off everywhere).
+START_DATE = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)
+
+
+def default_args(*, retries: int = 2, retry_minutes: int = 10, exponential: bool = True) -> dict[str, Any]:
+    """Default task arguments shared by the DAGs: owner and a retry policy."""
+    args: dict[str, Any] = {"owner": "fingertip", "retries": retries,
+                            "retry_delay": pendulum.duration(minutes=retry_minutes)}
+    if exponential and retries:
+        args["retry_exponential_backoff"] = True
+    return args
+
 
 def interval_day(context: dict[str, Any]) -> dt.date:
     """The date a run observes: its logical date (or, for a manual run without one, when it ran),

@@ -212,18 +212,24 @@ def _app_links(conn: Connection, records: Iterable[FilingRecord]) -> dict[tuple,
 
 
 def ingest_filings(engine: Engine, hook, *, province: str, day: dt.date, kind: str = "icp_app") -> dict:
-    unit = f"filings/{kind}/{province}"
+    return _ingest_pages(engine, hook, hook.records(kind=kind, province=province[:2]), record_filings,
+                         unit=f"filings/{kind}/{province}", endpoint=f"/filings/v1/records?kind={kind}", day=day)
+
+
+def _ingest_pages(engine: Engine, hook, batches: Iterable[Batch], record, *, unit: str, endpoint: str,
+                  day: dt.date) -> dict:
+    """Write every good page of a paged feed with ``record``; fail only if no page could be read."""
     counts: Counter = Counter()
-    for batch in hook.records(kind=kind, province=province[:2]):
+    for batch in batches:
         fetched_at = utcnow()
         _account_for(batch, counts, unit)
-        log_batch(engine, source=hook.http_conn_id, endpoint=f"/filings/v1/records?kind={kind}",
-                  interval_date=day, batch=batch, fetched_at=fetched_at)
+        log_batch(engine, source=hook.http_conn_id, endpoint=endpoint, interval_date=day, batch=batch,
+                  fetched_at=fetched_at)
         if not batch.error:
-            counts.update(record_filings(engine, batch.records, source=hook.http_conn_id,
-                                         fingerprint=batch.fingerprint, fetched_at=fetched_at))
+            counts.update(record(engine, batch.records, source=hook.http_conn_id, fingerprint=batch.fingerprint,
+                                 fetched_at=fetched_at))
     if counts["requests_ok"] == 0:
-        raise NothingFetched(f"{unit}: the registry could not be read")
+        raise NothingFetched(f"{unit}: the feed could not be read")
     return _summarise(unit, counts, hook.stats)
 
 
@@ -265,19 +271,8 @@ def record_activity(engine: Engine, records: Sequence[ActivityRecord], *, source
 
 
 def ingest_activity(engine: Engine, hook, *, province: str, day: dt.date) -> dict:
-    unit = f"activity/{province}"
-    counts: Counter = Counter()
-    for batch in hook.activity(day, province=province[:2]):
-        fetched_at = utcnow()
-        _account_for(batch, counts, unit)
-        log_batch(engine, source=hook.http_conn_id, endpoint="/accounts/v1/activity", interval_date=day,
-                  batch=batch, fetched_at=fetched_at)
-        if not batch.error:
-            counts.update(record_activity(engine, batch.records, source=hook.http_conn_id,
-                                          fingerprint=batch.fingerprint, fetched_at=fetched_at))
-    if counts["requests_ok"] == 0:
-        raise NothingFetched(f"{unit}: the activity feed could not be read")
-    return _summarise(unit, counts, hook.stats)
+    return _ingest_pages(engine, hook, hook.activity(day, province=province[:2]), record_activity,
+                         unit=f"activity/{province}", endpoint="/accounts/v1/activity", day=day)
 
 
 def provinces_of(engine: Engine, table: sa.Table) -> list[str]:
