@@ -1,8 +1,9 @@
 """
 ### Ingest app-store listings
 
-Daily at 03:00 Beijing time. For every province with inventory apps, looks the apps up in Apple's
-iTunes Lookup API (`apple_itunes` connection: several ids per request, client-side rate limit,
+Daily at 03:00 Beijing time. Looks every inventory app up in Apple's
+iTunes Lookup API (`apple_itunes` connection: several ids per request — ids are packed province
+by province into units of whole batches, so a run makes ⌈ids / batch_size⌉ requests —, client-side rate limit,
 `apple_itunes` pool with one slot, backoff on 403/429 honouring `Retry-After`), and walks the
 Android listing feed of each store (`android_listing_feed` connection).
 
@@ -39,22 +40,22 @@ ANDROID_STORES = ["huawei", "xiaomi", "oppo", "vivo", "honor", "yingyongbao"]
 )
 def ingest_app_store():
     @task
-    def apple_provinces() -> list[str]:
+    def apple_units() -> list[dict]:
+        from fingertip.hooks.apple import AppleLookupHook
         from fingertip.runtime import store_engine
-        from fingertip.sources.ingest import provinces_of
-        from fingertip.store.schema import apps
+        from fingertip.sources.ingest import apple_lookup_units
 
-        return provinces_of(store_engine(), apps)
+        return apple_lookup_units(store_engine(), batch_size=AppleLookupHook().batch_size)
 
     @task(pool="apple_itunes", map_index_template="{{ map_label }}")
-    def apple_lookup(province: str, params=None, **context) -> dict:
+    def apple_lookup(unit: dict, params=None, **context) -> dict:
         from fingertip.hooks.apple import AppleLookupHook
         from fingertip.runtime import interval_day, label_map_index, store_engine
         from fingertip.sources.ingest import ingest_apple
 
-        label_map_index(province)
-        return ingest_apple(store_engine(), AppleLookupHook(), province=province, day=interval_day(context),
-                            absence_threshold=params["absence_threshold"])
+        label_map_index(unit["label"])
+        return ingest_apple(store_engine(), AppleLookupHook(), ids=unit["ids"], unit=unit["label"],
+                            day=interval_day(context), absence_threshold=params["absence_threshold"])
 
     @task(pool="source_feeds", map_index_template="{{ map_label }}")
     def android_feed(store: str, params=None, **context) -> dict:
@@ -82,7 +83,7 @@ def ingest_app_store():
     android = android_feed.expand(store=ANDROID_STORES)
     exports = android_exports()
     android >> exports  # exports after the feed: the feed's complete walk decides absences
-    summarise(apple_lookup.expand(province=apple_provinces()), android, exports)
+    summarise(apple_lookup.expand(unit=apple_units()), android, exports)
 
 
 ingest_app_store()

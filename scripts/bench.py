@@ -60,6 +60,28 @@ def benches(with_1m: bool) -> list[Bench]:
             ],
             targets_by_backend={"sqlite": {"rows_per_s": 100_000}, "postgresql": {"rows_per_s": 50_000}},
         ),
+        Bench(
+            name="ingest 1 day via stub (+faults)",
+            command=[sys.executable, "-m", "fingertip.sources.bench", "--entities", "{n}", "--faults", "--json"],
+            sizes=[10_000, 200_000],
+            backends=["sqlite"],
+            metrics=[
+                Metric("seconds", "s", 120, higher_is_better=False),
+                Metric("peak_rss_mb", "MB", 1024, higher_is_better=False),
+                Metric("stub_peak_rss_mb", "MB", None, higher_is_better=False),
+                Metric("entities_per_s", "ent/s"),
+                Metric("requests_per_ios_app", "req/app", 0.02, higher_is_better=False),
+                Metric("requests_per_ios_app_ideal", "req/app", None, higher_is_better=False),
+                Metric("apple_extra_requests", "requests", 0, higher_is_better=False),
+                Metric("completeness_min", "fraction", 1.0),
+                Metric("faults_completeness_min", "fraction", 1.0),
+                Metric("faults_requests_failed", "requests", 0, higher_is_better=False),
+                Metric("faults_injected", "faults", None),
+                Metric("faults_retries", "retries", None, higher_is_better=False),
+                Metric("faults_seconds", "s", None, higher_is_better=False),
+                Metric("setup_seconds", "s", None, higher_is_better=False),
+            ],
+        ),
     ]
 
 
@@ -141,16 +163,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(results: list[dict]) -> None:
-    print(f"\n{'benchmark':<36} {'backend':<10} {'N':>10} {'metric':<14} {'value':>14} {'unit':<7} target")
+    print(f"\n{'benchmark':<36} {'backend':<10} {'N':>10} {'metric':<28} {'value':>14} {'unit':<9} target")
     for r in results:
         if "metric" not in r:
             note = r.get("skipped") or f"ERROR {r.get('error')}"
             print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {note}")
             continue
         v = r["value"]
-        val = f"{v:,.1f}" if isinstance(v, float) else f"{v:,}"
+        val = (f"{v:.5f}" if isinstance(v, float) and abs(v) < 1 else f"{v:,.1f}" if isinstance(v, float)
+               else f"{v:,}")
         tgt = "" if r["target"] is None else f"{r['target_kind']} {r['target']:,} {'ok' if r['meets_target'] else 'MISSED'}"
-        print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {r['metric']:<14} {val:>14} {r['unit']:<7} {tgt}")
+        print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {r['metric']:<28} {val:>14} {r['unit']:<9} {tgt}")
 
 
 if __name__ == "__main__":

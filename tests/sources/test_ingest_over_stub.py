@@ -149,3 +149,13 @@ def test_activity_with_unknown_accounts_counted(store, stub):
         conn.execute(sa.delete(s.accounts).where(s.accounts.c.platform_account_id == "wb-yj"))
     summary = ingest.ingest_activity(store, AccountActivityHook(), province="440000", day=LAST_DAY)
     assert summary["unknown_accounts"] == 1 and summary["activity_rows"] == 2
+
+
+def test_apple_lookup_units_hold_whole_batches(store):
+    from fingertip.sources.ingest import apple_lookup_units
+
+    units = apple_lookup_units(store, batch_size=2, batches_per_unit=1)
+    ids = [i for u in units for i in u["ids"]]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 4  # every inventory Apple id once
+    assert all(len(u["ids"]) == 2 for u in units[:-1])  # only the last unit may be partial
+    assert units[0]["label"].startswith("apple/")

@@ -87,10 +87,50 @@ def apple_ids_for_province(engine: Engine, province: str) -> list[int]:
         return list(conn.execute(q).scalars())
 
 
-def ingest_apple(engine: Engine, hook, *, province: str, day: dt.date, absence_threshold: int = 2) -> dict:
-    """Look up every inventory app of ``province`` on the Apple storefront and record the answers."""
-    unit = f"apple/{province}"
-    ids = apple_ids_for_province(engine, province)
+def apple_lookup_units(engine: Engine, *, batch_size: int = 50, batches_per_unit: int = 20) -> list[dict]:
+    """The inventory's Apple ids cut into units for the mapped lookup task.
+
+    Ids are taken province by province and packed into units of ``batches_per_unit`` whole
+    batches, so only the very last request of a run is a partial batch (one unit per province would
+    leave a partial batch in every province: ~3 % more requests against a rate-limited API). Each
+    unit is labelled with the provinces it covers.
+    """
+    a = s.apps
+    prov = sa.func.substr(a.c.division_code, 1, 2)
+    q = (sa.select(prov, a.c.apple_track_id)
+         .where(a.c.apple_track_id.is_not(None), a.c.status != "closed")
+         .order_by(prov, a.c.apple_track_id))
+    size = batch_size * batches_per_unit
+    units: list[dict] = []
+    ids: list[int] = []
+    provinces: list[str] = []
+
+    def close() -> None:
+        label = provinces[0] if len(provinces) == 1 else f"{provinces[0]}-{provinces[-1]}"
+        units.append({"label": f"apple/{label}", "ids": ids.copy()})
+
+    with engine.connect() as conn:
+        for province, track_id in conn.execute(q):
+            if not provinces or provinces[-1] != province:
+                provinces.append(province)
+            ids.append(track_id)
+            if len(ids) == size:
+                close()
+                ids.clear()
+                provinces[:] = [province]
+    if ids:
+        close()
+    return units
+
+
+def ingest_apple(engine: Engine, hook, *, day: dt.date, province: str | None = None,
+                 ids: list[int] | None = None, unit: str | None = None, absence_threshold: int = 2) -> dict:
+    """Look up Apple ids (a unit's, or every inventory app of ``province``) and record the answers."""
+    if ids is None:
+        if province is None:
+            raise ValueError("ingest_apple needs ids or a province")
+        ids = apple_ids_for_province(engine, province)
+    unit = unit or f"apple/{province}"
     counts: Counter = Counter(ids=len(ids))
     for batch in hook.lookup(ids):
         fetched_at = utcnow()
@@ -167,9 +207,12 @@ def record_filings(engine: Engine, records: Sequence[FilingRecord], *, source: s
     f = s.filings
     with engine.begin() as conn:
         existing = {}
+        kinds = sorted({r.filing_kind for r in records})
         for chunk in ops.chunks([r.service_licence for r in records]):
+            # filing_kind leads the unique (filing_kind, service_licence) index: without it the lookup
+            # is a full scan of filings per chunk on SQLite and PostgreSQL alike
             q = sa.select(f.c.filing_kind, f.c.service_licence, f.c.status, f.c.cancelled_at, f.c.reviewed_at).where(
-                f.c.service_licence.in_(chunk))
+                f.c.filing_kind.in_(kinds), f.c.service_licence.in_(chunk))
             existing.update({(k, lic): (st, ca, rv) for k, lic, st, ca, rv in conn.execute(q)})
         links = _app_links(conn, records)
         rows = []
