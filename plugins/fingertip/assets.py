@@ -15,3 +15,6 @@ APP_STORE_LISTINGS = Asset("fingertip://ingest/app_store_listings")
 FILINGS = Asset("fingertip://ingest/filings")
 ACCOUNT_ACTIVITY = Asset("fingertip://ingest/account_activity")
 INVENTORY_STAGED = Asset("fingertip://ingest/inventory_staged")
+
+# Validation (issue: quality): detection schedules on this.
+INVENTORY_VALIDATED = Asset("fingertip://quality/inventory_validated")

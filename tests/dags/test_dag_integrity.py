@@ -17,6 +17,7 @@ EXPECTED = {
     "ingest_filings",
     "ingest_accounts",
     "import_inventory",
+    "validate_inventory",
 }
 HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg"]
 

@@ -151,6 +151,13 @@ def _seed_world(conn) -> dict[str, int]:
             status="failed", attempts=6, failed_keys=["1234567890"], error="HTTP 503", fetched_at=NOW,
         )
     )
+    conn.execute(sa.insert(s.inventory_history).values(
+        table_name="apps", record_key="app-1", changes={"name": ["旧名", "新名"]}, batch_id=ids["batch"],
+        changed_at=NOW))
+    conn.execute(sa.insert(s.drift_findings).values(
+        check_date=TODAY, source="listing_snapshots", scope="apple",
+        previous_date=TODAY - dt.timedelta(days=1), previous_count=100, current_count=70,
+        drop_share=0.3, detected_at=NOW))
     conn.execute(
         sa.insert(s.divisions).values(
             code="441700", name="阳江市", level="prefecture", province_code="440000", snapshot="test"

@@ -125,7 +125,7 @@ apps = sa.Table(
     sa.Column("sponsor_id", Id, sa.ForeignKey("sponsors.id"), nullable=False, index=True),
     sa.Column("division_code", sa.String(6), nullable=False, index=True),
     sa.Column("host_platform", sa.String(16), nullable=True, comment="for mini-programs: wechat, alipay …"),
-    sa.Column("package_name", sa.String(200), nullable=True, comment="Android package"),
+    sa.Column("package_name", sa.String(200), nullable=True, index=True, comment="Android package"),
     sa.Column("bundle_id", sa.String(200), nullable=True, comment="iOS bundle id"),
     sa.Column("apple_track_id", sa.BigInteger(), nullable=True, unique=True),
     sa.Column("mini_program_id", sa.String(64), nullable=True),
@@ -353,6 +353,35 @@ inventory_staging = sa.Table(
     sa.UniqueConstraint("batch_id", "sheet", "row_number"),
     _in("entity_type", ("app", "account", "work_group"), "entity_type"),
     comment="Parsed rows of an import batch awaiting validation (cells kept as text).",
+)
+
+inventory_history = sa.Table(
+    "inventory_history",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("table_name", sa.String(40), nullable=False, comment="sponsors / apps / accounts / work_groups"),
+    sa.Column("record_key", sa.String(200), nullable=False, comment="natural key of the changed record"),
+    sa.Column("changes", sa.JSON(), nullable=False, comment="field → [old, new]; old null when created"),
+    sa.Column("batch_id", Id, sa.ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("changed_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("batch_id", "table_name", "record_key"),
+    comment="What each promoted import batch changed in the inventory (old → new per field).",
+)
+
+drift_findings = sa.Table(
+    "drift_findings",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("check_date", sa.Date(), nullable=False, comment="day whose snapshot was checked"),
+    sa.Column("source", sa.String(40), nullable=False, comment="listing_snapshots / account_activity / filings"),
+    sa.Column("scope", sa.String(40), nullable=False, comment="store, or 'all'"),
+    sa.Column("previous_date", sa.Date(), nullable=True),
+    sa.Column("previous_count", sa.Integer(), nullable=False),
+    sa.Column("current_count", sa.Integer(), nullable=False),
+    sa.Column("drop_share", sa.Float(), nullable=False, comment="1 - current / previous"),
+    sa.Column("detected_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("check_date", "source", "scope"),
+    comment="Ingested snapshots whose row count dropped sharply against the previous one.",
 )
 
 fetch_log = sa.Table(

@@ -1,0 +1,70 @@
+"""Every broken input of the corpus goes through import and validation with its asserted outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from fingertip.inventory.importer import import_file
+from fingertip.quality.validate import validate_batch
+from fingertip.store import schema as s
+from tests.quality.corpus.builder import CASES
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def _params():
+    for name, case in CASES.items():
+        marks = [pytest.mark.slow] if case.slow else []
+        yield pytest.param(name, marks=marks, id=name)
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_corpus_case(name, tmp_path, sqlite_url):
+    from fingertip.store import migrate
+    from fingertip.store.engine import create_store_engine
+
+    case = CASES[name]
+    migrate.upgrade(sqlite_url)
+    engine = create_store_engine(sqlite_url)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = inbox / case.file_name
+    path.write_bytes(case.build())
+    result = import_file(engine, path)
+    assert result.status == case.import_status, result.message
+    if result.batch_id is None:
+        assert case.verdict is None
+        return
+    v = validate_batch(engine, result.batch_id, today=TODAY, **case.extra)
+    if case.verdict is None:
+        assert v.status == "rejected" and result.row_count == 0
+        with engine.connect() as c:
+            assert c.execute(sa.select(s.import_batches.c.status)).scalar_one() == "rejected"
+        return
+    assert v.status == case.verdict, v.message
+    if case.bad_rows is not None:
+        assert v.bad_rows == case.bad_rows, v.failures_by_expectation
+    if case.rows is not None:
+        assert v.row_count == case.rows
+    assert bool(v.critical_failures) == case.critical, v.critical_failures
+    assert bool(v.warnings) == case.warnings
+    with engine.connect() as c:
+        apps = c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one()
+        status = c.execute(sa.select(s.import_batches.c.status)).scalar_one()
+    assert status == v.status
+    assert apps == (v.good_rows if v.status == "promoted" else 0)
+    if v.report_path:  # whatever came in, the report holds no formula
+        wb = openpyxl.load_workbook(v.report_path.replace("file://", ""), read_only=False)
+        assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    if name == "excel_serial_dates":
+        with engine.connect() as c:
+            assert set(c.execute(sa.select(s.apps.c.launched_on)).scalars()) == {dt.date(2023, 7, 16)}
+    engine.dispose()

@@ -1,0 +1,65 @@
+"""A real ``airflow dags test`` run of validate_inventory: one good batch promoted, one rejected by the gate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+import sqlalchemy as sa
+
+from fingertip.store import schema as s
+from tests.conftest import ROOT, airflow_cmd
+from tests.quality.helpers import app_csv
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+
+def test_validate_inventory_dag_run(airflow_env, tmp_path):
+    from fingertip.inventory.importer import import_file
+    from fingertip.store import migrate
+    from fingertip.store.engine import create_store_engine
+
+    env = dict(airflow_env)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env["FINGERTIP_STORE_URL"] = url
+    out = tmp_path / "out"
+    env["FINGERTIP_OUTPUT_URL"] = out.as_uri()
+    env["AIRFLOW_VAR_FINGERTIP_QUALITY_MAX_BAD_SHARE"] = "0.05"
+    loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+                             str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    migrate.upgrade(url)
+    engine = create_store_engine(url)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "good.csv").write_bytes(app_csv(30))
+    (inbox / "bad.csv").write_bytes(app_csv(10, {1: {5: "000001"}, 2: {5: "000002"}}))  # 20 % bad
+    ids = {p.name: import_file(engine, p).batch_id for p in sorted(inbox.iterdir())}
+
+    proc = airflow_cmd(env, "dags", "test", "validate_inventory", "2026-11-23", timeout=900)
+    log = proc.stdout + proc.stderr
+    assert "QualityGateRejected" in log and "未通过质量闸门" in log, log[-4000:]
+    with engine.connect() as c:
+        status = dict(c.execute(sa.select(s.import_batches.c.id, s.import_batches.c.status)).all())
+        assert c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one() == 30
+    engine.dispose()
+    assert status[ids["good.csv"]] == "promoted" and status[ids["bad.csv"]] == "rejected"
+    assert (out / "quality" / "data_docs" / "index.html").exists()
+    assert list((out / "quality" / str(ids["bad.csv"])).glob("*.xlsx"))
+
+    # ops re-validate the rejected batch with a looser gate for this run (manual trigger with conf)
+    proc = airflow_cmd(env, "dags", "test", "validate_inventory", "2026-11-24", "--conf",
+                       json.dumps({"batch_ids": [ids["bad.csv"]], "max_bad_share": 0.25}), timeout=900)
+    log = proc.stdout + proc.stderr
+    assert "QualityGateRejected" not in log, log[-4000:]
+    engine = create_store_engine(url)
+    with engine.connect() as c:
+        status = dict(c.execute(sa.select(s.import_batches.c.id, s.import_batches.c.status)).all())
+        apps = c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one()
+        good_rows = c.execute(sa.select(s.import_batches.c.good_rows)
+                              .where(s.import_batches.c.id == ids["bad.csv"])).scalar_one()
+    engine.dispose()
+    # its 8 good rows are apps the good file already registered: updated in place, not duplicated
+    assert status[ids["bad.csv"]] == "promoted" and good_rows == 8 and apps == 30, log[-6000:]
