@@ -82,6 +82,19 @@ def benches(with_1m: bool) -> list[Bench]:
                 Metric("setup_seconds", "s", None, higher_is_better=False),
             ],
         ),
+        Bench(
+            name="validate inventory (GX, all suites)",
+            command=[sys.executable, "-m", "fingertip.quality.bench", "--rows", "{n}", "--json"],
+            sizes=[200_000],
+            backends=["sqlite"],
+            metrics=[
+                Metric("seconds", "s", 30, higher_is_better=False),
+                Metric("peak_rss_mb", "MB", 1536, higher_is_better=False),
+                Metric("gx_to_pandas_ratio", "x", 3, higher_is_better=False),
+                Metric("gx_seconds", "s", None, higher_is_better=False),
+                Metric("pandas_seconds", "s", None, higher_is_better=False),
+            ],
+        ),
     ]
 
 

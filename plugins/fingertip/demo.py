@@ -157,6 +157,47 @@ def ingestion_counts(engine, today: dt.date) -> dict[str, Any]:
         }
 
 
+def stage_validation(ctx: DemoContext) -> None:
+    """Great Expectations over the staged batches: quarantine, the quality gate, Data Docs."""
+    run_dag(ctx, "validate_inventory", logical_date=ctx.today.isoformat())
+    ctx.summary["validation"] = validation_counts(_store_engine())
+    v = ctx.summary["validation"]
+    print(f"  gate verdicts: {v['batches']}; quarantined rows {v['quarantined_rows']:,}; "
+          f"planted invalid rows caught {v['planted_invalid_caught']}/{v['planted_invalid_rows']}")
+    for batch in v["verdicts"]:
+        print(f"    {batch['status']:<9} {batch['file_name']}  {batch['message'] or ''}".rstrip())
+
+
+def validation_counts(engine) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    truth_path = config.data_dir() / "sample" / "ground_truth.jsonl"
+    planted = set()
+    if truth_path.exists():
+        with open(truth_path, encoding="utf-8") as fh:
+            for line in fh:
+                if "invalid_inventory_row" in line:
+                    item = json.loads(line)
+                    planted.add((item["file"], item["row"]))
+    with engine.connect() as conn:
+        b, q = s.import_batches, s.quarantined_rows
+        flagged = set(conn.execute(sa.select(b.c.file_name, q.c.row_number).join(b, b.c.id == q.c.batch_id)
+                                   .distinct()).all())
+        verdicts = [dict(r) for r in conn.execute(
+            sa.select(b.c.file_name, b.c.status, b.c.good_rows, b.c.bad_rows,
+                      sa.func.substr(b.c.message, 1, 160).label("message")).order_by(b.c.id)).mappings()]
+        batches = dict(conn.execute(sa.select(b.c.status, sa.func.count()).group_by(b.c.status)).all())
+        quarantined = conn.execute(sa.select(sa.func.count()).select_from(q)).scalar_one()
+    docs = Path(config.output_url().removeprefix("file://")) / "quality" / "data_docs" / "index.html"
+    return {
+        "batches": batches, "verdicts": verdicts, "quarantined_rows": quarantined,
+        "planted_invalid_rows": len(planted), "planted_invalid_caught": len(planted & flagged),
+        "data_docs": str(docs) if docs.exists() else None,
+    }
+
+
 def stage_store_maintenance(ctx: DemoContext) -> None:
     run_dag(ctx, "fingertip_store_maintenance")
 
@@ -176,6 +217,7 @@ STAGES = [
     ("sample data", stage_sample_data),
     ("stub source server", stage_stub_server),
     ("ingestion", stage_ingestion),
+    ("validation", stage_validation),
     ("store maintenance", stage_store_maintenance),
     ("store counts", stage_store_counts),
 ]
@@ -229,12 +271,16 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
         print(f"  activity rows today      {ingestion['activity_rows_today']:>8,}")
         print(f"  requests                 {ingestion['requests']}")
         print(f"  import batches           {ingestion['import_batches']}  staged rows {ingestion['staged_rows']:,}")
+    validation = summary.get("validation", {})
+    if validation:
+        print(f"  quality gate             {validation['batches']}  quarantined rows {validation['quarantined_rows']:,}")
+        print(f"  Data Docs                {validation['data_docs']}")
     truth = summary.get("ground_truth", {})
     if truth:
         labels = truth.get("labels", truth)
         planted = sum(v for v in labels.values() if isinstance(v, int))
         print(f"  planted truths         {planted:>10,}  ({len(labels)} kinds)")
     print(f"\nStore:   {summary.get('store', {}).get('url')}")
-    print(f"Outputs: {out}  (summary.json, logs/)")
+    print(f"Outputs: {out}  (summary.json, logs/, quality/ rejection reports and data_docs/, overview/)")
     print(f"Sample:  {config.data_dir() / 'sample'}  (ground truth, inventory spreadsheets)")
     print(f"Done in {summary.get('seconds')} s.  See the UI: make standalone")
