@@ -195,3 +195,28 @@ def test_apple_track_id_unique_against_store_and_batch(store_engine, tmp_path):
     kinds = {r["row_number"]: r["expectation"] for r in _quarantine(store_engine, batch2)}
     assert "match_reference(apple_track_id,_natural_key)" in kinds[2]
     assert "first_occurrence(package_name)" in kinds[4]
+
+
+def test_rows_of_apps_already_in_the_inventory_update_them_in_place(store_engine, tmp_path):
+    """A spreadsheet rarely carries the inventory's own key: the stored app is found by its sponsor,
+    kind and name (or Apple id / package) and updated, never inserted a second time."""
+    from tests.quality.helpers import credit
+
+    prov = {"source": "sample-generator:x", "fetched_at": dt.datetime(2026, 11, 1),
+            "request_fingerprint": "0" * 64}
+    with store_engine.begin() as c:
+        sid = c.execute(sa.insert(s.sponsors).values(
+            credit_code=credit(1), name="第1号主办单位", division_code="440100", level="county", nature="机关",
+            **prov)).inserted_primary_key[0]
+        c.execute(sa.insert(s.apps).values(app_key="app-440100-0000001", name="政务服务应用1", kind="mini_program",
+                                           sponsor_id=sid, division_code="440100", has_complaint_channel=True,
+                                           **prov))
+    batch_id = _import(store_engine, tmp_path, "known.csv", app_csv(3))
+    v = validate_batch(store_engine, batch_id, today=TODAY)
+    assert v.status == "promoted"
+    with store_engine.connect() as c:
+        apps = {a["name"]: a for a in c.execute(sa.select(s.apps)).mappings()}
+    assert len(apps) == 3  # 1 updated in place + 2 new
+    known = apps["政务服务应用1"]
+    assert known["app_key"] == "app-440100-0000001" and known["has_complaint_channel"] is False
+    assert known["source"] == "import:known.csv"

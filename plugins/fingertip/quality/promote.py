@@ -100,6 +100,43 @@ def _upsert_with_history(conn, table: sa.Table, rows: dict[Any, dict[str, Any]],
     return len(inserts) + len(updates), len(history)
 
 
+def _adopt_stored_keys(conn, table: sa.Table, rows: dict[Any, dict[str, Any]], key_col: str,
+                       identities: list[tuple[str, ...]]) -> dict[Any, dict[str, Any]]:
+    """Re-key rows that describe a record already in the inventory under another key.
+
+    A spreadsheet rarely carries the inventory's own key (应用编码): without it the derived key of a
+    row differs from the stored one, so the stored record is found by what identifies it — its Apple
+    track id, its Android package, or its sponsor, kind/platform and name — and updated in place
+    instead of being inserted a second time.
+    """
+    by_identity: dict[tuple, str] = {}
+    sponsor_ids = sorted({r["sponsor_id"] for r in rows.values() if r.get("sponsor_id") is not None})
+    for identity in identities:
+        values = sorted({r.get(identity[0]) for r in rows.values() if r.get(identity[0]) is not None}, key=str)
+        if not values:
+            continue
+        for chunk in chunks(values, 500):
+            q = sa.select(table.c[key_col], *(table.c[c] for c in identity)).where(table.c[identity[0]].in_(list(chunk)))
+            if identity[0] != "sponsor_id" and "sponsor_id" in identity:
+                q = q.where(table.c.sponsor_id.in_(sponsor_ids))
+            for stored_key, *ident in conn.execute(q):
+                by_identity.setdefault((identity, tuple(ident)), stored_key)
+    out: dict[Any, dict[str, Any]] = {}
+    for key, row in rows.items():
+        stored = None
+        for identity in identities:
+            ident = tuple(row.get(c) for c in identity)
+            if all(v is not None for v in ident):
+                stored = by_identity.get((identity, ident))
+                if stored:
+                    break
+        if stored and stored != key:
+            row = {**row, key_col: stored}
+            key = stored
+        out.setdefault(key, row)
+    return out
+
+
 def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], int]:
     """Promote the good rows (``[(frame, [row positions])]``); returns (records per table, history rows)."""
     batch_id = batch["id"]
@@ -168,6 +205,11 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                              "task_ends_on": _date(col(i, "task_ends_on")),
                              "member_count": _int(col(i, "member_count")), "opened_on": _date(col(i, "opened_on")),
                              "closed_on": _date(col(i, "closed_on"))}
+        if frame.entity_type == "app":
+            rows = _adopt_stored_keys(conn, s.apps, rows, "app_key",
+                                      [("apple_track_id",), ("package_name",), ("sponsor_id", "kind", "name")])
+        elif frame.entity_type == "work_group":
+            rows = _adopt_stored_keys(conn, s.work_groups, rows, "group_key", [("sponsor_id", "platform", "name")])
         table, key_cols = {"app": (s.apps, ("app_key",)), "account": (s.accounts, ("platform", "platform_account_id")),
                            "work_group": (s.work_groups, ("group_key",))}[frame.entity_type]
         compare = tuple(c for c in next(iter(rows.values()), {}) if c not in key_cols and c not in (
