@@ -220,3 +220,24 @@ def test_rows_of_apps_already_in_the_inventory_update_them_in_place(store_engine
     known = apps["政务服务应用1"]
     assert known["app_key"] == "app-440100-0000001" and known["has_complaint_channel"] is False
     assert known["source"] == "import:known.csv"
+
+
+def test_a_file_without_some_columns_never_erases_what_the_inventory_knows(store_engine, tmp_path):
+    from tests.quality.helpers import credit
+
+    prov = {"source": "sample-generator:x", "fetched_at": dt.datetime(2026, 11, 1),
+            "request_fingerprint": "0" * 64}
+    with store_engine.begin() as c:
+        sid = c.execute(sa.insert(s.sponsors).values(
+            credit_code=credit(1), name="第1号主办单位", division_code="440100", level="township", nature="事业单位",
+            **prov)).inserted_primary_key[0]
+        c.execute(sa.insert(s.apps).values(app_key="app-known", name="政务服务应用1", kind="mini_program",
+                                           sponsor_id=sid, division_code="440100", description="掌上办事",
+                                           mini_program_id="wx0123456789abcdef", user_scale=5000, **prov))
+    batch_id = _import(store_engine, tmp_path, "partial.csv", app_csv(1))  # no description/id/users columns
+    assert validate_batch(store_engine, batch_id, today=TODAY).status == "promoted"
+    with store_engine.connect() as c:
+        app = c.execute(sa.select(s.apps)).mappings().one()
+        sponsor = c.execute(sa.select(s.sponsors)).mappings().one()
+    assert (app["description"], app["mini_program_id"], app["user_scale"]) == ("掌上办事", "wx0123456789abcdef", 5000)
+    assert (sponsor["level"], sponsor["nature"]) == ("township", "事业单位")  # not replaced by derived defaults

@@ -64,7 +64,9 @@ def _upsert_with_history(conn, table: sa.Table, rows: dict[Any, dict[str, Any]],
         old = existing.get(k)
         record_key = k if isinstance(k, str) else "|".join(map(str, k))
         if old is None:
-            inserts.append({**new, **((insert_only or {}).get(k, {})), "created_at": now, "updated_at": now})
+            filled = {**new, **{c: v for c, v in (insert_only or {}).get(k, {}).items() if new.get(c) is None}}
+            inserts.append({**filled, "created_at": now, "updated_at": now})
+            new = filled
             history.append({"table_name": table.name, "record_key": record_key[:200], "batch_id": batch_id,
                             "changed_at": now,
                             "changes": {c: [None, _jsonable(new.get(c))] for c in compare if new.get(c) is not None}})
@@ -146,6 +148,7 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
     history = 0
     # sponsors first
     sponsors: dict[str, dict[str, Any]] = {}
+    sponsor_defaults: dict[str, dict[str, Any]] = {}  # derived values: for new sponsors only
     records = {id(frame): frame.df.to_dict("records") for frame, _ in good}
     for frame, idxs in good:
         recs = records[id(frame)]
@@ -155,10 +158,13 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
             if code in sponsors:
                 continue
             division = rec["division_code"]
-            level = rec.get("sponsor_level")
-            if not level:
-                level = _LEVELS.get(reference.level_of(division), "county") if division else "county"
-            nature = rec.get("sponsor_nature") or identifiers.GOVERNMENT_PREFIXES.get(code[:2], "机关")
+            level, nature = rec.get("sponsor_level") or None, rec.get("sponsor_nature") or None
+            defaults = {}
+            if level is None:
+                defaults["level"] = _LEVELS.get(reference.level_of(division), "county") if division else "county"
+            if nature is None:
+                defaults["nature"] = identifiers.GOVERNMENT_PREFIXES.get(code[:2], "机关")
+            sponsor_defaults[code] = defaults
             sponsors[code] = {
                 "credit_code": code, "name": rec["sponsor_name"], "division_code": division,
                 "level": level, "nature": nature, "contact_name": rec.get("contact_name"),
@@ -167,7 +173,8 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
             }
     n, h = _upsert_with_history(conn, s.sponsors, sponsors, ("credit_code",),
                                 ("name", "division_code", "level", "nature", "contact_name", "contact_phone",
-                                 "contact_email"), batch_id, now, keep_stored_when_empty=True)
+                                 "contact_email"), batch_id, now, insert_only=sponsor_defaults,
+                                keep_stored_when_empty=True)
     counts["sponsors"], history = n, history + h
     sponsor_ids: dict[str, int] = {}
     for chunk in chunks(list(sponsors), 500):
@@ -214,7 +221,9 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                            "work_group": (s.work_groups, ("group_key",))}[frame.entity_type]
         compare = tuple(c for c in next(iter(rows.values()), {}) if c not in key_cols and c not in (
             "source", "fetched_at", "request_fingerprint", "import_batch_id"))
-        n, h = _upsert_with_history(conn, table, rows, key_cols, compare, batch_id, now, insert_only=insert_only)
+        # an empty cell (or a column the file does not have) never erases what the inventory knows
+        n, h = _upsert_with_history(conn, table, rows, key_cols, compare, batch_id, now, insert_only=insert_only,
+                                    keep_stored_when_empty=True)
         counts[table.name] = counts.get(table.name, 0) + n
         history += h
     return counts, history
