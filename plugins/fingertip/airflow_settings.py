@@ -687,36 +687,65 @@ def _warn_shadowing(kind: str, prefix: str, ident: str) -> None:
         )
 
 
+def _sync(kind: str, session, model, key_attr: str, specs, report: dict, *, ident, create, changes, apply,
+          prune: bool, dry_run: bool, env_prefix: str | None = None, protected: frozenset[str] = frozenset()) -> None:
+    """Create, update (only what differs) and optionally prune one kind of metadata object.
+
+    ``create(spec)`` builds a new model object, ``changes(current, spec)`` names the fields that
+    differ, ``apply(current, spec, changed)`` writes them. Only ids are logged, never values.
+    """
+    from sqlalchemy import select
+
+    existing = {getattr(obj, key_attr): obj for obj in session.scalars(select(model))}
+    verb = "would be " if dry_run else ""
+    for spec in specs:
+        key = ident(spec)
+        if env_prefix:
+            _warn_shadowing(kind, env_prefix, key)
+        current = existing.get(key)
+        if current is None:
+            report["created"].append(key)
+            log.info("%s %s %screated", kind, key, verb)
+            if not dry_run:
+                session.add(create(spec))
+            continue
+        changed = changes(current, spec)
+        if not changed:
+            report["unchanged"].append(key)
+            continue
+        report["updated"].append(key)
+        log.info("%s %s %supdated (%s)", kind, key, verb, ", ".join(changed))
+        if not dry_run:
+            apply(current, spec, changed)
+    if prune:
+        wanted = {ident(spec) for spec in specs} | protected
+        for key in sorted(set(existing) - wanted):
+            report["deleted"].append(key)
+            log.info("%s %s %sdeleted", kind, key, verb)
+            if not dry_run:
+                session.delete(existing[key])
+
+
+def _description_changed(current, spec) -> bool:
+    return spec.manage_description and (current.description or None) != spec.description
+
+
 def _sync_connections(
     session, specs: tuple[ConnectionSpec, ...], report: dict, *, prune: bool, dry_run: bool
 ) -> None:
     from airflow.models.connection import Connection
-    from sqlalchemy import select
 
-    existing = {conn.conn_id: conn for conn in session.scalars(select(Connection))}
-    verb = "would be " if dry_run else ""
-    for spec in specs:
-        _warn_shadowing("connection", "AIRFLOW_CONN_", spec.conn_id)
-        extra_json = json.dumps(spec.extra) if spec.extra else None
-        current = existing.get(spec.conn_id)
-        if current is None:
-            report["created"].append(spec.conn_id)
-            log.info("connection %s %screated", spec.conn_id, verb)
-            if not dry_run:
-                session.add(
-                    Connection(
-                        conn_id=spec.conn_id,
-                        conn_type=spec.conn_type,
-                        description=spec.description,
-                        host=spec.host,
-                        schema=spec.schema,
-                        login=spec.login,
-                        password=spec.password,
-                        port=spec.port,
-                        extra=extra_json,
-                    )
-                )
-            continue
+    fields = ("conn_type", "host", "schema", "login", "port")
+
+    def extra_json(spec: ConnectionSpec) -> str | None:
+        return json.dumps(spec.extra) if spec.extra else None
+
+    def create(spec: ConnectionSpec):
+        return Connection(conn_id=spec.conn_id, conn_type=spec.conn_type, description=spec.description,
+                          host=spec.host, schema=spec.schema, login=spec.login, password=spec.password,
+                          port=spec.port, extra=extra_json(spec))
+
+    def changes(current, spec: ConnectionSpec) -> list[str]:
         try:
             stored_password = current.password or None
             stored_extra = _stored_extra(current.extra)
@@ -726,29 +755,18 @@ def _sync_connections(
                 f"connection {spec.conn_id!r}: the stored password or extra cannot be decrypted "
                 f"({type(exc).__name__}); check [core] fernet_key",
             ) from None
-        wanted = {
-            "conn_type": spec.conn_type,
-            "host": spec.host,
-            "schema": spec.schema,
-            "login": spec.login,
-            "port": spec.port,
-        }
-        changed = [field for field, value in wanted.items() if (getattr(current, field) or None) != value]
+        changed = [f for f in fields if (getattr(current, f) or None) != getattr(spec, f)]
         if stored_password != spec.password:
             changed.append("password")
         if stored_extra != (_canonical_json(spec.extra) if spec.extra else None):
             changed.append("extra")
-        if spec.manage_description and (current.description or None) != spec.description:
+        if _description_changed(current, spec):
             changed.append("description")
-        if not changed:
-            report["unchanged"].append(spec.conn_id)
-            continue
-        report["updated"].append(spec.conn_id)
-        log.info("connection %s %supdated (%s)", spec.conn_id, verb, ", ".join(changed))
-        if dry_run:
-            continue
-        for field, value in wanted.items():
-            setattr(current, field, value)
+        return changed
+
+    def apply(current, spec: ConnectionSpec, changed: list[str]) -> None:
+        for f in fields:
+            setattr(current, f, getattr(spec, f))
         if "password" in changed:
             if spec.password:
                 current.password = spec.password
@@ -756,109 +774,57 @@ def _sync_connections(
                 current._password = None
                 current.is_encrypted = False
         if "extra" in changed:
-            current.extra = extra_json
+            current.extra = extra_json(spec)
         if spec.manage_description:
             current.description = spec.description
 
-    if prune:
-        wanted_ids = {spec.conn_id for spec in specs}
-        for conn_id in sorted(set(existing) - wanted_ids):
-            report["deleted"].append(conn_id)
-            log.info("connection %s %sdeleted", conn_id, verb)
-            if not dry_run:
-                session.delete(existing[conn_id])
+    _sync("connection", session, Connection, "conn_id", specs, report, ident=lambda spec: spec.conn_id,
+          create=create, changes=changes, apply=apply, prune=prune, dry_run=dry_run, env_prefix="AIRFLOW_CONN_")
 
 
 def _sync_pools(session, specs: tuple[PoolSpec, ...], report: dict, *, prune: bool, dry_run: bool) -> None:
     from airflow.models.pool import Pool
-    from sqlalchemy import select
 
-    existing = {pool.pool: pool for pool in session.scalars(select(Pool))}
-    verb = "would be " if dry_run else ""
-    for spec in specs:
-        current = existing.get(spec.name)
-        if current is None:
-            report["created"].append(spec.name)
-            log.info("pool %s %screated (%d slots)", spec.name, verb, spec.slots)
-            if not dry_run:
-                session.add(
-                    Pool(
-                        pool=spec.name,
-                        slots=spec.slots,
-                        description=spec.description,
-                        include_deferred=spec.include_deferred,
-                    )
-                )
-            continue
-        changed = []
-        if current.slots != spec.slots:
-            changed.append("slots")
-        if spec.manage_description and (current.description or None) != spec.description:
+    def changes(current, spec: PoolSpec) -> list[str]:
+        changed = ["slots"] if current.slots != spec.slots else []
+        if _description_changed(current, spec):
             changed.append("description")
         if spec.manage_include_deferred and bool(current.include_deferred) != spec.include_deferred:
             changed.append("include_deferred")
-        if not changed:
-            report["unchanged"].append(spec.name)
-            continue
-        report["updated"].append(spec.name)
-        log.info("pool %s %supdated (%s)", spec.name, verb, ", ".join(changed))
-        if dry_run:
-            continue
+        return changed
+
+    def apply(current, spec: PoolSpec, _changed: list[str]) -> None:
         current.slots = spec.slots
         if spec.manage_description:
             current.description = spec.description
         if spec.manage_include_deferred:
             current.include_deferred = spec.include_deferred
 
-    if prune:
-        wanted = {spec.name for spec in specs} | {DEFAULT_POOL}
-        for name in sorted(set(existing) - wanted):
-            report["deleted"].append(name)
-            log.info("pool %s %sdeleted", name, verb)
-            if not dry_run:
-                session.delete(existing[name])
+    _sync("pool", session, Pool, "pool", specs, report, ident=lambda spec: spec.name,
+          create=lambda spec: Pool(pool=spec.name, slots=spec.slots, description=spec.description,
+                                   include_deferred=spec.include_deferred),
+          changes=changes, apply=apply, prune=prune, dry_run=dry_run, protected=frozenset({DEFAULT_POOL}))
 
 
 def _sync_variables(
     session, specs: tuple[VariableSpec, ...], report: dict, *, prune: bool, dry_run: bool
 ) -> None:
     from airflow.models.variable import Variable
-    from sqlalchemy import select
 
-    existing = {variable.key: variable for variable in session.scalars(select(Variable))}
-    verb = "would be " if dry_run else ""
-    for spec in specs:
-        _warn_shadowing("variable", "AIRFLOW_VAR_", spec.key)
-        current = existing.get(spec.key)
-        if current is None:
-            report["created"].append(spec.key)
-            log.info("variable %s %screated", spec.key, verb)
-            if not dry_run:
-                session.add(Variable(key=spec.key, val=spec.value, description=spec.description))
-            continue
-        changed = []
-        if current.val != spec.value:
-            changed.append("value")
-        if spec.manage_description and (current.description or None) != spec.description:
+    def changes(current, spec: VariableSpec) -> list[str]:
+        changed = ["value"] if current.val != spec.value else []
+        if _description_changed(current, spec):
             changed.append("description")
-        if not changed:
-            report["unchanged"].append(spec.key)
-            continue
-        report["updated"].append(spec.key)
-        log.info("variable %s %supdated (%s)", spec.key, verb, ", ".join(changed))
-        if dry_run:
-            continue
+        return changed
+
+    def apply(current, spec: VariableSpec, _changed: list[str]) -> None:
         current.val = spec.value
         if spec.manage_description:
             current.description = spec.description
 
-    if prune:
-        wanted = {spec.key for spec in specs}
-        for key in sorted(set(existing) - wanted):
-            report["deleted"].append(key)
-            log.info("variable %s %sdeleted", key, verb)
-            if not dry_run:
-                session.delete(existing[key])
+    _sync("variable", session, Variable, "key", specs, report, ident=lambda spec: spec.key,
+          create=lambda spec: Variable(key=spec.key, val=spec.value, description=spec.description),
+          changes=changes, apply=apply, prune=prune, dry_run=dry_run, env_prefix="AIRFLOW_VAR_")
 
 
 def apply_settings(settings: Settings, *, prune: bool = False, dry_run: bool = False) -> dict:
