@@ -101,14 +101,9 @@ _ALLOWED_KEYS = {
     "pools": ("pool_name", "pool_slot", "pool_description", "pool_include_deferred"),
     "variables": ("variable_name", "variable_value", "variable_description"),
 }
-_URI_EXCLUSIVE_KEYS = (
-    "conn_type",
-    "conn_host",
-    "conn_schema",
-    "conn_login",
-    "conn_password",
-    "conn_port",
-    "conn_extra",
+# conn_uri replaces every field of the connection except its id and description
+_URI_EXCLUSIVE_KEYS = tuple(
+    k for k in _ALLOWED_KEYS["connections"] if k not in ("conn_id", "conn_uri", "conn_description")
 )
 
 
