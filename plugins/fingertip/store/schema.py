@@ -48,7 +48,9 @@ ACCOUNT_PLATFORMS = (
 GROUP_PLATFORMS = ("wechat", "wecom", "dingtalk", "qq", "zhengwuwei")
 FILING_KINDS = ("icp_app", "gov_app")
 ENTITY_STATUSES = ("active", "shutting_down", "closed")
-TARGET_TYPES = ("app", "account", "work_group", "sponsor")
+CASE_TARGET_TYPES = ("app", "account", "work_group", "sponsor")
+#: Findings may also name a store listing that matches no inventory record (key ``store:store_app_id``).
+TARGET_TYPES = CASE_TARGET_TYPES + ("listing",)
 FINDING_STATES = ("open", "acknowledged", "resolved", "waived")
 CASE_STATES = (
     "proposed",
@@ -414,7 +416,11 @@ findings = sa.Table(
     sa.Column("state", sa.String(16), nullable=False, server_default="open"),
     sa.Column("title_zh", sa.String(300), nullable=False),
     sa.Column("basis", sa.String(300), nullable=False, comment="document and article"),
+    sa.Column("article", sa.String(40), nullable=False, server_default="", index=True,
+              comment="policy article key, e.g. opinions-7 (reports group by it)"),
+    sa.Column("remediation_zh", sa.Text(), nullable=True),
     sa.Column("evidence", sa.JSON(), nullable=False),
+    sa.Column("check_date", sa.Date(), nullable=True, comment="data date of the last evaluation that saw it"),
     sa.Column("division_code", sa.String(6), nullable=True, index=True),
     sa.Column("sponsor_id", Id, sa.ForeignKey("sponsors.id"), nullable=True, index=True),
     sa.Column("first_seen_at", sa.DateTime(), nullable=False),
@@ -422,6 +428,7 @@ findings = sa.Table(
     sa.Column("acknowledged_by", sa.String(100), nullable=True),
     sa.Column("acknowledged_at", sa.DateTime(), nullable=True),
     sa.Column("resolved_at", sa.DateTime(), nullable=True),
+    sa.Column("reopened_count", sa.Integer(), nullable=False, server_default="0"),
     *_stamps(),
     sa.UniqueConstraint("rule_id", "target_type", "target_key"),
     _in("target_type", TARGET_TYPES, "target_type"),
@@ -462,7 +469,7 @@ shutdown_cases = sa.Table(
     sa.Column("blocked_reason", sa.Text(), nullable=True),
     sa.Column("details", sa.JSON(), nullable=True),
     *_stamps(),
-    _in("target_type", TARGET_TYPES, "target_type"),
+    _in("target_type", CASE_TARGET_TYPES, "target_type"),
     _in("state", CASE_STATES, "state"),
     comment="Shutdown (关停注销) cases.",
 )
@@ -512,10 +519,51 @@ notifications = sa.Table(
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("message_id", sa.String(300), nullable=True),
     sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("payload", sa.JSON(), nullable=True,
+              comment="what to send: text, html, attachments (paths), inline images; kept until sent"),
+    sa.Column("not_before", sa.DateTime(), nullable=True, comment="do not send before (reminders)"),
     sa.Column("queued_at", sa.DateTime(), nullable=False),
     sa.Column("sent_at", sa.DateTime(), nullable=True),
     _in("status", ("queued", "sending", "sent", "failed"), "status"),
     comment="Ledger of every notification: exactly-once delivery per key.",
+)
+
+case_checks = sa.Table(
+    "case_checks",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("case_id", Id, sa.ForeignKey("shutdown_cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("check_date", sa.Date(), nullable=False),
+    sa.Column("channel", sa.String(60), nullable=False, comment="store:<store> / platform:<platform> / filing"),
+    sa.Column("channel_key", sa.String(200), nullable=False, comment="store app id, account id or licence"),
+    sa.Column("present", sa.Boolean(), nullable=False, comment="still listed / still filed"),
+    sa.Column("request", sa.String(1000), nullable=True, comment="what was asked (URL or query)"),
+    sa.Column("response_fingerprint", sa.String(64), nullable=True, comment="SHA-256 of the response"),
+    sa.Column("checked_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("case_id", "check_date", "channel", "channel_key"),
+    comment="Delisting verification checks of shutdown cases, with their evidence.",
+)
+
+inspections = sa.Table(
+    "inspections",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("check_date", sa.Date(), nullable=False),
+    sa.Column("target_type", sa.String(16), nullable=False, comment="app / account"),
+    sa.Column("target_key", sa.String(200), nullable=False),
+    sa.Column("division_code", sa.String(6), nullable=False, index=True),
+    sa.Column("province_code", sa.String(6), nullable=False),
+    sa.Column("sponsor_id", Id, sa.ForeignKey("sponsors.id"), nullable=True, index=True),
+    sa.Column("score", sa.Integer(), nullable=False, comment="100 minus deductions"),
+    sa.Column("passed", sa.Boolean(), nullable=False),
+    sa.Column("vetoes", sa.JSON(), nullable=False, comment="single-veto rule ids hit"),
+    sa.Column("deductions", sa.JSON(), nullable=False, comment="rule id -> points"),
+    sa.Column("risk_tier", sa.String(8), nullable=False, comment="high / medium / low (Art. 16)"),
+    sa.Column("risk_factors", sa.JSON(), nullable=True),
+    sa.UniqueConstraint("check_date", "target_type", "target_key"),
+    _in("target_type", ("app", "account"), "target_type"),
+    _in("risk_tier", ("high", "medium", "low"), "risk_tier"),
+    comment="Inspection score of each app and account per check date (national indicator scheme).",
 )
 
 audit_runs = sa.Table(
