@@ -18,3 +18,9 @@ INVENTORY_STAGED = Asset("fingertip://ingest/inventory_staged")
 
 # Validation (issue: quality): detection schedules on this.
 INVENTORY_VALIDATED = Asset("fingertip://quality/inventory_validated")
+
+# Detection (issue: rules): the shutdown and report DAGs schedule on this.
+FINDINGS = Asset("fingertip://rules/findings")
+# Shutdown workflow and reports.
+SHUTDOWN_CASES = Asset("fingertip://lifecycle/shutdown_cases")
+REPORTS = Asset("fingertip://reports/periodic")
