@@ -1,0 +1,387 @@
+"""Policy files: rules as data, checked against a schema when loaded.
+
+Layout (``FINGERTIP_POLICY_DIR``, default ``include/policy``):
+
+* ``articles.yaml`` — the articles rules cite (document, article, label);
+* ``settings.yaml`` — detection vocabularies, similarity, scoring, risk tiers;
+* ``rules/*.yaml`` — ``rules:`` lists (id, title_zh, target, family, severity, basis, thresholds,
+  when, scoring, actions, evidence, remediation_zh, enabled);
+* ``overrides/<province code>.yaml`` — a province changes ``thresholds``, ``enabled`` or
+  ``severity`` of existing rules without copying them.
+
+Every problem is reported as ``file:line: message`` (:class:`PolicySourceError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from fingertip.rules import conditions as C
+from fingertip.rules.catalogue import FACTS, FAMILIES, TARGETS
+from fingertip.rules.yamlsource import PolicySourceError, line_of, load
+
+SEVERITIES = ("high", "medium", "low")
+ACTIONS = ("propose_shutdown", "notify_sponsor")
+RULE_KEYS = {"id", "title_zh", "target", "family", "severity", "basis", "thresholds", "when", "scoring",
+             "actions", "evidence", "remediation_zh", "enabled"}
+REQUIRED_RULE_KEYS = ("id", "title_zh", "target", "family", "severity", "basis", "when", "remediation_zh")
+OVERRIDE_KEYS = {"thresholds", "enabled", "severity"}
+_ID_RE = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
+
+
+def default_dir() -> Path:
+    from fingertip.config import include_dir
+
+    return Path(os.environ.get("FINGERTIP_POLICY_DIR") or include_dir() / "policy")
+
+
+@dataclass(frozen=True)
+class Article:
+    key: str
+    document: str
+    article: str
+    label: str
+
+
+@dataclass
+class Rule:
+    id: str
+    title_zh: str
+    target: str
+    family: str
+    severity: str
+    basis_keys: tuple[str, ...]
+    basis: str
+    article: str
+    thresholds: dict[str, float]
+    when: Mapping[str, Any]
+    veto: bool
+    deduction: int
+    actions: tuple[str, ...]
+    evidence: tuple[str, ...]
+    remediation_zh: str
+    enabled: bool
+    source: str
+    _compiled: dict = field(default_factory=dict, repr=False)
+
+    def title_for(self, thresholds: Mapping[str, Any]) -> str:
+        try:
+            return self.title_zh.format(**{k: _fmt(v) for k, v in thresholds.items()})
+        except (KeyError, IndexError, ValueError):
+            return self.title_zh
+
+    def predicate(self, thresholds: Mapping[str, Any]):
+        key = tuple(sorted(thresholds.items()))
+        fn = self._compiled.get(key)
+        if fn is None:
+            fn = self._compiled[key] = C.compile_condition(self.when, thresholds)
+        return fn
+
+    @cached_property
+    def evidence_facts(self) -> tuple[str, ...]:
+        named = sorted(C.facts_named(self.when))
+        return tuple(dict.fromkeys([*named, *self.evidence]))
+
+
+def _fmt(v: Any) -> Any:
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+@dataclass
+class Override:
+    province: str
+    source: str
+    thresholds: dict[str, dict[str, float]]
+    enabled: dict[str, bool]
+    severity: dict[str, str]
+
+
+@dataclass
+class Policy:
+    directory: Path
+    articles: dict[str, Article]
+    settings: dict[str, Any]
+    rules: dict[str, Rule]
+    overrides: dict[str, Override]
+    version: str
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def rules_for(self, target: str, families: set[str] | None = None) -> list[Rule]:
+        return [r for r in self.rules.values()
+                if r.target == target and r.enabled and (families is None or r.family in families)]
+
+    def rules_with_action(self, action: str) -> list[str]:
+        return [r.id for r in self.rules.values() if action in r.actions and r.enabled]
+
+    @property
+    def article_labels(self) -> dict[str, str]:
+        return {k: a.label for k, a in self.articles.items()}
+
+    def thresholds(self, rule: Rule, province: str | None) -> dict[str, float]:
+        ov = self.overrides.get(province or "")
+        if ov and rule.id in ov.thresholds:
+            return {**rule.thresholds, **ov.thresholds[rule.id]}
+        return rule.thresholds
+
+    def enabled_in(self, rule: Rule, province: str | None) -> bool:
+        ov = self.overrides.get(province or "")
+        if ov and rule.id in ov.enabled:
+            return ov.enabled[rule.id]
+        return rule.enabled
+
+    def severity_in(self, rule: Rule, province: str | None) -> str:
+        ov = self.overrides.get(province or "")
+        return ov.severity.get(rule.id, rule.severity) if ov else rule.severity
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.directory),
+            "version": self.version,
+            "rules": len(self.rules),
+            "enabled": sum(r.enabled for r in self.rules.values()),
+            "by_target": {t: sum(1 for r in self.rules.values() if r.target == t) for t in TARGETS},
+            "overrides": sorted(self.overrides),
+        }
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+def load_policy(directory: str | Path | None = None) -> Policy:
+    """Load and check the policy directory; raises :class:`PolicySourceError` on any problem."""
+    d = Path(directory) if directory else default_dir()
+    if not d.is_dir():
+        raise PolicySourceError(d, None, "policy directory not found (set FINGERTIP_POLICY_DIR)")
+    articles = _load_articles(d / "articles.yaml")
+    settings_path = d / "settings.yaml"
+    settings = load(settings_path)
+    _check_settings(settings, settings_path)
+    rules: dict[str, Rule] = {}
+    rule_files = sorted((d / "rules").glob("*.yaml"))
+    if not rule_files:
+        raise PolicySourceError(d / "rules", None, "no rule files (*.yaml)")
+    for path in rule_files:
+        for rule in _load_rules(path, articles):
+            if rule.id in rules:
+                raise PolicySourceError(path, None, f"rule {rule.id!r} is also defined in {rules[rule.id].source}")
+            rules[rule.id] = rule
+    overrides = {}
+    for path in sorted((d / "overrides").glob("*.yaml")) if (d / "overrides").is_dir() else []:
+        ov = _load_override(path, rules)
+        if ov.province in overrides:
+            raise PolicySourceError(path, None, f"province {ov.province} is also overridden in "
+                                                f"{overrides[ov.province].source}")
+        overrides[ov.province] = ov
+    return Policy(d, articles, settings, rules, overrides, str(settings.get("version", "")))
+
+
+def _mapping(value: Any, path: Path, line: int | None, what: str) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise PolicySourceError(path, line, f"{what} must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _load_articles(path: Path) -> dict[str, Article]:
+    doc = _mapping(load(path), path, 1, "the file")
+    body = _mapping(doc.get("articles"), path, line_of(doc, "articles"), "'articles'")
+    out = {}
+    for key, spec in body.items():
+        spec = _mapping(spec, path, line_of(body, key), f"article {key!r}")
+        unknown = set(spec) - {"document", "article", "label"}
+        if unknown:
+            raise PolicySourceError(path, line_of(spec, sorted(unknown)[0]), f"article {key!r}: unknown key "
+                                                                            f"{sorted(unknown)[0]!r}")
+        for k in ("document", "article", "label"):
+            if not isinstance(spec.get(k), str) or not spec[k].strip():
+                raise PolicySourceError(path, line_of(spec), f"article {key!r}: '{k}' must be a non-empty text")
+        out[key] = Article(key, spec["document"], spec["article"], spec["label"])
+    return out
+
+
+def _check_settings(doc: Any, path: Path) -> None:
+    doc = _mapping(doc, path, 1, "the file")
+    det = _mapping(doc.get("detection"), path, line_of(doc, "detection"), "'detection'")
+    for key in ("levels", "generic_words", "trivial_descriptions", "sensitive_features", "internal_scopes"):
+        if not isinstance(det.get(key), list):
+            raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a list")
+    _mapping(det.get("forced_features"), path, line_of(det, "forced_features"), "detection.forced_features")
+    for i, item in enumerate(det.get("forced_phrases") or []):
+        item = _mapping(item, path, line_of(det["forced_phrases"], i), "a forced phrase")
+        if set(item) != {"pattern", "feature"}:
+            raise PolicySourceError(path, line_of(item), "a forced phrase needs exactly 'pattern' and 'feature'")
+        try:
+            re.compile(item["pattern"])
+        except re.error as exc:
+            raise PolicySourceError(path, line_of(item, "pattern"), f"bad regular expression: {exc}") from None
+        if item["feature"] not in det["forced_features"]:
+            raise PolicySourceError(path, line_of(item, "feature"), f"unknown forced feature {item['feature']!r}")
+    sim = _mapping(det.get("similarity"), path, line_of(det, "similarity"), "detection.similarity")
+    for key in ("shingle", "bands", "rows"):
+        if not isinstance(sim.get(key), int) or sim[key] < 1:
+            raise PolicySourceError(path, line_of(sim, key), f"similarity.{key} must be a positive integer")
+    cm = sim.get("candidate_min")
+    if not isinstance(cm, (int, float)) or not 0 < cm <= 1:
+        raise PolicySourceError(path, line_of(sim, "candidate_min"), "similarity.candidate_min must be in (0, 1]")
+    for key in ("min_description_chars", "rating_growth_window_days", "rating_growth_min_days"):
+        if not isinstance(det.get(key), int) or det[key] < 0:
+            raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a non-negative integer")
+    scoring = _mapping(doc.get("scoring"), path, line_of(doc, "scoring"), "'scoring'")
+    for key in ("start", "pass_mark"):
+        if not isinstance(scoring.get(key), int) or not 0 <= scoring[key] <= 1000:
+            raise PolicySourceError(path, line_of(scoring, key), f"scoring.{key} must be an integer")
+    tiers = _mapping(doc.get("risk_tiers"), path, line_of(doc, "risk_tiers"), "'risk_tiers'")
+    for target, entries in tiers.items():
+        if target not in ("app", "account"):
+            raise PolicySourceError(path, line_of(tiers, target), f"risk tiers are for app and account, not {target!r}")
+        for i, entry in enumerate(entries):
+            entry = _mapping(entry, path, line_of(entries, i), "a risk tier")
+            if set(entry) != {"tier", "when"} or entry["tier"] not in ("high", "medium"):
+                raise PolicySourceError(path, line_of(entry), "a risk tier needs 'tier' (high or medium) and 'when'")
+            C.check(entry["when"], facts=FACTS[target], thresholds={}, path=str(path), used=set())
+
+
+def _load_rules(path: Path, articles: Mapping[str, Article]) -> list[Rule]:
+    doc = _mapping(load(path), path, 1, "the file")
+    unknown = set(doc) - {"rules"}
+    if unknown:
+        raise PolicySourceError(path, line_of(doc, sorted(unknown)[0]), f"unknown top-level key {sorted(unknown)[0]!r}")
+    items = doc.get("rules")
+    if not isinstance(items, list):
+        raise PolicySourceError(path, line_of(doc, "rules"), "'rules' must be a list")
+    return [_rule(item, path, line_of(items, i), articles) for i, item in enumerate(items)]
+
+
+def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Article]) -> Rule:
+    item = _mapping(item, path, line, "a rule")
+    rid = item.get("id", "?")
+    where = f"rule {rid!r}"
+    for key in item:
+        if key not in RULE_KEYS:
+            raise PolicySourceError(path, line_of(item, key), f"{where}: unknown key {key!r} "
+                                                              f"(allowed: {', '.join(sorted(RULE_KEYS))})")
+    for key in REQUIRED_RULE_KEYS:
+        if key not in item:
+            raise PolicySourceError(path, line_of(item), f"{where}: missing {key!r}")
+    if not isinstance(rid, str) or not _ID_RE.match(rid):
+        raise PolicySourceError(path, line_of(item, "id"), f"rule id {rid!r} must look like 'target.name'")
+    for key in ("title_zh", "remediation_zh"):
+        if not isinstance(item[key], str) or not item[key].strip():
+            raise PolicySourceError(path, line_of(item, key), f"{where}: {key!r} must be a non-empty text")
+    target = item["target"]
+    if target not in TARGETS:
+        raise PolicySourceError(path, line_of(item, "target"), f"{where}: target {target!r} is not one of {TARGETS}")
+    if item["family"] not in FAMILIES:
+        raise PolicySourceError(path, line_of(item, "family"), f"{where}: unknown family {item['family']!r} "
+                                                               f"(known: {', '.join(FAMILIES)})")
+    if item["severity"] not in SEVERITIES:
+        raise PolicySourceError(path, line_of(item, "severity"), f"{where}: severity must be one of {SEVERITIES}")
+    basis = item["basis"]
+    if not isinstance(basis, list) or not basis:
+        raise PolicySourceError(path, line_of(item, "basis"), f"{where}: 'basis' must be a non-empty list of articles")
+    for i, key in enumerate(basis):
+        if key not in articles:
+            raise PolicySourceError(path, line_of(basis, i), f"{where}: unknown article {key!r} "
+                                                             f"(see articles.yaml)")
+    thresholds = _thresholds(item.get("thresholds") or {}, path, item, where)
+    used: set[str] = set()
+    C.check(item["when"], facts=FACTS[target], thresholds=thresholds, path=str(path), used=used)
+    unused = set(thresholds) - used
+    if unused:
+        raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold(s) {sorted(unused)} "
+                                                                   "are defined but never used in 'when'")
+    veto, deduction = False, 0
+    if "scoring" in item:
+        sc = _mapping(item["scoring"], path, line_of(item, "scoring"), f"{where}: 'scoring'")
+        if target not in ("app", "account"):
+            raise PolicySourceError(path, line_of(item, "scoring"), f"{where}: only app and account rules are scored")
+        bad = set(sc) - {"veto", "deduction"}
+        if bad or not sc:
+            raise PolicySourceError(path, line_of(item, "scoring"), f"{where}: scoring takes 'veto' or 'deduction'")
+        veto = sc.get("veto", False)
+        deduction = sc.get("deduction", 0)
+        if not isinstance(veto, bool):
+            raise PolicySourceError(path, line_of(sc, "veto"), f"{where}: scoring.veto must be true or false")
+        if isinstance(deduction, bool) or not isinstance(deduction, int) or not 0 <= deduction <= 100:
+            raise PolicySourceError(path, line_of(sc, "deduction"), f"{where}: scoring.deduction must be an "
+                                                                    "integer from 0 to 100")
+    actions = item.get("actions") or []
+    for i, a in enumerate(actions):
+        if a not in ACTIONS:
+            raise PolicySourceError(path, line_of(actions, i), f"{where}: unknown action {a!r} (known: {ACTIONS})")
+    evidence = item.get("evidence") or []
+    for i, f in enumerate(evidence):
+        if f not in FACTS[target]:
+            raise PolicySourceError(path, line_of(evidence, i), f"{where}: evidence names unknown fact {f!r}")
+    enabled = item.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise PolicySourceError(path, line_of(item, "enabled"), f"{where}: 'enabled' must be true or false")
+    labels = [articles[k].label for k in basis]
+    return Rule(
+        id=rid, title_zh=item["title_zh"].strip(), target=target, family=item["family"], severity=item["severity"],
+        basis_keys=tuple(basis), basis="；".join(labels), article=basis[0], thresholds=thresholds,
+        when=item["when"], veto=veto, deduction=deduction, actions=tuple(actions), evidence=tuple(evidence),
+        remediation_zh=item["remediation_zh"].strip(), enabled=enabled, source=f"{path}:{line_of(item)}",
+    )
+
+
+def _thresholds(raw: Any, path: Path, item: Mapping, where: str) -> dict[str, float]:
+    raw = _mapping(raw, path, line_of(item, "thresholds"), f"{where}: 'thresholds'")
+    out = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not re.match(r"^[a-z_][a-z0-9_]*$", name):
+            raise PolicySourceError(path, line_of(raw, name), f"{where}: bad threshold name {name!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise PolicySourceError(path, line_of(raw, name), f"{where}: threshold {name!r} must be a non-negative "
+                                                              f"number, got {value!r}")
+        out[name] = value
+    return out
+
+
+def _load_override(path: Path, rules: Mapping[str, Rule]) -> Override:
+    doc = _mapping(load(path), path, 1, "the file")
+    unknown = set(doc) - {"province", "rules"}
+    if unknown:
+        raise PolicySourceError(path, line_of(doc, sorted(unknown)[0]), f"unknown key {sorted(unknown)[0]!r} "
+                                                                       "(an override has 'province' and 'rules')")
+    province = str(doc.get("province", ""))
+    if not re.match(r"^\d{2}0000$", province):
+        raise PolicySourceError(path, line_of(doc, "province"), f"province must be a PP0000 division code, got "
+                                                                f"{province!r}")
+    if path.stem != province:
+        raise PolicySourceError(path, line_of(doc, "province"), f"file name must be the province code ({province}.yaml)")
+    body = _mapping(doc.get("rules") or {}, path, line_of(doc, "rules"), "'rules'")
+    thresholds: dict[str, dict[str, float]] = {}
+    enabled: dict[str, bool] = {}
+    severity: dict[str, str] = {}
+    for rid, spec in body.items():
+        if rid not in rules:
+            raise PolicySourceError(path, line_of(body, rid), f"override of unknown rule {rid!r}")
+        spec = _mapping(spec, path, line_of(body, rid), f"override of {rid!r}")
+        for key in spec:
+            if key not in OVERRIDE_KEYS:
+                raise PolicySourceError(path, line_of(spec, key), f"override of {rid!r}: {key!r} cannot be "
+                                                                  f"overridden (only {sorted(OVERRIDE_KEYS)})")
+        rule = rules[rid]
+        if "thresholds" in spec:
+            th = _thresholds(spec["thresholds"], path, spec, f"override of {rid!r}")
+            for name in th:
+                if name not in rule.thresholds:
+                    raise PolicySourceError(path, line_of(spec["thresholds"], name),
+                                            f"override of {rid!r}: the rule has no threshold {name!r} "
+                                            f"(it has {sorted(rule.thresholds) or 'none'})")
+            thresholds[rid] = th
+        if "enabled" in spec:
+            if not isinstance(spec["enabled"], bool):
+                raise PolicySourceError(path, line_of(spec, "enabled"), "'enabled' must be true or false")
+            enabled[rid] = spec["enabled"]
+        if "severity" in spec:
+            if spec["severity"] not in SEVERITIES:
+                raise PolicySourceError(path, line_of(spec, "severity"), f"severity must be one of {SEVERITIES}")
+            severity[rid] = spec["severity"]
+    return Override(province, str(path), thresholds, enabled, severity)
