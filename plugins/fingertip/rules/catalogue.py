@@ -62,6 +62,7 @@ FACTS: dict[str, dict[str, str]] = {
     "app": {
         **_COMMON,
         "kind": "app / mini_program / quick_app",
+        "host_platform": "mini-program host (wechat, alipay …)",
         "user_scale": "registered users declared",
         "launched_on": "launch date",
         "has_complaint_channel": "a complaint zone is declared",
@@ -80,7 +81,9 @@ FACTS: dict[str, dict[str, str]] = {
         "latest_version_released_at": "release time of the newest version",
         "rating_count_total": "rating count summed over listings",
         "rating_count_growth": "rating-count growth over the snapshot window (null: not enough history)",
+        "rating_count_max": "largest rating count of any one listing",
         "downloads_total": "downloads summed over Android listings (null: no Android data)",
+        "downloads_max": "largest download count of any one Android listing (null: no Android data)",
         "description_trivial": "the description says nothing (see settings.detection.trivial_descriptions)",
         "description_length": "characters in the longest description",
         "filing_count": "filings found for the app (linked or matched by name, kind and province)",

@@ -1,0 +1,394 @@
+"""Detection: evaluate the policy's rules on facts, score inspections, reconcile findings.
+
+``detect(engine, …)`` walks the store province by province (:mod:`.facts`), evaluates every
+enabled rule with the thresholds of the entity's province, scores apps and accounts per the
+national indicator scheme, and — with ``persist=True`` — reconciles the ``findings`` table
+(:mod:`.findings`) and writes the ``inspections`` of the check date. ``persist=False`` changes
+nothing (dry runs, ad-hoc audits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from fingertip.rules import conditions as C
+from fingertip.rules import facts as F
+from fingertip.rules.catalogue import FAMILIES
+from fingertip.rules.policy import Policy, Rule, load_policy
+from fingertip.store import schema as s
+
+log = logging.getLogger(__name__)
+
+SCORED = ("app", "account")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to check. Empty means everything; key lists restrict to those records only."""
+
+    provinces: tuple[str, ...] = ()  # PP0000 codes
+    divisions: tuple[str, ...] = ()  # any level: a prefecture includes its counties
+    sponsor_credit_codes: tuple[str, ...] = ()
+    app_keys: tuple[str, ...] = ()
+    account_keys: tuple[str, ...] = ()
+    group_keys: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()  # account/group platforms, stores and mini-program hosts
+
+    @classmethod
+    def of(cls, **kw: Iterable[str] | None) -> Scope:
+        return cls(**{k: tuple(str(x).strip() for x in (v or ()) if str(x).strip()) for k, v in kw.items()})
+
+    @property
+    def empty(self) -> bool:
+        return not any(asdict(self).values())
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.app_keys or self.account_keys or self.group_keys)
+
+    def division_prefixes(self) -> tuple[str, ...]:
+        out = [p[:2] for p in self.provinces]
+        for code in self.divisions:
+            out.append(code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code)
+        return tuple(out)
+
+    def matches(self, target: str, f: Mapping[str, Any]) -> bool:
+        if self.keyed:
+            keys = {"app": self.app_keys, "account": self.account_keys, "work_group": self.group_keys}.get(target)
+            if not keys or f["key"] not in keys:
+                return False
+        prefixes = self.division_prefixes()
+        if prefixes and not any((f.get("division_code") or "").startswith(p) for p in prefixes):
+            return False
+        if self.sponsor_credit_codes:
+            code = f.get("sponsor_credit_code") if target != "sponsor" else f["key"]
+            if target == "listing":
+                code = (f.get("matched_sponsor") or {}).get("credit_code")
+            if code not in self.sponsor_credit_codes:
+                return False
+        if self.platforms:
+            if target in ("account", "work_group") and f.get("platform") not in self.platforms:
+                return False
+            if target == "app" and not (set(f.get("stores_listed") or ()) | set(f.get("stores_delisted") or ())
+                                        | {f.get("host_platform")}) & set(self.platforms):
+                return False
+            if target == "listing" and f.get("store") not in self.platforms:
+                return False
+        return True
+
+
+def sampled(seed: int, target: str, key: str, rate: float) -> bool:
+    """Deterministic spot-check sampling: the same seed always draws the same records."""
+    h = hashlib.sha256(f"{seed}:{target}:{key}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64 < rate
+
+
+def finding_id(rule_id: str, target_type: str, target_key: str) -> str:
+    return hashlib.sha256(f"{rule_id}\x1f{target_type}\x1f{target_key}".encode()).hexdigest()[:40]
+
+
+@dataclass
+class FindingRecord:
+    id: str
+    rule_id: str
+    target_type: str
+    target_key: str
+    target_name: str | None
+    severity: str
+    title_zh: str
+    basis: str
+    article: str
+    evidence: dict[str, Any]
+    division_code: str | None
+    sponsor_id: int | None
+    remediation_zh: str
+
+
+@dataclass
+class InspectionRecord:
+    target_type: str
+    target_key: str
+    target_name: str | None
+    division_code: str
+    province_code: str
+    sponsor_id: int | None
+    score: int
+    passed: bool
+    vetoes: list[str]
+    deductions: dict[str, int]
+    risk_tier: str
+    risk_factors: dict[str, Any]
+
+
+@dataclass
+class DetectionResult:
+    check_date: dt.date
+    persist: bool
+    families: tuple[str, ...] | None
+    scope: Scope
+    sample_rate: float | None = None
+    sample_seed: int | None = None
+    findings: list[FindingRecord] = field(default_factory=list)
+    inspections: list[InspectionRecord] = field(default_factory=list)
+    checked: Counter = field(default_factory=Counter)
+    passed: Counter = field(default_factory=Counter)
+    by_rule: Counter = field(default_factory=Counter)
+    by_article: Counter = field(default_factory=Counter)
+    by_severity: Counter = field(default_factory=Counter)
+    pass_by_province: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    sampled_keys: set[tuple[str, str]] = field(default_factory=set)
+    changes: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    policy_version: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        checked = sum(self.checked[t] for t in SCORED)
+        passed = sum(self.passed[t] for t in SCORED)
+        return {
+            "check_date": self.check_date.isoformat(),
+            "persist": self.persist,
+            "policy_version": self.policy_version,
+            "families": list(self.families) if self.families else None,
+            "scope": {k: list(v) for k, v in asdict(self.scope).items() if v},
+            "sample_rate": self.sample_rate,
+            "sample_seed": self.sample_seed,
+            "checked": dict(self.checked),
+            "findings": sum(self.by_rule.values()),
+            "by_rule": dict(sorted(self.by_rule.items())),
+            "by_article": dict(sorted(self.by_article.items())),
+            "by_severity": dict(self.by_severity),
+            "inspected": checked,
+            "passed": passed,
+            "pass_rate": round(passed / checked, 4) if checked else None,
+            "pass_rate_by_type": {t: round(self.passed[t] / self.checked[t], 4) if self.checked[t] else None
+                                  for t in SCORED},
+            "pass_rate_by_province": {p: round(v[1] / v[0], 4) for p, v in sorted(self.pass_by_province.items())
+                                      if v[0]},
+            "changes": self.changes,
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Evaluator:
+    """Rules of one target type compiled per province, plus scoring and risk tiers."""
+
+    def __init__(self, policy: Policy, target: str, families: set[str] | None):
+        self.policy = policy
+        self.target = target
+        self.rules: list[Rule] = policy.rules_for(target, families)
+        self._compiled: dict[str | None, list[tuple[Rule, Callable, dict, str]]] = {}
+        det = policy.settings["scoring"]
+        self.start, self.pass_mark = det["start"], det["pass_mark"]
+        self.tiers = [(t["tier"], C.compile_condition(t["when"], {}))
+                      for t in policy.settings.get("risk_tiers", {}).get(target, [])]
+        self.tier_facts = sorted({n for t in policy.settings.get("risk_tiers", {}).get(target, [])
+                                  for n in C.facts_named(t["when"])})
+
+    def for_province(self, province: str | None):
+        got = self._compiled.get(province)
+        if got is None:
+            got = []
+            for rule in self.rules:
+                if not self.policy.enabled_in(rule, province):
+                    continue
+                th = self.policy.thresholds(rule, province)
+                got.append((rule, rule.predicate(th), th, self.policy.severity_in(rule, province)))
+            self._compiled[province] = got
+        return got
+
+    def risk(self, f: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        factors = {n: f.get(n) for n in self.tier_facts}
+        for tier, pred in self.tiers:
+            if pred(f):
+                return tier, factors
+        return "low", factors
+
+
+def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.date | None = None,
+           scope: Scope | None = None, families: Sequence[str] | None = None, sample_rate: float | None = None,
+           sample_seed: int | None = None, persist: bool = True, collect: bool | None = None,
+           now: dt.datetime | None = None) -> DetectionResult:
+    """Run the rules; see the module docstring. ``collect`` keeps every inspection in the result
+    (default: when not persisting); findings are always returned."""
+    policy = policy or load_policy()
+    scope = scope or Scope()
+    if check_date is None:
+        from fingertip.runtime import TIMEZONE
+
+        check_date = dt.datetime.now(TIMEZONE).date()
+    if families is not None:
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown rule families {unknown}; known: {', '.join(FAMILIES)}")
+    fams = set(families) if families else None
+    if sample_rate is not None:
+        if not 0 < sample_rate <= 1:
+            raise ValueError("sample_rate must be in (0, 1]")
+        if sample_seed is None:
+            raise ValueError("a sample needs a seed (sample_seed) so that it can be drawn again")
+    collect = (not persist) if collect is None else collect
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    result = DetectionResult(check_date, persist, tuple(sorted(fams)) if fams else None, scope, sample_rate,
+                             sample_seed, policy_version=policy.version)
+    ctx = F.FactContext(check_date, policy.settings)
+    evaluators = {t: _Evaluator(policy, t, fams) for t in ("app", "account", "work_group", "sponsor", "listing")}
+    full = scope.empty and sample_rate is None
+    write_inspections = persist and fams is None
+    evaluated_targets: dict[str, set[str]] = defaultdict(set)
+    t0 = time.perf_counter()
+
+    def visit(target: str, items: list[dict], inspections_out: list[dict] | None) -> None:
+        ev = evaluators[target]
+        if not ev.rules and target not in SCORED:
+            return
+        for f in items:
+            if not scope.empty and not scope.matches(target, f):
+                continue
+            if sample_rate is not None and target != "sponsor":
+                if not sampled(sample_seed, target, f["key"], sample_rate):
+                    continue
+                result.sampled_keys.add((target, f["key"]))
+            result.checked[target] += 1
+            if not full:
+                evaluated_targets[target].add(f["key"])
+            province = f.get("province_code")
+            vetoes, deductions = [], {}
+            for rule, pred, th, severity in ev.for_province(province):
+                if not pred(f):
+                    continue
+                evidence = {
+                    "target_name": f.get("name"),
+                    "facts": _jsonable({n: f.get(n) for n in rule.evidence_facts}),
+                    "thresholds": dict(th),
+                    "check_date": check_date.isoformat(),
+                    "data_as_of": _jsonable(f.get("activity_date") or f.get("latest_version_released_at")),
+                    "province_override": bool(policy.overrides.get(province or "")
+                                              and rule.id in policy.overrides[province].thresholds),
+                }
+                result.findings.append(FindingRecord(
+                    id=finding_id(rule.id, target, f["key"]), rule_id=rule.id, target_type=target,
+                    target_key=f["key"], target_name=f.get("name"), severity=severity, title_zh=rule.title_for(th),
+                    basis=rule.basis, article=rule.article, evidence=evidence, division_code=f.get("division_code"),
+                    sponsor_id=f.get("sponsor_id"), remediation_zh=rule.remediation_zh,
+                ))
+                result.by_rule[rule.id] += 1
+                result.by_article[rule.article] += 1
+                result.by_severity[severity] += 1
+                if rule.veto:
+                    vetoes.append(rule.id)
+                elif rule.deduction:
+                    deductions[rule.id] = rule.deduction
+            if target in SCORED:
+                score = max(0, ev.start - sum(deductions.values()))
+                ok = not vetoes and score >= ev.pass_mark
+                tier, factors = ev.risk(f)
+                result.passed[target] += ok
+                bucket = result.pass_by_province[province or "unknown"]
+                bucket[0] += 1
+                bucket[1] += ok
+                rec = InspectionRecord(target, f["key"], f.get("name"), f["division_code"], province or "",
+                                       f.get("sponsor_id"), score, ok, vetoes, deductions, tier, _jsonable(factors))
+                if collect:
+                    result.inspections.append(rec)
+                if inspections_out is not None:
+                    inspections_out.append({
+                        "check_date": check_date, "target_type": target, "target_key": f["key"],
+                        "division_code": f["division_code"], "province_code": province or "",
+                        "sponsor_id": f.get("sponsor_id"), "score": score, "passed": ok, "vetoes": vetoes,
+                        "deductions": deductions, "risk_tier": tier, "risk_factors": rec.risk_factors,
+                    })
+
+    prefixes_wanted = set(scope.division_prefixes())
+    with engine.begin() as conn:
+        prefixes = F.province_prefixes(conn)
+        if prefixes_wanted:
+            prefixes = [p for p in prefixes if any(w.startswith(p) or p.startswith(w[:2]) for w in prefixes_wanted)]
+        elif scope.keyed or scope.sponsor_credit_codes:
+            prefixes = _prefixes_of_keys(conn, scope) or []
+        if write_inspections:
+            q = sa.delete(s.inspections).where(s.inspections.c.check_date == check_date)
+            if full:
+                conn.execute(q)
+        orphan_filings = F.unlinked_filings(conn) if _wants(evaluators["app"]) else {}
+        for prefix in prefixes:
+            tp = time.perf_counter()
+            batch: list[dict] | None = [] if write_inspections else None
+            if _wants(evaluators["account"]):
+                visit("account", F.account_facts(conn, ctx, prefix), batch)
+            if _wants(evaluators["app"]):
+                visit("app", F.app_facts(conn, ctx, prefix, orphan_filings), batch)
+            if evaluators["work_group"].rules:
+                visit("work_group", F.group_facts(conn, ctx, prefix), None)
+            if evaluators["sponsor"].rules:
+                visit("sponsor", F.sponsor_facts(conn, ctx, prefix), None)
+            if batch:
+                _write_inspections(conn, batch, replace=not full)
+            result.timings[f"province_{prefix}"] = time.perf_counter() - tp
+        if evaluators["listing"].rules:
+            visit("listing", F.listing_facts(conn, ctx), None)
+        result.timings["evaluate"] = time.perf_counter() - t0
+        if persist:
+            from fingertip.rules import findings as lifecycle
+
+            t1 = time.perf_counter()
+            evaluated_rules = [r.id for ev in evaluators.values() for r in ev.rules]
+            result.changes = lifecycle.reconcile(
+                conn, result.findings, rule_ids=evaluated_rules, check_date=check_date, now=now,
+                targets=None if full else evaluated_targets,
+            )
+            result.timings["reconcile"] = time.perf_counter() - t1
+    result.timings = {k: v for k, v in result.timings.items() if not k.startswith("province_")} | {
+        "provinces": sum(v for k, v in result.timings.items() if k.startswith("province_"))}
+    log.info("detection %s: %s", check_date, {k: v for k, v in result.summary().items()
+                                                 if k in ("checked", "findings", "pass_rate", "changes")})
+    return result
+
+
+def _wants(ev: _Evaluator) -> bool:
+    return bool(ev.rules) or ev.target in SCORED
+
+
+def _prefixes_of_keys(conn, scope: Scope) -> list[str]:
+    found: set[str] = set()
+    pairs = ((s.apps, s.apps.c.app_key, scope.app_keys), (s.accounts, s.accounts.c.account_key, scope.account_keys),
+             (s.work_groups, s.work_groups.c.group_key, scope.group_keys),
+             (s.sponsors, s.sponsors.c.credit_code, scope.sponsor_credit_codes))
+    for table, col, keys in pairs:
+        for chunk in _chunks(list(keys)):
+            q = sa.select(sa.func.substr(table.c.division_code, 1, 2)).where(col.in_(chunk)).distinct()
+            found.update(conn.execute(q).scalars())
+    return sorted(found)
+
+
+def _chunks(seq: list, n: int = 500):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _write_inspections(conn, rows: list[dict], *, replace: bool) -> None:
+    from fingertip.store import ops
+
+    for chunk in _chunks(rows, 2000):
+        if replace:
+            ops.upsert(conn, s.inspections, chunk, key=("check_date", "target_type", "target_key"))
+        else:
+            conn.execute(sa.insert(s.inspections), chunk)

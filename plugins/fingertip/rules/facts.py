@@ -1,0 +1,427 @@
+"""Facts about each app, account, work group, sponsor and orphan listing, computed from the store.
+
+Work is done one province at a time (division codes ``PP0000``–``PP9999``), so memory is bounded
+by the largest province, not the country; near-duplicates are searched within divisions (and
+platforms), which a province always contains whole. Every query uses bound parameters and the
+indexes of the store (division codes, foreign keys, the per-day unique keys of activity and
+snapshots). See :mod:`fingertip.rules.catalogue` for the meaning of each fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from fingertip import reference
+from fingertip.rules import similarity
+from fingertip.store import ops
+from fingertip.store import schema as s
+
+
+@dataclass
+class FactContext:
+    """What fact computation needs besides the store: the check date and the policy settings."""
+
+    check_date: dt.date
+    settings: Mapping[str, Any]
+    level_rank: dict[str, int] = field(init=False)
+    forced: dict[str, str] = field(init=False)
+    phrases: list[tuple[re.Pattern, str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        det = self.settings["detection"]
+        self.level_rank = {lv: i for i, lv in enumerate(det["levels"])}
+        self.forced = dict(det["forced_features"])
+        self.phrases = [(re.compile(p["pattern"]), p["feature"]) for p in det["forced_phrases"]]
+        self.internal_scopes = set(det["internal_scopes"])
+        self.sensitive = set(det["sensitive_features"])
+        self.trivial = {t.strip() for t in det["trivial_descriptions"]}
+        self.min_desc = det["min_description_chars"]
+        self.generic = tuple(det["generic_words"])
+        self.sim = dict(det["similarity"])
+        self.growth_window = det["rating_growth_window_days"]
+        self.growth_min_days = det["rating_growth_min_days"]
+        self.check_end = dt.datetime.combine(self.check_date + dt.timedelta(days=1), dt.time())
+
+
+def province_prefixes(conn: Connection) -> list[str]:
+    """Two-digit province prefixes that hold any inventory record, in order."""
+    out: set[str] = set()
+    for table in (s.apps, s.accounts, s.work_groups, s.sponsors):
+        q = sa.select(sa.func.substr(table.c.division_code, 1, 2)).distinct()
+        out.update(p for p in conn.execute(q).scalars() if p)
+    return sorted(out)
+
+
+def _range(column, prefix: str):
+    nxt = f"{int(prefix) + 1:02d}"
+    return sa.and_(column >= prefix + "0000", column < nxt + "0000")
+
+
+def _province(code: str | None) -> str | None:
+    return code[:2] + "0000" if code else None
+
+
+def _days(check: dt.date, when: dt.datetime | dt.date | None) -> int | None:
+    if when is None:
+        return None
+    day = when.date() if isinstance(when, dt.datetime) else when
+    return (check - day).days
+
+
+def _sponsor_common(row: Mapping, ctx: FactContext) -> dict[str, Any]:
+    return {
+        "division_code": row["division_code"],
+        "province_code": _province(row["division_code"]),
+        "sponsor_id": row["sponsor_id"],
+        "sponsor_name": row["sponsor_name"],
+        "sponsor_credit_code": row["sponsor_credit_code"],
+        "sponsor_level": row["sponsor_level"],
+        "sponsor_level_rank": ctx.level_rank.get(row["sponsor_level"]),
+        "status": row["status"],
+    }
+
+
+def _sponsor_columns():
+    return (s.sponsors.c.name.label("sponsor_name"), s.sponsors.c.credit_code.label("sponsor_credit_code"),
+            s.sponsors.c.level.label("sponsor_level"))
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+def account_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[str, Any]]:
+    a, act = s.accounts, s.account_activity
+    x = act.alias("x")
+    latest = (sa.select(sa.func.max(x.c.activity_date))
+              .where(x.c.account_id == a.c.id, x.c.activity_date <= ctx.check_date)
+              .scalar_subquery())
+    q = (
+        sa.select(
+            a.c.id, a.c.account_key, a.c.name, a.c.platform, a.c.division_code, a.c.sponsor_id, a.c.status,
+            a.c.has_interaction_channel, a.c.has_complaint_channel, *_sponsor_columns(),
+            act.c.activity_date, act.c.last_post_at, act.c.posts_7d, act.c.posts_14d, act.c.posts_30d,
+            act.c.followers, act.c.unanswered_messages, act.c.oldest_unanswered_days,
+            act.c.interaction_channel,
+        )
+        .select_from(a.join(s.sponsors, s.sponsors.c.id == a.c.sponsor_id)
+                     .outerjoin(act, sa.and_(act.c.account_id == a.c.id, act.c.activity_date == latest)))
+        .where(_range(a.c.division_code, prefix), a.c.status != "closed")
+        .order_by(a.c.division_code, a.c.id)
+    )
+    out = []
+    for row in conn.execute(q).mappings():
+        has = row["activity_date"] is not None
+        f = {
+            "key": row["account_key"], "name": row["name"], "platform": row["platform"],
+            **_sponsor_common(row, ctx),
+            "has_activity_data": has,
+            "activity_date": row["activity_date"],
+            "last_post_at": row["last_post_at"],
+            "days_since_last_post": _days(ctx.check_date, row["last_post_at"]),
+            "never_posted": (row["last_post_at"] is None) if has else None,
+            "posts_7d": row["posts_7d"], "posts_14d": row["posts_14d"], "posts_30d": row["posts_30d"],
+            "followers": row["followers"],
+            "unanswered_messages": row["unanswered_messages"],
+            "oldest_unanswered_days": row["oldest_unanswered_days"],
+            "interaction_channel_declared": row["has_interaction_channel"],
+            "interaction_channel_observed": row["interaction_channel"] if has else None,
+            "has_complaint_channel": row["has_complaint_channel"],
+        }
+        out.append(f)
+    _account_duplicates(out, ctx)
+    return out
+
+
+def _account_duplicates(items: list[dict], ctx: FactContext) -> None:
+    by_unit: dict[tuple, list[dict]] = defaultdict(list)
+    blocks: dict[tuple, list[dict]] = defaultdict(list)
+    for f in items:
+        by_unit[(f["sponsor_id"], f["platform"])].append(f)
+        blocks[(f["division_code"], f["platform"])].append(f)
+    for group in by_unit.values():
+        keys = [g["key"] for g in group]
+        for g in group:
+            g["same_platform_unit_accounts"] = len(group)
+            g["same_platform_unit_keys"] = [k for k in keys if k != g["key"]]
+    _near(blocks, ctx, group_of=lambda f: f["sponsor_id"])
+
+
+def _near(blocks: Mapping[tuple, list[dict]], ctx: FactContext, group_of=None) -> None:
+    sim = ctx.sim
+    for (division, *_rest), members in blocks.items():
+        for m in members:
+            m["near_duplicates"] = []
+            m["near_duplicate_best"] = None
+        if len(members) < 2:
+            continue
+        cores = [similarity.name_core(m["name"], division, ctx.generic) for m in members]
+        matches = similarity.near_duplicates(
+            cores, shingle=sim["shingle"], bands=sim["bands"], rows=sim["rows"], min_similarity=sim["candidate_min"],
+            groups=[group_of(m) for m in members] if group_of else None,
+        )
+        for i, found in matches.items():
+            m = members[i]
+            m["near_duplicates"] = [
+                {"key": members[x.other]["key"], "name": members[x.other]["name"], "similarity": x.similarity,
+                 "core": cores[x.other], "sponsor": members[x.other].get("sponsor_name")}
+                for x in sorted(found, key=lambda x: -x.similarity)
+            ]
+            m["near_duplicate_best"] = max(x.similarity for x in found)
+
+
+# -- apps --------------------------------------------------------------------------------------
+
+def unlinked_filings(conn: Connection) -> dict[tuple[str, str], list[dict]]:
+    """Filings not linked to an inventory app, by (service name, service type)."""
+    f = s.filings
+    q = sa.select(f.c.service_licence, f.c.service_name, f.c.service_type, f.c.sponsor_name, f.c.sponsor_credit_code,
+                  f.c.status, f.c.access_restricted, f.c.cancelled_at).where(f.c.app_id.is_(None))
+    out: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in conn.execute(q).mappings():
+        out[(row["service_name"], row["service_type"])].append(dict(row))
+    return out
+
+
+def app_facts(conn: Connection, ctx: FactContext, prefix: str,
+              orphan_filings: Mapping[tuple[str, str], list[dict]]) -> list[dict[str, Any]]:
+    a, l, f, snap = s.apps, s.store_listings, s.filings, s.listing_snapshots
+    in_prov = _range(a.c.division_code, prefix)
+    q = (
+        sa.select(a.c.id, a.c.app_key, a.c.name, a.c.kind, a.c.host_platform, a.c.division_code, a.c.sponsor_id,
+                  a.c.status, a.c.user_scale, a.c.launched_on, a.c.has_complaint_channel, a.c.declared_features,
+                  a.c.approved_features, a.c.description, *_sponsor_columns())
+        .select_from(a.join(s.sponsors, s.sponsors.c.id == a.c.sponsor_id))
+        .where(in_prov, a.c.status != "closed")
+        .order_by(a.c.division_code, a.c.id)
+    )
+    apps: dict[int, dict] = {}
+    descriptions: dict[int, list[str]] = {}
+    for row in conn.execute(q).mappings():
+        declared = list(row["declared_features"] or [])
+        approvals = row["approved_features"] or []
+        approved = {}
+        for item in approvals if isinstance(approvals, list) else []:
+            if isinstance(item, Mapping) and item.get("feature"):
+                approved[item["feature"]] = item
+            elif isinstance(item, str):
+                approved[item] = {"feature": item}
+        forced = [c for c in declared if c in ctx.forced]
+        apps[row["id"]] = {
+            "key": row["app_key"], "name": row["name"], "kind": row["kind"], "host_platform": row["host_platform"],
+            **_sponsor_common(row, ctx),
+            "user_scale": row["user_scale"], "launched_on": row["launched_on"],
+            "has_complaint_channel": row["has_complaint_channel"],
+            "declared_features": declared,
+            "forced_features_unapproved": [c for c in forced if c not in approved],
+            "forced_features_exposed": [
+                c for c in forced if c in approved and approved[c].get("scope", "internal") not in ctx.internal_scopes
+            ],
+            "sensitive_feature_count": sum(1 for c in declared if c in ctx.sensitive),
+            "listing_count": 0, "listings_available": 0, "stores_listed": [], "stores_delisted": [],
+            "delisted_since": None, "days_since_version": None, "latest_version_released_at": None,
+            "rating_count_total": None, "rating_count_max": None, "rating_count_growth": None,
+            "downloads_total": None, "downloads_max": None,
+            "filing_count": 0, "active_filing_count": 0, "filings": [], "filing_holder_mismatch": [],
+            "filing_access_restricted": [], "filing_cancelled": [],
+        }
+        descriptions[row["id"]] = [row["description"] or ""]
+    if not apps:
+        return []
+
+    # listings and their current state
+    lq = (sa.select(l.c.id, l.c.app_id, l.c.store, l.c.available, l.c.version_released_at, l.c.rating_count,
+                    l.c.downloads, l.c.description, l.c.delisted_at)
+          .select_from(l.join(a, a.c.id == l.c.app_id)).where(in_prov))
+    for row in conn.execute(lq).mappings():
+        app = apps.get(row["app_id"])
+        if app is None:
+            continue
+        app["listing_count"] += 1
+        if row["available"]:
+            app["listings_available"] += 1
+            app["stores_listed"].append(row["store"])
+        else:
+            app["stores_delisted"].append(row["store"])
+            if row["delisted_at"] and (app["delisted_since"] is None or row["delisted_at"] < app["delisted_since"]):
+                app["delisted_since"] = row["delisted_at"]
+        rel = row["version_released_at"]
+        if rel is not None and (app["latest_version_released_at"] is None or rel > app["latest_version_released_at"]):
+            app["latest_version_released_at"] = rel
+        if row["rating_count"] is not None:
+            app["rating_count_total"] = (app["rating_count_total"] or 0) + row["rating_count"]
+            app["rating_count_max"] = max(app["rating_count_max"] or 0, row["rating_count"])
+        if row["downloads"] is not None:
+            app["downloads_total"] = (app["downloads_total"] or 0) + row["downloads"]
+            app["downloads_max"] = max(app["downloads_max"] or 0, row["downloads"])
+        if row["description"]:
+            descriptions[row["app_id"]].append(row["description"])
+
+    # rating-count growth over the snapshot window (only with enough history)
+    start = ctx.check_date - dt.timedelta(days=ctx.growth_window)
+    w = (sa.select(snap.c.listing_id, sa.func.min(snap.c.snapshot_date).label("d0"),
+                   sa.func.max(snap.c.snapshot_date).label("d1"))
+         .select_from(snap.join(l, l.c.id == snap.c.listing_id).join(a, a.c.id == l.c.app_id))
+         .where(in_prov, snap.c.present.is_(True), snap.c.snapshot_date >= start,
+                snap.c.snapshot_date <= ctx.check_date)
+         .group_by(snap.c.listing_id).subquery("w"))
+    s0, s1 = snap.alias("s0"), snap.alias("s1")
+    gq = (sa.select(l.c.app_id, w.c.d0, w.c.d1, s0.c.rating_count.label("r0"), s1.c.rating_count.label("r1"))
+          .select_from(w.join(s0, sa.and_(s0.c.listing_id == w.c.listing_id, s0.c.snapshot_date == w.c.d0))
+                       .join(s1, sa.and_(s1.c.listing_id == w.c.listing_id, s1.c.snapshot_date == w.c.d1))
+                       .join(l, l.c.id == w.c.listing_id)))
+    for row in conn.execute(gq).mappings():
+        app = apps.get(row["app_id"])
+        if app is None or (row["d1"] - row["d0"]).days < ctx.growth_min_days:
+            continue
+        if row["r0"] is None or row["r1"] is None:
+            continue
+        app["rating_count_growth"] = (app["rating_count_growth"] or 0) + max(0, row["r1"] - row["r0"])
+
+    # filings linked to the apps; unlinked ones matched by name, kind and province
+    fq = (sa.select(f.c.app_id, f.c.service_licence, f.c.sponsor_name, f.c.sponsor_credit_code, f.c.status,
+                    f.c.access_restricted, f.c.cancelled_at)
+          .select_from(f.join(a, a.c.id == f.c.app_id)).where(in_prov))
+    linked: dict[int, list[dict]] = defaultdict(list)
+    for row in conn.execute(fq).mappings():
+        linked[row["app_id"]].append(dict(row))
+    abbr = reference.province_abbreviation(prefix + "0000")
+    for app_id, app in apps.items():
+        rows = linked.get(app_id) or [
+            r for r in orphan_filings.get((app["name"], app["kind"]), ())
+            if abbr and r["service_licence"].startswith(abbr)
+        ]
+        _filing_facts(app, rows)
+        rel = app["latest_version_released_at"]
+        app["days_since_version"] = _days(ctx.check_date, rel)
+        app["all_listings_delisted"] = app["listing_count"] > 0 and app["listings_available"] == 0
+        texts = [t.strip() for t in descriptions[app_id] if t and t.strip()]
+        longest = max(texts, key=len) if texts else ""
+        app["description_length"] = len(longest)
+        app["description_trivial"] = (not longest or longest in ctx.trivial or longest == app["name"]
+                                      or len(longest) < ctx.min_desc)
+        found = []
+        for pattern, feature in ctx.phrases:
+            for text in texts:
+                m = pattern.search(text)
+                if m:
+                    found.append({"feature": feature, "feature_zh": ctx.forced[feature], "phrase": m.group(0)})
+                    break
+        app["forced_phrases_found"] = found
+    items = list(apps.values())
+    blocks: dict[tuple, list[dict]] = defaultdict(list)
+    for app in items:
+        blocks[(app["division_code"],)].append(app)
+    _near(blocks, ctx)
+    return items
+
+
+def _filing_facts(app: dict, rows: Sequence[Mapping]) -> None:
+    app["filing_count"] = len(rows)
+    for r in rows:
+        lic = r["service_licence"]
+        app["filings"].append(lic)
+        if r["status"] != "cancelled":
+            app["active_filing_count"] += 1
+        else:
+            app["filing_cancelled"].append({"licence": lic, "cancelled_at": r["cancelled_at"]})
+        if r["access_restricted"]:
+            app["filing_access_restricted"].append(lic)
+        code = r["sponsor_credit_code"]
+        mismatch = (code != app["sponsor_credit_code"]) if code else (r["sponsor_name"] != app["sponsor_name"])
+        if mismatch:
+            app["filing_holder_mismatch"].append(
+                {"licence": lic, "holder": r["sponsor_name"], "holder_credit_code": code})
+
+
+# -- work groups, sponsors, orphan listings ----------------------------------------------------
+
+def group_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[str, Any]]:
+    g = s.work_groups
+    q = (sa.select(g.c.group_key, g.c.name, g.c.platform, g.c.division_code, g.c.sponsor_id, g.c.status,
+                   g.c.is_temporary, g.c.task_ends_on, g.c.closed_on, g.c.member_count, *_sponsor_columns())
+         .select_from(g.join(s.sponsors, s.sponsors.c.id == g.c.sponsor_id))
+         .where(_range(g.c.division_code, prefix), g.c.status != "closed")
+         .order_by(g.c.division_code, g.c.id))
+    out = []
+    for row in conn.execute(q).mappings():
+        out.append({
+            "key": row["group_key"], "name": row["name"], "platform": row["platform"], **_sponsor_common(row, ctx),
+            "is_temporary": row["is_temporary"], "task_ends_on": row["task_ends_on"],
+            "days_past_task_end": _days(ctx.check_date, row["task_ends_on"]),
+            "closed": row["closed_on"] is not None or row["status"] == "closed",
+            "member_count": row["member_count"],
+        })
+    return out
+
+
+def sponsor_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[str, Any]]:
+    sp = s.sponsors
+    counts: dict[int, dict[str, Any]] = defaultdict(lambda: {"apps_by_kind": {}, "account_count": 0,
+                                                             "group_count": 0})
+    aq = (sa.select(s.apps.c.sponsor_id, s.apps.c.kind, sa.func.count())
+          .where(_range(s.apps.c.division_code, prefix), s.apps.c.status == "active")
+          .group_by(s.apps.c.sponsor_id, s.apps.c.kind))
+    for sid, kind, n in conn.execute(aq):
+        counts[sid]["apps_by_kind"][kind] = n
+    for table, name in ((s.accounts, "account_count"), (s.work_groups, "group_count")):
+        q = (sa.select(table.c.sponsor_id, sa.func.count()).where(_range(table.c.division_code, prefix),
+                                                                  table.c.status == "active")
+             .group_by(table.c.sponsor_id))
+        for sid, n in conn.execute(q):
+            counts[sid][name] = n
+    if not counts:
+        return []
+    out = []
+    q = sa.select(sp.c.id, sp.c.credit_code, sp.c.name, sp.c.division_code, sp.c.level).where(
+        _range(sp.c.division_code, prefix))
+    for row in conn.execute(q).mappings():
+        c = counts.get(row["id"])
+        if c is None:
+            continue
+        out.append({
+            "key": row["credit_code"], "name": row["name"], "division_code": row["division_code"],
+            "province_code": _province(row["division_code"]), "sponsor_id": row["id"],
+            "sponsor_level": row["level"], "sponsor_level_rank": ctx.level_rank.get(row["level"]),
+            "app_count": sum(c["apps_by_kind"].values()), "apps_by_kind": c["apps_by_kind"],
+            "account_count": c["account_count"], "group_count": c["group_count"],
+        })
+    return out
+
+
+def listing_facts(conn: Connection, ctx: FactContext) -> list[dict[str, Any]]:
+    """Store listings matching no inventory app, with the sponsor whose name is the developer."""
+    l = s.store_listings
+    rows = [dict(r) for r in conn.execute(
+        sa.select(l.c.store, l.c.store_app_id, l.c.name, l.c.developer, l.c.available, l.c.last_seen_at)
+        .where(l.c.app_id.is_(None)).order_by(l.c.store, l.c.store_app_id)).mappings()]
+    names = sorted({r["developer"] for r in rows if r["developer"]})
+    sponsors: dict[str, Mapping] = {}
+    for chunk in ops.chunks(names, 500):
+        q = sa.select(s.sponsors.c.id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code).where(
+            s.sponsors.c.name.in_(list(chunk)))
+        for r in conn.execute(q).mappings():
+            sponsors[r["name"]] = r
+    out = []
+    for r in rows:
+        sp = sponsors.get(r["developer"] or "")
+        out.append({
+            "key": f"{r['store']}:{r['store_app_id']}", "name": r["name"], "store": r["store"],
+            "store_app_id": r["store_app_id"], "developer": r["developer"], "available": r["available"],
+            "in_inventory": False,
+            "matched_sponsor": {"credit_code": sp["credit_code"], "name": sp["name"]} if sp else None,
+            "division_code": sp["division_code"] if sp else None,
+            "province_code": _province(sp["division_code"]) if sp else None,
+            "sponsor_id": sp["id"] if sp else None,
+        })
+    return out
+
+
+def count_by(items: Sequence[Mapping], key: str) -> Counter:
+    return Counter(i.get(key) for i in items)

@@ -1,0 +1,160 @@
+"""Near-duplicate names within a block (a division, or a division and platform), never all pairs.
+
+A name is reduced to its *core*: generic words (服务号, 发布, 掌上, APP …, from the policy settings)
+and the division's own place names (its name, its prefecture's and province's, with and without
+the administrative suffix, and the province's one-character abbreviation) are removed. Cores are
+shingled into character n-grams and indexed with MinHash locality-sensitive hashing (``bands`` ×
+``rows``); only pairs sharing a band bucket are compared, by exact Jaccard similarity of their
+shingles. Equal cores always collide, so exact near-duplicates are never missed; the cost grows
+with the block size, not its square. A name that is only the place and generic words (邢台发布,
+掌上邢台) gets the core :data:`PLACE_ONLY`: such names are generic portals of the same division.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import struct
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from fingertip import reference
+
+_AUTONOMY = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
+_SUFFIXES = _AUTONOMY + ("地区", "林区", "特区", "新区", "矿区", "省", "市", "县", "区", "州", "盟", "旗")
+_ETHNIC = re.compile(
+    "(?:蒙古|藏|回|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|拉祜|水|东乡|纳西|景颇|柯尔克孜|"
+    "土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|"
+    "鄂伦春|赫哲|门巴|珞巴|基诺|各)族?$"
+)
+_MASK = (1 << 61) - 1  # Mersenne prime for the universal hash family
+
+
+def short_place(name: str) -> str:
+    """杭州市→杭州, 恩施土家族苗族自治州→恩施, 赵县→赵县 (keeps at least two characters)."""
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            base = name[: -len(suffix)]
+            if suffix in _AUTONOMY or base.endswith("族"):
+                while True:
+                    stripped = _ETHNIC.sub("", base)
+                    if stripped == base or len(stripped) < 2:
+                        break
+                    base = stripped
+            return base
+    return name
+
+
+@functools.lru_cache(maxsize=8192)
+def place_tokens(division_code: str) -> tuple[tuple[str, ...], str | None]:
+    """Place names to strip for a division (longest first) and its province's abbreviation."""
+    dmap = reference.division_map()
+    div = dmap.get(division_code)
+    tokens: set[str] = set()
+    if div is not None:
+        for code in (div.code, div.prefecture_code, div.province_code):
+            d = dmap.get(code or "")
+            if d is not None:
+                tokens.update({d.name, short_place(d.name)})
+        if div.level == "county" and div.prefecture_code and div.prefecture_code in dmap:
+            tokens.add(short_place(dmap[div.prefecture_code].name) + short_place(div.name))
+    abbr = reference.province_abbreviation(division_code) if division_code else None
+    return tuple(sorted((t for t in tokens if len(t) >= 2), key=len, reverse=True)), abbr
+
+
+def name_core(name: str, division_code: str, generic_words: Sequence[str]) -> str:
+    """The distinctive part of a name within its division (see the module docstring)."""
+    text = name or ""
+    for word in generic_words:
+        text = text.replace(word, "")
+    tokens, abbr = place_tokens(division_code)
+    for token in tokens:
+        text = text.replace(token, "")
+    if abbr and text.startswith(abbr):
+        text = text[1:]
+    core = "".join(ch for ch in text if ch.isalnum()).lower()
+    # Nothing left: the name is the place plus generic words (邢台发布, 掌上邢台) — a generic portal
+    # of the division; all such names of one block are near-duplicates of each other.
+    return core or PLACE_ONLY
+
+
+PLACE_ONLY = "§place"
+
+
+def shingles(core: str, n: int) -> frozenset[str]:
+    if len(core) <= n:
+        return frozenset([core]) if core else frozenset()
+    return frozenset(core[i:i + n] for i in range(len(core) - n + 1))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+@functools.lru_cache(maxsize=16)
+def _coefficients(k: int) -> tuple[tuple[int, int], ...]:
+    out = []
+    for i in range(k):
+        h = hashlib.sha256(f"fingertip-minhash-{i}".encode()).digest()
+        a, b = struct.unpack("<QQ", h[:16])
+        out.append(((a % (_MASK - 1)) + 1, b % _MASK))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _shingle_hash(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
+
+
+def minhash(sh: Iterable[str], k: int) -> tuple[int, ...]:
+    hashes = [_shingle_hash(s) for s in sh]
+    return tuple(min((a * x + b) & _MASK for x in hashes) for a, b in _coefficients(k))
+
+
+@dataclass(frozen=True)
+class Match:
+    other: int  # index into the items of the block
+    similarity: float
+
+
+def near_duplicates(cores: Sequence[str], *, shingle: int = 2, bands: int = 16, rows: int = 2,
+                    min_similarity: float = 0.6, groups: Sequence[object] | None = None) -> dict[int, list[Match]]:
+    """Pairs of similar cores within one block, found through MinHash LSH buckets.
+
+    ``groups`` (optional, same length) excludes pairs within the same group (e.g. the same unit).
+    Returns index → matches (both directions), similarity rounded to 3 places.
+    """
+    sets = [shingles(c, shingle) for c in cores]
+    buckets: dict[tuple, list[int]] = defaultdict(list)
+    k = bands * rows
+    for i, sh in enumerate(sets):
+        if not sh:
+            continue
+        sig = minhash(sh, k)
+        for band in range(bands):
+            buckets[(band, sig[band * rows:(band + 1) * rows])].append(i)
+    seen: set[tuple[int, int]] = set()
+    out: dict[int, list[Match]] = defaultdict(list)
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        for x in range(len(members)):
+            i = members[x]
+            for y in range(x + 1, len(members)):
+                j = members[y]
+                pair = (i, j) if i < j else (j, i)
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                if groups is not None and groups[i] == groups[j]:
+                    continue
+                sim = 1.0 if cores[i] == cores[j] else jaccard(sets[i], sets[j])
+                if sim >= min_similarity:
+                    out[i].append(Match(j, round(sim, 3)))
+                    out[j].append(Match(i, round(sim, 3)))
+    return out
