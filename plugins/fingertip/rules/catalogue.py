@@ -92,8 +92,11 @@ FACTS: dict[str, dict[str, str]] = {
         "filing_holder_mismatch": "filings whose holder is not the sponsor",
         "filing_access_restricted": "filings marked access restricted",
         "filing_cancelled": "cancelled filings",
-        "near_duplicates": "apps in the division with a similar name",
+        "package_name": "Android package",
+        "near_duplicates": "apps in the region with a similar name (similarity, package clone, feature overlap)",
         "near_duplicate_best": "highest name similarity among near_duplicates",
+        "near_duplicate_score": "highest combined score: 1 for equal name cores, else 0.6 × name similarity "
+                                "+ 0.4 × (package is a clone)",
     },
     "work_group": {
         **_COMMON,

@@ -144,7 +144,7 @@ def _account_duplicates(items: list[dict], ctx: FactContext) -> None:
     blocks: dict[tuple, list[dict]] = defaultdict(list)
     for f in items:
         by_unit[(f["sponsor_id"], f["platform"])].append(f)
-        blocks[(f["division_code"], f["platform"])].append(f)
+        blocks[(_block(f), f["platform"])].append(f)
     for group in by_unit.values():
         keys = [g["key"] for g in group]
         for g in group:
@@ -153,12 +153,43 @@ def _account_duplicates(items: list[dict], ctx: FactContext) -> None:
     _near(blocks, ctx, group_of=lambda f: f["sponsor_id"])
 
 
+def _block(f: Mapping[str, Any]) -> str:
+    """Near-duplicates are looked for within a region: central units form their own region
+    (a ministry and the Beijing bureau share a division code but not a jurisdiction)."""
+    return "central:" + f["division_code"] if f.get("sponsor_level") == "central" else f["division_code"]
+
+
+def _package_related(a: str | None, b: str | None) -> bool | None:
+    """One package extends the other (a clone: ``cn.gov.x.app`` and ``cn.gov.x.app.v2``)."""
+    if not a or not b:
+        return None
+    return a.startswith(b) or b.startswith(a)
+
+
+def _overlap(a, b) -> float | None:
+    if not a or not b:
+        return None
+    sa_, sb = set(a), set(b)
+    return round(len(sa_ & sb) / len(sa_ | sb), 3)
+
+
+def _score(name_similarity: float, package_related: bool | None) -> float:
+    """Apps: equal name cores are near-duplicates outright; a merely similar name counts when the
+    package is a clone of the other's (weights 0.6 name, 0.4 package)."""
+    if name_similarity >= 1.0:
+        return 1.0
+    return round(0.6 * name_similarity + 0.4 * (1.0 if package_related else 0.0), 3)
+
+
 def _near(blocks: Mapping[tuple, list[dict]], ctx: FactContext, group_of=None) -> None:
     sim = ctx.sim
-    for (division, *_rest), members in blocks.items():
+    for (block, *_rest), members in blocks.items():
+        division = block.split(":")[-1]
         for m in members:
             m["near_duplicates"] = []
             m["near_duplicate_best"] = None
+            if "package_name" in m:
+                m["near_duplicate_score"] = None
         if len(members) < 2:
             continue
         cores = [similarity.name_core(m["name"], division, ctx.generic) for m in members]
@@ -168,12 +199,20 @@ def _near(blocks: Mapping[tuple, list[dict]], ctx: FactContext, group_of=None) -
         )
         for i, found in matches.items():
             m = members[i]
-            m["near_duplicates"] = [
-                {"key": members[x.other]["key"], "name": members[x.other]["name"], "similarity": x.similarity,
-                 "core": cores[x.other], "sponsor": members[x.other].get("sponsor_name")}
-                for x in sorted(found, key=lambda x: -x.similarity)
-            ]
+            dups = []
+            for x in sorted(found, key=lambda x: -x.similarity):
+                o = members[x.other]
+                d = {"key": o["key"], "name": o["name"], "similarity": x.similarity, "core": cores[x.other],
+                     "sponsor": o.get("sponsor_name")}
+                if "package_name" in m:
+                    d["package_related"] = _package_related(m.get("package_name"), o.get("package_name"))
+                    d["feature_overlap"] = _overlap(m.get("declared_features"), o.get("declared_features"))
+                    d["score"] = _score(x.similarity, d["package_related"])
+                dups.append(d)
+            m["near_duplicates"] = dups
             m["near_duplicate_best"] = max(x.similarity for x in found)
+            if "package_name" in m:
+                m["near_duplicate_score"] = max(d["score"] for d in dups)
 
 
 # -- apps --------------------------------------------------------------------------------------
@@ -194,7 +233,8 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
     a, l, f, snap = s.apps, s.store_listings, s.filings, s.listing_snapshots
     in_prov = _range(a.c.division_code, prefix)
     q = (
-        sa.select(a.c.id, a.c.app_key, a.c.name, a.c.kind, a.c.host_platform, a.c.division_code, a.c.sponsor_id,
+        sa.select(a.c.id, a.c.app_key, a.c.name, a.c.kind, a.c.host_platform, a.c.package_name, a.c.division_code,
+                  a.c.sponsor_id,
                   a.c.status, a.c.user_scale, a.c.launched_on, a.c.has_complaint_channel, a.c.declared_features,
                   a.c.approved_features, a.c.description, *_sponsor_columns())
         .select_from(a.join(s.sponsors, s.sponsors.c.id == a.c.sponsor_id))
@@ -215,7 +255,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
         forced = [c for c in declared if c in ctx.forced]
         apps[row["id"]] = {
             "key": row["app_key"], "name": row["name"], "kind": row["kind"], "host_platform": row["host_platform"],
-            **_sponsor_common(row, ctx),
+            "package_name": row["package_name"], **_sponsor_common(row, ctx),
             "user_scale": row["user_scale"], "launched_on": row["launched_on"],
             "has_complaint_channel": row["has_complaint_channel"],
             "declared_features": declared,
@@ -317,7 +357,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
     items = list(apps.values())
     blocks: dict[tuple, list[dict]] = defaultdict(list)
     for app in items:
-        blocks[(app["division_code"],)].append(app)
+        blocks[(_block(app),)].append(app)
     _near(blocks, ctx)
     return items
 
