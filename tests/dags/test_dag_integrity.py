@@ -18,6 +18,7 @@ EXPECTED = {
     "ingest_accounts",
     "import_inventory",
     "validate_inventory",
+    "detect_findings",
 }
 HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg"]
 

@@ -1,0 +1,55 @@
+"""A real ``airflow dags test`` run of detect_findings: dry run stores nothing, a real run stores
+findings and inspections, writes its outputs and emits the findings asset."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+import sqlalchemy as sa
+
+from fingertip.store import schema as s
+from tests.conftest import ROOT, airflow_cmd
+from tests.rules.conftest import AS_OF, SEED
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+
+def test_detect_findings_dag_run(airflow_env, tmp_path):
+    from fingertip.sample.load import generate_into_store
+    from fingertip.store.engine import create_store_engine
+
+    env = dict(airflow_env)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env["FINGERTIP_STORE_URL"] = url
+    out = tmp_path / "out"
+    env["FINGERTIP_OUTPUT_URL"] = out.as_uri()
+    loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+                             str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    generate_into_store(url, 800, SEED, AS_OF, tmp_path / "sample", inventory=False)
+    engine = create_store_engine(url)
+
+    proc = airflow_cmd(env, "dags", "test", "detect_findings", AS_OF.isoformat(), "--conf",
+                       json.dumps({"dry_run": True}), timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert "dry run: nothing stored" in log and "account.stale_14d" in log, log[-4000:]
+    with engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one() == 0
+    assert (out / "findings" / f"{AS_OF}-dry-run" / "findings.jsonl").exists()
+
+    proc = airflow_cmd(env, "dags", "test", "detect_findings", AS_OF.isoformat(), timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    summary = json.loads((out / "findings" / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
+    with engine.connect() as c:
+        findings = c.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one()
+        inspections = c.execute(sa.select(sa.func.count()).select_from(s.inspections)).scalar_one()
+    engine.dispose()
+    assert findings == summary["findings"] > 0
+    assert inspections == summary["inspected"] > 0
+    assert summary["article_labels"]["opinions-7"].startswith("《意见》第7条")
+    assert "task_id=publish" in log or "publish" in log
