@@ -41,6 +41,8 @@ class Bench:
     backends: list[str]
     metrics: list[Metric]
     targets_by_backend: dict[str, dict[str, float]] | None = None
+    # (metric, largest N, base N, target): a derived "<metric>_ratio" row, e.g. 1M/200k time ≤ 5.5
+    scaling: tuple[str, int, int, float] | None = None
 
 
 def benches(with_1m: bool) -> list[Bench]:
@@ -95,6 +97,24 @@ def benches(with_1m: bool) -> list[Bench]:
                 Metric("pandas_seconds", "s", None, higher_is_better=False),
             ],
         ),
+        Bench(
+            name="detect findings (rules engine)",
+            command=[sys.executable, "-m", "fingertip.rules.bench", "--entities", "{n}", "--store-url", "{url}",
+                     "--json"],
+            sizes=[200_000] + ([1_000_000] if with_1m else []),
+            backends=["sqlite", "postgresql"],
+            metrics=[
+                Metric("seconds", "s", 60, higher_is_better=False),
+                Metric("rerun_seconds", "s", None, higher_is_better=False),
+                Metric("peak_rss_mb", "MB", 1536, higher_is_better=False),
+                Metric("recall", "fraction", 1.0),
+                Metric("clean_flagged", "entities", 0, higher_is_better=False),
+                Metric("findings", "findings", None),
+                Metric("pass_rate", "fraction", None),
+            ],
+            targets_by_backend={"sqlite": {}, "postgresql": {}},
+            scaling=("seconds", 1_000_000, 200_000, 5.5),
+        ),
     ]
 
 
@@ -135,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.mkdir(parents=True, exist_ok=True)
     pg_problem = pg_available()
     results = []
+    raw: dict[tuple[str, str], dict[int, dict]] = {}
     for bench in benches(args.with_1m):
         if args.only and args.only not in bench.name:
             continue
@@ -152,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
                 if "error" in out:
                     results.append({"bench": bench.name, "backend": backend, "n": n, "error": out["error"]})
                     continue
+                if bench.scaling:
+                    raw.setdefault((bench.name, backend), {})[n] = out
                 for m in bench.metrics:
                     if m.key not in out:
                         continue
@@ -162,6 +185,17 @@ def main(argv: list[str] | None = None) -> int:
                                     "backend": backend, "n": n, "target": target,
                                     "target_kind": ">=" if m.higher_is_better else "<=", "meets_target": ok})
 
+    for bench in benches(args.with_1m):
+        if not bench.scaling:
+            continue
+        key, big, base, target = bench.scaling
+        for backend in bench.backends:
+            got = raw.get((bench.name, backend), {})
+            if big in got and base in got and got[base].get(key):
+                ratio = round(got[big][key] / got[base][key], 2)
+                results.append({"bench": bench.name, "metric": f"{key}_ratio_{big // 1000}k_{base // 1000}k",
+                                "value": ratio, "unit": "x", "backend": backend, "n": big, "target": target,
+                                "target_kind": "<=", "meets_target": ratio <= target})
     report = {
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},

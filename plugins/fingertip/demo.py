@@ -198,6 +198,63 @@ def validation_counts(engine) -> dict[str, Any]:
     }
 
 
+def stage_detection(ctx: DemoContext) -> None:
+    """The rules engine over everything ingested and validated: findings by rule and article, the
+    inspection pass rate, and the quality of detection against the sample's ground truth."""
+    run_dag(ctx, "detect_findings", logical_date=ctx.today.isoformat())
+    ctx.summary["detection"] = detection_counts(_store_engine(), ctx.today)
+    d = ctx.summary["detection"]
+    print(f"  findings {d['findings']:,} ({d['open']:,} open); inspection pass rate {d['pass_rate']} "
+          f"({d['passed']:,}/{d['inspected']:,}); recall of planted cases {d['quality']['recall']} "
+          f"({d['quality']['recalled']}/{d['quality']['planted']}), planted-clean entities flagged "
+          f"{d['quality']['clean_flagged']}")
+    print(f"    {'rule':<36} {'findings':>8}  title")
+    for rule_id, row in d["by_rule"].items():
+        print(f"    {rule_id:<36} {row['findings']:>8}  {row['title_zh']}")
+    print(f"    {'article':<36} {'findings':>8}  label")
+    for key, row in d["by_article"].items():
+        print(f"    {key:<36} {row['findings']:>8}  {row['label']}")
+    missed = {k: v for k, v in d["quality"]["recall_by_label"].items() if v["recall"] != 1.0}
+    if missed:
+        print(f"    labels not fully recalled in the demo pipeline: {missed}")
+
+
+def detection_counts(engine, today: dt.date) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from fingertip.rules import load_policy
+    from fingertip.rules.evaluation import evaluate, read_ground_truth
+    from fingertip.store import schema as s
+
+    policy = load_policy()
+    f = s.findings
+    with engine.connect() as conn:
+        active = list(conn.execute(sa.select(f.c.rule_id, f.c.target_type, f.c.target_key)
+                                   .where(f.c.state != "resolved")).all())
+        by_rule = dict(conn.execute(sa.select(f.c.rule_id, sa.func.count()).where(f.c.state != "resolved")
+                                    .group_by(f.c.rule_id)).all())
+        by_article = dict(conn.execute(sa.select(f.c.article, sa.func.count()).where(f.c.state != "resolved")
+                                       .group_by(f.c.article)).all())
+        opened = conn.execute(sa.select(sa.func.count()).select_from(f).where(f.c.state == "open")).scalar_one()
+        i = s.inspections
+        inspected, passed = conn.execute(sa.select(sa.func.count(), sa.func.sum(sa.case((i.c.passed, 1), else_=0)))
+                                         .where(i.c.check_date == today)).one()
+    truth = config.data_dir() / "sample" / "ground_truth.jsonl"
+    quality = evaluate(read_ground_truth(truth), active) if truth.exists() else {}
+    return {
+        "findings": len(active), "open": opened,
+        "by_rule": {k: {"findings": v, "title_zh": policy.rules[k].title_for(policy.rules[k].thresholds)}
+                    for k, v in sorted(by_rule.items(), key=lambda kv: -kv[1]) if k in policy.rules},
+        "by_article": {k: {"findings": v, "label": policy.articles[k].label if k in policy.articles else k}
+                       for k, v in sorted(by_article.items(), key=lambda kv: -kv[1])},
+        "inspected": inspected, "passed": int(passed or 0),
+        "pass_rate": round(int(passed or 0) / inspected, 4) if inspected else None,
+        "quality": {k: quality.get(k) for k in ("planted", "recalled", "recall", "clean_entities", "clean_flagged",
+                                                 "recall_by_label", "missed_examples")},
+        "outputs": str(Path(config.output_url().removeprefix("file://")) / "findings" / today.isoformat()),
+    }
+
+
 def stage_store_maintenance(ctx: DemoContext) -> None:
     run_dag(ctx, "fingertip_store_maintenance")
 
@@ -218,6 +275,7 @@ STAGES = [
     ("stub source server", stage_stub_server),
     ("ingestion", stage_ingestion),
     ("validation", stage_validation),
+    ("detection", stage_detection),
     ("store maintenance", stage_store_maintenance),
     ("store counts", stage_store_counts),
 ]

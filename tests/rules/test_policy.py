@@ -138,3 +138,10 @@ def test_settings_are_checked(policy_dir):
                     encoding="utf-8")
     with pytest.raises(PolicySourceError, match="bad regular expression"):
         load_policy(policy_dir)
+
+
+def test_rules_doc_is_up_to_date():
+    from fingertip.rules import docs
+
+    assert docs.path().read_text(encoding="utf-8") == docs.render(), \
+        "docs/rules.md is stale: run `python -m fingertip.rules docs`"

@@ -1,6 +1,7 @@
 """Command line of the rules engine (the store is ``FINGERTIP_STORE_URL`` or the embedded default).
 
     python -m fingertip.rules check                      # load and check the policy files
+    python -m fingertip.rules docs                       # regenerate docs/rules.md
     python -m fingertip.rules dry-run [--date D] [--family F …] [--province P …] [--limit N]
     python -m fingertip.rules run [--date D]             # detect and store findings
     python -m fingertip.rules show [--rule R] [--state S] [--limit N]
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fingertip.rules", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check", help="load and check the policy files")
+    sub.add_parser("docs", help="regenerate docs/rules.md from the policy files")
     for name in ("dry-run", "run"):
         p = sub.add_parser(name, help="list what would be flagged and why" if name == "dry-run" else "detect")
         p.add_argument("--date", type=dt.date.fromisoformat, default=None, help="check date (default today)")
@@ -58,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.cmd == "check":
         print(json.dumps(policy.describe(), ensure_ascii=False, indent=2))
+        return 0
+    if args.cmd == "docs":
+        from fingertip.rules.docs import write
+
+        print(f"written: {write()}")
         return 0
     from fingertip.rules import findings as lifecycle
 
