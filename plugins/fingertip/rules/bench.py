@@ -88,6 +88,8 @@ def run(entities: int, store_url: str = "sqlite://") -> dict:
         "clean_entities": quality["clean_entities"],
         "clean_flagged": quality["clean_flagged"],
         "missed_examples": quality["missed_examples"],
+        "false_positive_examples": quality["false_positive_examples"],
+        "false_positive_rules": quality["false_positive_rules"],
         "recall_by_label": {k: v["recall"] for k, v in quality["recall_by_label"].items()},
         "timings": summary["timings"],
     }
