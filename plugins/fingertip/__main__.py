@@ -5,6 +5,7 @@ Groups:
   settings load [PATH] [--dry-run] [--prune]
   sample generate --entities N --seed S …   (see ``python -m fingertip sample generate --help``)
   stub --world DATA/sample/world.db [--port 8765] [--faults JSON]   (the stub source server)
+  mailcatcher [--dir DIR] [--host 127.0.0.1] [--port 8025]   (local SMTP server saving .eml files)
   demo [--entities N] [--seed S]
 """
 
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         from fingertip.stub import __main__ as stub_cli
 
         return stub_cli.main(rest)
+    if group == "mailcatcher":
+        from fingertip.notifications import catcher
+
+        return catcher.main(rest)
     if group == "demo":
         from fingertip import demo
 
