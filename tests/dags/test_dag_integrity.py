@@ -19,6 +19,7 @@ EXPECTED = {
     "import_inventory",
     "validate_inventory",
     "detect_findings",
+    "sponsor_digests",
 }
 HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg"]
 
