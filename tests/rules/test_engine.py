@@ -169,5 +169,7 @@ def test_scope_and_sampling(sample_store):
     assert {f.id for f in a.findings} <= {f.id for f in full.findings}
     with pytest.raises(ValueError, match="seed"):
         detect(engine, check_date=AS_OF, persist=False, sample_rate=0.2)
+    default_day = detect(engine, persist=False, families=["work_groups"])  # today in Beijing
+    assert type(default_day.check_date) is dt.date
     with pytest.raises(ValueError, match="unknown rule families"):
         detect(engine, check_date=AS_OF, persist=False, families=["nope"])

@@ -232,9 +232,12 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
     policy = policy or load_policy()
     scope = scope or Scope()
     if check_date is None:
+        import pendulum
+
         from fingertip.runtime import TIMEZONE
 
-        check_date = dt.datetime.now(TIMEZONE).date()
+        today = pendulum.now(TIMEZONE)
+        check_date = dt.date(today.year, today.month, today.day)
     if families is not None:
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown:
