@@ -1,0 +1,419 @@
+"""Report figures, computed from the governance store in the database.
+
+Every figure is an aggregate query (SQLAlchemy Core, bound parameters, ``GROUP BY`` in the
+database), so a report over 200k entities reads a few thousand rows at most. The result is a plain,
+JSON-serialisable dict (``ReportFigures``) that the workbook, document, JSON and email writers read.
+
+Definitions (also in ``docs/reports.md``):
+
+* **inventory** — apps, accounts and work groups whose status is not ``closed`` when the report is
+  made, by sponsor level, province (first two digits of the division code) and platform / kind;
+* **new** — apps launched (``launched_on``), accounts and work groups opened (``opened_on``) in the
+  period; **closed** — work groups closed (``closed_on``) in the period, apps and accounts with
+  status ``closed`` last updated in the period;
+* **findings** — open (open + acknowledged) now, new (``first_seen_at`` in the period) and resolved
+  (``resolved_at`` in the period), by rule, policy article and severity;
+* **inspections** — the latest check date within the period; 合格率 = passed / checked by province
+  and by sponsoring unit;
+* **cases** — shutdown cases by state now, opened (``created_at``) and closed (a ``closed`` event)
+  in the period;
+* **comparison** — new findings, resolved findings and pass rate against the previous period;
+  **regressed** = entities that passed at the previous period's latest check and fail at this
+  period's; **reopened** = findings reopened at least once and seen again in the period.
+
+Period boundaries are Beijing-time days (``FINGERTIP_TZ``) turned into naive UTC for timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+import sqlalchemy as sa
+
+from fingertip.reports import labels
+from fingertip.reports.periods import Period
+from fingertip.store import schema as s
+
+ReportFigures = dict[str, Any]
+
+ENTITY_TABLES = (("app", s.apps), ("account", s.accounts), ("work_group", s.work_groups))
+OPEN_STATES = ("open", "acknowledged")
+
+
+def _tz() -> zoneinfo.ZoneInfo:
+    from fingertip.runtime import TIMEZONE
+
+    return zoneinfo.ZoneInfo(TIMEZONE)
+
+
+def utc_bounds(start: dt.date, end_exclusive: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local-day bounds of a period as naive UTC datetimes (how the store keeps timestamps)."""
+    tz = _tz()
+
+    def conv(d: dt.date) -> dt.datetime:
+        return dt.datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(dt.UTC).replace(tzinfo=None)
+
+    return conv(start), conv(end_exclusive)
+
+
+def province_of(code: str | None) -> str | None:
+    return None if not code else f"{code[:2]}0000"
+
+
+def province_name(code: str | None) -> str:
+    if not code:
+        return "未知"
+    from fingertip.reference import division_map
+
+    div = division_map().get(province_of(code))
+    return div.name if div else f"{code[:2]}（未知地区）"
+
+
+def article_labels() -> dict[str, str]:
+    """Policy article key → Chinese label, from the rules engine's policy (empty when unavailable)."""
+    try:
+        from fingertip.rules import load_policy
+
+        return {k: getattr(a, "label", a) for k, a in load_policy().articles.items()}
+    except Exception:  # rules engine not installed or policy invalid: fall back to the keys
+        return {}
+
+
+def _rate(passed: int, checked: int) -> float | None:
+    return round(passed / checked, 4) if checked else None
+
+
+def _div_filter(column, province: str | None):
+    """``column LIKE 'PP%'`` for a province scope (bound parameter), or TRUE."""
+    if not province:
+        return sa.true()
+    return column.like(sa.bindparam(None, province[:2] + "%", type_=sa.String), escape=None)
+
+
+class FigureBuilder:
+    """Computes the figures of one report (period, optional province) on one connection."""
+
+    def __init__(self, conn: sa.Connection, period: Period, *, province: str | None = None,
+                 document_rows: int = 20, key_findings_limit: int = 5000,
+                 articles: dict[str, str] | None = None):
+        self.conn = conn
+        self.period = period
+        self.previous = period.previous()
+        self.province = province
+        self.start, self.end_excl = period.start, period.end_exclusive
+        self.ts_start, self.ts_end = utc_bounds(self.start, self.end_excl)
+        self.prev_ts_start, self.prev_ts_end = utc_bounds(self.previous.start, self.previous.end_exclusive)
+        self.document_rows = document_rows
+        self.key_findings_limit = key_findings_limit
+        self.articles = article_labels() if articles is None else articles
+
+    # --- inventory -------------------------------------------------------------------------------
+
+    def inventory(self) -> dict:
+        by_level: dict[str, dict[str, int]] = {}
+        by_province: dict[str, dict[str, int]] = {}
+        by_platform: list[dict] = []
+        totals = {}
+        for etype, table in ENTITY_TABLES:
+            live = sa.and_(table.c.status != "closed", _div_filter(table.c.division_code, self.province))
+            q = (sa.select(s.sponsors.c.level, sa.func.count())
+                 .select_from(table.join(s.sponsors, s.sponsors.c.id == table.c.sponsor_id))
+                 .where(live).group_by(s.sponsors.c.level))
+            for level, n in self.conn.execute(q):
+                by_level.setdefault(level, {})[etype] = int(n)
+            prov = sa.func.substr(table.c.division_code, 1, 2).label("p")
+            q = sa.select(prov, sa.func.count()).where(live).group_by(prov)
+            for p, n in self.conn.execute(q):
+                by_province.setdefault(f"{p}0000", {})[etype] = int(n)
+            if etype == "app":
+                q = (sa.select(table.c.kind, table.c.host_platform, sa.func.count()).where(live)
+                     .group_by(table.c.kind, table.c.host_platform))
+                rows = [(f"{k}:{h}" if h else k, n) for k, h, n in self.conn.execute(q)]
+            else:
+                q = sa.select(table.c.platform, sa.func.count()).where(live).group_by(table.c.platform)
+                rows = list(self.conn.execute(q))
+            for platform, n in sorted(rows, key=lambda r: (-r[1], r[0])):
+                by_platform.append({"entity_type": etype, "entity_type_zh": labels.ENTITY_TYPES[etype],
+                                    "platform": platform, "platform_zh": labels.platform_label(etype, platform),
+                                    "count": int(n)})
+            totals[etype] = sum(r["count"] for r in by_platform if r["entity_type"] == etype)
+        totals["all"] = sum(totals.values())
+
+        def row(extra: dict, counts: dict[str, int]) -> dict:
+            out = {**extra, **{e: counts.get(e, 0) for e, _ in ENTITY_TABLES}}
+            out["total"] = sum(counts.values())
+            return out
+
+        level_order = list(labels.LEVELS)
+        return {
+            "totals": totals,
+            "by_level": [row({"level": lv, "level_zh": labels.LEVELS.get(lv, lv)}, by_level[lv])
+                         for lv in sorted(by_level, key=lambda x: level_order.index(x) if x in level_order else 99)],
+            "by_province": [row({"province_code": p, "province_name": province_name(p)}, by_province[p])
+                            for p in sorted(by_province)],
+            "by_platform": by_platform,
+        }
+
+    # --- new and closed ---------------------------------------------------------------------------
+
+    def changes(self) -> dict:
+        new, closed = {}, {}
+        date_col = {"app": s.apps.c.launched_on, "account": s.accounts.c.opened_on,
+                    "work_group": s.work_groups.c.opened_on}
+        for etype, table in ENTITY_TABLES:
+            scope = _div_filter(table.c.division_code, self.province)
+            col = date_col[etype]
+            new[etype] = int(self.conn.execute(sa.select(sa.func.count()).where(
+                scope, col >= self.start, col < self.end_excl)).scalar_one())
+            if etype == "work_group":
+                cond = sa.and_(table.c.closed_on >= self.start, table.c.closed_on < self.end_excl)
+            else:
+                cond = sa.and_(table.c.status == "closed", table.c.updated_at >= self.ts_start,
+                               table.c.updated_at < self.ts_end)
+            closed[etype] = int(self.conn.execute(sa.select(sa.func.count()).where(scope, cond)).scalar_one())
+        new["all"], closed["all"] = sum(new.values()), sum(closed.values())
+        return {"new": new, "closed": closed}
+
+    # --- findings ---------------------------------------------------------------------------------
+
+    def findings(self) -> dict:
+        f = s.findings
+        by_rule = []
+        q_rows = self.conn.execute(
+            sa.select(f.c.rule_id, f.c.article, f.c.severity, sa.func.max(f.c.title_zh),
+                      sa.func.sum(sa.case((f.c.state.in_(OPEN_STATES), 1), else_=0)),
+                      sa.func.sum(sa.case((sa.and_(f.c.first_seen_at >= self.ts_start,
+                                                   f.c.first_seen_at < self.ts_end), 1), else_=0)),
+                      sa.func.sum(sa.case((sa.and_(f.c.state == "resolved", f.c.resolved_at >= self.ts_start,
+                                                   f.c.resolved_at < self.ts_end), 1), else_=0)))
+            .where(_div_filter(f.c.division_code, self.province))
+            .group_by(f.c.rule_id, f.c.article, f.c.severity)).all()
+        by_article: dict[str, dict] = {}
+        by_severity = {k: 0 for k in labels.SEVERITIES}
+        for rule_id, article, severity, title, o, n, r in q_rows:
+            o, n, r = int(o or 0), int(n or 0), int(r or 0)
+            by_rule.append({"rule_id": rule_id, "title_zh": title, "article": article,
+                            "article_label": self.articles.get(article, article), "severity": severity,
+                            "severity_zh": labels.SEVERITIES.get(severity, severity),
+                            "open": o, "new": n, "resolved": r})
+            a = by_article.setdefault(article, {"article": article, "article_label": self.articles.get(article, article),
+                                                "open": 0, "new": 0, "resolved": 0})
+            a["open"] += o
+            a["new"] += n
+            a["resolved"] += r
+            by_severity[severity] = by_severity.get(severity, 0) + o
+        by_rule.sort(key=lambda x: (-x["open"], -x["new"], x["rule_id"]))
+        return {
+            "open_total": sum(x["open"] for x in by_rule),
+            "new_in_period": sum(x["new"] for x in by_rule),
+            "resolved_in_period": sum(x["resolved"] for x in by_rule),
+            "by_rule": by_rule,
+            "by_article": sorted(by_article.values(), key=lambda x: (-x["open"], -x["new"], x["article"])),
+            "open_by_severity": by_severity,
+        }
+
+    # --- inspections ------------------------------------------------------------------------------
+
+    def latest_check_date(self, start: dt.date, end_excl: dt.date) -> dt.date | None:
+        i = s.inspections
+        q = sa.select(sa.func.max(i.c.check_date)).where(
+            i.c.check_date >= start, i.c.check_date < end_excl, _div_filter(i.c.province_code, self.province))
+        value = self.conn.execute(q).scalar_one()
+        if isinstance(value, str):  # SQLite may hand back text for an aggregate over a date
+            value = dt.date.fromisoformat(value)
+        return value
+
+    def _pass_rows(self, check_date: dt.date, group_col) -> list[tuple]:
+        i = s.inspections
+        passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
+        q = (sa.select(group_col, sa.func.count(), passed)
+             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
+             .group_by(group_col))
+        return self.conn.execute(q).all()
+
+    def inspections(self, check_date: dt.date | None) -> dict:
+        if check_date is None:
+            return {"check_date": None, "checked": 0, "passed": 0, "pass_rate": None, "by_province": [],
+                    "by_unit": [], "by_target_type": []}
+        i = s.inspections
+        by_province = [{"province_code": p, "province_name": province_name(p), "checked": int(c),
+                        "passed": int(ok or 0), "failed": int(c) - int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
+                       for p, c, ok in self._pass_rows(check_date, i.c.province_code)]
+        by_province.sort(key=lambda x: x["province_code"] or "")
+        by_type = [{"target_type": t, "target_type_zh": labels.ENTITY_TYPES.get(t, t), "checked": int(c),
+                    "passed": int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
+                   for t, c, ok in self._pass_rows(check_date, i.c.target_type)]
+        passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
+        q = (sa.select(i.c.sponsor_id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code,
+                       sa.func.count(), passed)
+             .select_from(i.outerjoin(s.sponsors, s.sponsors.c.id == i.c.sponsor_id))
+             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
+             .group_by(i.c.sponsor_id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code))
+        by_unit = [{"sponsor_id": sid, "sponsor_name": name or "（未登记主办单位）", "credit_code": code,
+                    "division_code": div, "province_name": province_name(div), "checked": int(c),
+                    "passed": int(ok or 0), "failed": int(c) - int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
+                   for sid, name, code, div, c, ok in self.conn.execute(q)]
+        by_unit.sort(key=lambda x: (x["pass_rate"] if x["pass_rate"] is not None else 2, -x["checked"],
+                                    x["sponsor_name"]))
+        checked = sum(x["checked"] for x in by_province)
+        ok = sum(x["passed"] for x in by_province)
+        return {"check_date": check_date.isoformat(), "checked": checked, "passed": ok,
+                "pass_rate": _rate(ok, checked), "by_province": by_province, "by_unit": by_unit,
+                "by_target_type": by_type}
+
+    # --- shutdown cases ---------------------------------------------------------------------------
+
+    def _case_scope(self):
+        """Shutdown cases joined to their target's division (for the province scope)."""
+        c = s.shutdown_cases
+        if not self.province:
+            return c, sa.true()
+        div = sa.func.coalesce(s.apps.c.division_code, s.accounts.c.division_code, s.work_groups.c.division_code,
+                               s.sponsors.c.division_code)
+        joined = (c.outerjoin(s.apps, sa.and_(c.c.target_type == "app", s.apps.c.app_key == c.c.target_key))
+                  .outerjoin(s.accounts, sa.and_(c.c.target_type == "account",
+                                                 s.accounts.c.account_key == c.c.target_key))
+                  .outerjoin(s.work_groups, sa.and_(c.c.target_type == "work_group",
+                                                    s.work_groups.c.group_key == c.c.target_key))
+                  .outerjoin(s.sponsors, sa.and_(c.c.target_type == "sponsor",
+                                                 s.sponsors.c.credit_code == c.c.target_key)))
+        return joined, _div_filter(div, self.province)
+
+    def cases(self) -> dict:
+        c = s.shutdown_cases
+        joined, scope = self._case_scope()
+        rows = dict(self.conn.execute(sa.select(c.c.state, sa.func.count()).select_from(joined).where(scope)
+                                      .group_by(c.c.state)).all())
+        by_state = [{"state": st, "state_zh": labels.CASE_STATES[st], "count": int(rows.get(st, 0))}
+                    for st in s.CASE_STATES]
+        opened = self.conn.execute(sa.select(sa.func.count()).select_from(joined).where(
+            scope, c.c.created_at >= self.ts_start, c.c.created_at < self.ts_end)).scalar_one()
+        e = s.case_events
+        closed = self.conn.execute(
+            sa.select(sa.func.count(sa.distinct(e.c.case_id)))
+            .select_from(joined.join(e, e.c.case_id == c.c.id))
+            .where(scope, e.c.to_state == "closed", e.c.occurred_at >= self.ts_start,
+                   e.c.occurred_at < self.ts_end)).scalar_one()
+        return {"total": sum(x["count"] for x in by_state), "by_state": by_state,
+                "opened_in_period": int(opened), "closed_in_period": int(closed)}
+
+    # --- period over period ---------------------------------------------------------------------
+
+    def comparison(self, current_inspections: dict, check_date: dt.date | None) -> dict:
+        f = s.findings
+        scope = _div_filter(f.c.division_code, self.province)
+
+        def count(*conds) -> int:
+            return int(self.conn.execute(sa.select(sa.func.count()).where(scope, *conds)).scalar_one())
+
+        new_now = count(f.c.first_seen_at >= self.ts_start, f.c.first_seen_at < self.ts_end)
+        new_prev = count(f.c.first_seen_at >= self.prev_ts_start, f.c.first_seen_at < self.prev_ts_end)
+        res_now = count(f.c.state == "resolved", f.c.resolved_at >= self.ts_start, f.c.resolved_at < self.ts_end)
+        res_prev = count(f.c.state == "resolved", f.c.resolved_at >= self.prev_ts_start,
+                         f.c.resolved_at < self.prev_ts_end)
+        reopened = count(f.c.reopened_count > 0, f.c.state.in_(OPEN_STATES), f.c.last_seen_at >= self.ts_start,
+                         f.c.last_seen_at < self.ts_end)
+        prev_date = self.latest_check_date(self.previous.start, self.previous.end_exclusive)
+        prev_rate = None
+        regressed_items: list[dict] = []
+        regressed = 0
+        if prev_date is not None:
+            i = s.inspections
+            passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
+            c, ok = self.conn.execute(sa.select(sa.func.count(), passed).where(
+                i.c.check_date == prev_date, _div_filter(i.c.province_code, self.province))).one()
+            prev_rate = _rate(int(ok or 0), int(c))
+            if check_date is not None:
+                cur, prev = i.alias("cur"), i.alias("prev")
+                cond = sa.and_(cur.c.check_date == check_date, cur.c.passed.is_(False),
+                               _div_filter(cur.c.province_code, self.province))
+                join = cur.join(prev, sa.and_(prev.c.target_type == cur.c.target_type,
+                                              prev.c.target_key == cur.c.target_key,
+                                              prev.c.check_date == prev_date, prev.c.passed.is_(True)))
+                regressed = int(self.conn.execute(sa.select(sa.func.count()).select_from(join).where(cond))
+                                .scalar_one())
+                name = sa.func.coalesce(s.apps.c.name, s.accounts.c.name)
+                q = (sa.select(cur.c.target_type, cur.c.target_key, name, cur.c.province_code, prev.c.score,
+                               cur.c.score)
+                     .select_from(join.outerjoin(s.apps, sa.and_(cur.c.target_type == "app",
+                                                                  s.apps.c.app_key == cur.c.target_key))
+                                  .outerjoin(s.accounts, sa.and_(cur.c.target_type == "account",
+                                                                 s.accounts.c.account_key == cur.c.target_key)))
+                     .where(cond).order_by(cur.c.score, cur.c.target_type, cur.c.target_key)
+                     .limit(self.key_findings_limit))
+                regressed_items = [{"target_type": t, "target_type_zh": labels.ENTITY_TYPES.get(t, t),
+                                    "target_key": k, "target_name": n or k, "province_name": province_name(p),
+                                    "previous_score": int(ps), "score": int(cs)}
+                                   for t, k, n, p, ps, cs in self.conn.execute(q)]
+
+        def delta(now, before):
+            return {"current": now, "previous": before,
+                    "change": None if now is None or before is None else round(now - before, 4)}
+
+        return {
+            "previous_period": self.previous.to_dict(),
+            "previous_check_date": prev_date.isoformat() if prev_date else None,
+            "new_findings": delta(new_now, new_prev),
+            "resolved_findings": delta(res_now, res_prev),
+            "pass_rate": delta(current_inspections.get("pass_rate"), prev_rate),
+            "regressed": regressed,
+            "reopened": reopened,
+            "regressed_items": regressed_items,
+        }
+
+    # --- key findings (named entities) ---------------------------------------------------------
+
+    def key_findings(self) -> list[dict]:
+        f = s.findings
+        name = sa.func.coalesce(s.apps.c.name, s.accounts.c.name, s.work_groups.c.name, s.sponsors.c.name)
+        joined = (f.outerjoin(s.apps, sa.and_(f.c.target_type == "app", s.apps.c.app_key == f.c.target_key))
+                  .outerjoin(s.accounts, sa.and_(f.c.target_type == "account",
+                                                 s.accounts.c.account_key == f.c.target_key))
+                  .outerjoin(s.work_groups, sa.and_(f.c.target_type == "work_group",
+                                                    s.work_groups.c.group_key == f.c.target_key))
+                  .outerjoin(s.sponsors, sa.and_(f.c.target_type == "sponsor",
+                                                 s.sponsors.c.credit_code == f.c.target_key)))
+        sev = sa.case((f.c.severity == "high", 0), (f.c.severity == "medium", 1), else_=2)
+        q = (sa.select(f.c.id, f.c.rule_id, f.c.title_zh, f.c.severity, f.c.state, f.c.article, f.c.target_type,
+                       f.c.target_key, name, f.c.division_code, f.c.first_seen_at)
+             .select_from(joined)
+             .where(f.c.state.in_(OPEN_STATES), _div_filter(f.c.division_code, self.province))
+             .order_by(sev, f.c.first_seen_at, f.c.id).limit(self.key_findings_limit))
+        return [{"finding_id": fid, "rule_id": rule, "title_zh": title, "severity": sv,
+                 "severity_zh": labels.SEVERITIES.get(sv, sv), "state": st,
+                 "state_zh": labels.FINDING_STATES.get(st, st), "article": art,
+                 "article_label": self.articles.get(art, art), "target_type": tt,
+                 "target_type_zh": labels.ENTITY_TYPES.get(tt, tt), "target_key": tk, "target_name": n or tk,
+                 "division_code": div, "province_name": province_name(div),
+                 "first_seen_at": fs.isoformat(sep=" ", timespec="seconds") if fs else None}
+                for fid, rule, title, sv, st, art, tt, tk, n, div, fs in self.conn.execute(q)]
+
+    def build(self) -> ReportFigures:
+        check_date = self.latest_check_date(self.start, self.end_excl)
+        insp = self.inspections(check_date)
+        return {
+            "period": self.period.to_dict(),
+            "previous_period": self.previous.to_dict(),
+            "province": self.province,
+            "province_name": province_name(self.province) if self.province else None,
+            "inventory": self.inventory(),
+            "changes": self.changes(),
+            "findings": self.findings(),
+            "inspections": insp,
+            "cases": self.cases(),
+            "comparison": self.comparison(insp, check_date),
+            "key_findings": self.key_findings(),
+        }
+
+
+def compute_figures(engine: sa.Engine, period: Period, *, province: str | None = None,
+                    document_rows: int = 20, key_findings_limit: int = 5000,
+                    articles: dict[str, str] | None = None) -> ReportFigures:
+    """All figures of one report; ``province`` (6-digit code) limits them to one province."""
+    if province is not None and (len(province) != 6 or not province.isdigit()):
+        raise ValueError(f"province must be a 6-digit division code, got {province!r}")
+    with engine.connect() as conn:
+        return FigureBuilder(conn, period, province=province, document_rows=document_rows,
+                             key_findings_limit=key_findings_limit, articles=articles).build()

@@ -1,0 +1,45 @@
+"""Machine submission JSON: the report's figures under a documented, versioned schema.
+
+Schema: ``include/reports/report.schema.json`` (JSON Schema 2020-12, ``schema_version`` "1.0").
+Every file is validated against it before it is written; text is kept as data (JSON escaping
+only), UTF-8, ``ensure_ascii=False``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from fingertip import config
+
+SCHEMA_VERSION = "1.0"
+
+
+def schema_path() -> Path:
+    return config.include_dir() / "reports" / "report.schema.json"
+
+
+@functools.lru_cache(maxsize=1)
+def load_schema() -> dict:
+    return json.loads(schema_path().read_text(encoding="utf-8"))
+
+
+def build_submission(report: dict, figures: dict) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "report": report, "figures": figures}
+
+
+def validate_submission(doc: dict) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``doc`` does not follow the schema."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(load_schema(),
+                                    format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(doc)
+
+
+def write_submission(dest: Path, report: dict, figures: dict) -> Path:
+    doc = build_submission(report, figures)
+    validate_submission(doc)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return dest

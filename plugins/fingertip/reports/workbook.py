@@ -1,0 +1,164 @@
+"""The report workbook (一张表): one XLSX, a 总表 front sheet and a sheet per topic.
+
+Formula injection: any text that came from outside (names, keys) and starts with ``= + - @`` or a
+tab / carriage return is stored as a *string* cell (``t="s"``) with Excel's quote prefix set, so
+Excel and LibreOffice show it as text and never evaluate it. Numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from fingertip.reports import labels
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
+
+
+def is_dangerous(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+def safe_cell(ws, value: Any, *, bold: bool = False, fill: str | None = None):
+    """A write-only cell; text that looks like a formula is stored as plain text (quote prefix)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    if isinstance(value, (list, tuple, dict)):
+        value = str(value)
+    cell = WriteOnlyCell(ws, value=None)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # never "f", whatever the text starts with
+        if is_dangerous(value):
+            cell.quotePrefix = True
+    if bold:
+        cell.font = Font(bold=True)
+    if fill:
+        cell.fill = PatternFill("solid", fgColor=fill)
+    return cell
+
+
+def write_workbook(dest: Path, title: str, front: Sequence[tuple[str, Any]], sheets: Sequence[Sheet]) -> Path:
+    """Write ``front`` (label, value pairs) as 总表 and each (name, headers, rows) as a sheet."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("总表")
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 60
+    ws.append([safe_cell(ws, title, bold=True)])
+    ws.append([])
+    for label, value in front:
+        ws.append([safe_cell(ws, label, bold=True), safe_cell(ws, value)])
+    ws.append([])
+    ws.append([safe_cell(ws, "分表", bold=True), safe_cell(ws, "内容", bold=True)])
+    for name, _headers, _rows in sheets:
+        ws.append([safe_cell(ws, name), safe_cell(ws, "见同名工作表")])
+    for name, headers, rows in sheets:
+        sh = wb.create_sheet(name[:31])
+        for idx in range(len(headers)):
+            sh.column_dimensions[_col(idx)].width = 16 if idx else 22
+        sh.freeze_panes = "A2"
+        sh.append([safe_cell(sh, h, bold=True, fill="DDEBF7") for h in headers])
+        for row in rows:
+            sh.append([safe_cell(sh, v) for v in row])
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dest)
+    return dest
+
+
+def _col(idx: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(idx + 1)
+
+
+def _pct(rate):
+    return None if rate is None else round(rate * 100, 2)
+
+
+def report_sheets(figures: dict) -> list[Sheet]:
+    """The topic sheets of a periodic report from its figures."""
+    inv, chg, fnd = figures["inventory"], figures["changes"], figures["findings"]
+    insp, cases, cmp_ = figures["inspections"], figures["cases"], figures["comparison"]
+    et = [labels.ENTITY_TYPES[e] for e in ("app", "account", "work_group")]
+    return [
+        ("在册-按层级", ["主办单位层级", *et, "合计"],
+         [[r["level_zh"], r["app"], r["account"], r["work_group"], r["total"]] for r in inv["by_level"]]),
+        ("在册-按地区", ["地区代码", "地区", *et, "合计"],
+         [[r["province_code"], r["province_name"], r["app"], r["account"], r["work_group"], r["total"]]
+          for r in inv["by_province"]]),
+        ("在册-按平台", ["对象类型", "平台/类型", "数量"],
+         [[r["entity_type_zh"], r["platform_zh"], r["count"]] for r in inv["by_platform"]]),
+        ("新增与关停", ["对象类型", "本期新增", "本期关停"],
+         [[labels.ENTITY_TYPES.get(k, "合计"), chg["new"][k], chg["closed"][k]] for k in chg["new"]]),
+        ("问题-按规则", ["规则编号", "规则名称", "严重程度", "政策条款", "未整改", "本期新增", "本期整改"],
+         [[r["rule_id"], r["title_zh"], r["severity_zh"], r["article_label"], r["open"], r["new"], r["resolved"]]
+          for r in fnd["by_rule"]]),
+        ("问题-按条款", ["条款键", "政策条款", "未整改", "本期新增", "本期整改"],
+         [[r["article"], r["article_label"], r["open"], r["new"], r["resolved"]] for r in fnd["by_article"]]),
+        ("合格率-按地区", ["地区代码", "地区", "检查数", "合格数", "不合格数", "合格率(%)"],
+         [[r["province_code"], r["province_name"], r["checked"], r["passed"], r["failed"], _pct(r["pass_rate"])]
+          for r in insp["by_province"]]),
+        ("合格率-按单位", ["统一社会信用代码", "主办单位", "地区", "检查数", "合格数", "不合格数", "合格率(%)"],
+         [[r["credit_code"], r["sponsor_name"], r["province_name"], r["checked"], r["passed"], r["failed"],
+           _pct(r["pass_rate"])] for r in insp["by_unit"]]),
+        ("关停案件", ["状态", "状态代码", "案件数"],
+         [[r["state_zh"], r["state"], r["count"]] for r in cases["by_state"]]
+         + [["本期新立案", "opened", cases["opened_in_period"]], ["本期办结", "closed", cases["closed_in_period"]]]),
+        ("环比变化", ["指标", "本期", "上期", "变化"],
+         [["新发现问题", cmp_["new_findings"]["current"], cmp_["new_findings"]["previous"],
+           cmp_["new_findings"]["change"]],
+          ["已整改问题", cmp_["resolved_findings"]["current"], cmp_["resolved_findings"]["previous"],
+           cmp_["resolved_findings"]["change"]],
+          ["合格率(%)", _pct(cmp_["pass_rate"]["current"]), _pct(cmp_["pass_rate"]["previous"]),
+           _pct(cmp_["pass_rate"]["change"])],
+          ["由合格转为不合格", cmp_["regressed"], None, None],
+          ["重新打开的问题", cmp_["reopened"], None, None]]
+         + [[f"退步：{r['target_type_zh']} {r['target_name']}", r["score"], r["previous_score"],
+             r["score"] - r["previous_score"]] for r in cmp_["regressed_items"]]),
+        ("重点问题清单", ["问题编号", "对象类型", "对象名称", "对象标识", "地区", "规则", "严重程度", "政策条款",
+                     "状态", "首次发现(UTC)"],
+         [[r["finding_id"], r["target_type_zh"], r["target_name"], r["target_key"], r["province_name"],
+           r["title_zh"], r["severity_zh"], r["article_label"], r["state_zh"], r["first_seen_at"]]
+          for r in figures["key_findings"]]),
+    ]
+
+
+def audit_sheets(figures: dict) -> list[Sheet]:
+    """The topic sheets of an ad-hoc audit from its figures."""
+    fnd, insp = figures["findings"], figures["inspections"]
+    return [
+        ("核查对象", ["对象类型", "核查数量"],
+         [[labels.ENTITY_TYPES.get(k, k), v] for k, v in figures["checked"].items()]),
+        ("问题-按规则", ["规则编号", "规则名称", "严重程度", "政策条款", "问题数"],
+         [[r["rule_id"], r["title_zh"], r["severity_zh"], r["article_label"], r["count"]] for r in fnd["by_rule"]]),
+        ("问题-按条款", ["条款键", "政策条款", "问题数"],
+         [[r["article"], r["article_label"], r["count"]] for r in fnd["by_article"]]),
+        ("合格率-按地区", ["地区代码", "地区", "检查数", "合格数", "不合格数", "合格率(%)"],
+         [[r["province_code"], r["province_name"], r["checked"], r["passed"], r["failed"], _pct(r["pass_rate"])]
+          for r in insp["by_province"]]),
+        ("合格率-按单位", ["统一社会信用代码", "主办单位", "地区", "检查数", "合格数", "不合格数", "合格率(%)"],
+         [[r["credit_code"], r["sponsor_name"], r["province_name"], r["checked"], r["passed"], r["failed"],
+           _pct(r["pass_rate"])] for r in insp["by_unit"]]),
+        ("问题清单", ["问题编号", "对象类型", "对象名称", "对象标识", "地区", "规则", "严重程度", "政策条款", "依据",
+                  "整改要求"],
+         [[r["finding_id"], r["target_type_zh"], r["target_name"], r["target_key"], r["province_name"], r["title_zh"],
+           r["severity_zh"], r["article_label"], r.get("basis"), r.get("remediation_zh")]
+          for r in figures["key_findings"]]),
+    ]
+
+
+def write_report_workbook(dest: Path, meta: dict, figures: dict, extra_front: Sequence[tuple[str, Any]] = (),
+                          sheets: Sequence[Sheet] | None = None) -> Path:
+    from fingertip.reports.document import audit_key_figures, key_figures
+
+    audit = meta.get("kind") == "adhoc"
+    period = ("核查日期", meta["doc_date"]) if audit else (
+        "报告期", f"{meta['period_label_zh']}（{meta['period_start']} 至 {meta['period_end']}）")
+    front = [("报告", meta["title"]), period, ("范围", meta["scope_zh"]), ("生成时间", meta["generated_at"]),
+             *extra_front, *(audit_key_figures(figures, None) if audit else key_figures(figures))]
+    return write_workbook(dest, meta["title"], front, report_sheets(figures) if sheets is None else sheets)
