@@ -241,3 +241,30 @@ def test_a_file_without_some_columns_never_erases_what_the_inventory_knows(store
         sponsor = c.execute(sa.select(s.sponsors)).mappings().one()
     assert (app["description"], app["mini_program_id"], app["user_scale"]) == ("掌上办事", "wx0123456789abcdef", 5000)
     assert (sponsor["level"], sponsor["nature"]) == ("township", "事业单位")  # not replaced by derived defaults
+
+
+def test_same_named_groups_of_a_unit_are_never_confused(store_engine):
+    """Two temporary groups of one unit may share a name; a spreadsheet row is matched by its opening
+    date too, and a row matching several stored groups adopts none (it would overwrite another)."""
+    from fingertip.quality.promote import _adopt_stored_keys
+    from tests.quality.helpers import credit
+
+    prov = {"source": "sample-generator:x", "fetched_at": dt.datetime(2026, 11, 1), "request_fingerprint": "0" * 64}
+    with store_engine.begin() as c:
+        sid = c.execute(sa.insert(s.sponsors).values(
+            credit_code=credit(1), name="第1号主办单位", division_code="230110", level="county", nature="机关",
+            **prov)).inserted_primary_key[0]
+        for key, opened, ends in (("grp-a", dt.date(2020, 7, 11), dt.date(2026, 8, 21)),
+                                  ("grp-b", dt.date(2024, 12, 11), dt.date(2026, 1, 21))):
+            c.execute(sa.insert(s.work_groups).values(
+                group_key=key, platform="wechat", name="香坊卫健迎检工作临时群", sponsor_id=sid, division_code="230110",
+                is_temporary=True, opened_on=opened, task_ends_on=ends, **prov))
+    row = {"group_key": "derived-1", "sponsor_id": sid, "platform": "wechat", "name": "香坊卫健迎检工作临时群",
+           "opened_on": dt.date(2024, 12, 11)}
+    identities = [("sponsor_id", "platform", "name", "opened_on"), ("sponsor_id", "platform", "name")]
+    with store_engine.connect() as c:
+        adopted = _adopt_stored_keys(c, s.work_groups, {"derived-1": row}, "group_key", identities)
+        assert list(adopted) == ["grp-b"]
+        unknown = {**row, "opened_on": dt.date(2025, 1, 1)}
+        assert list(_adopt_stored_keys(c, s.work_groups, {"derived-1": unknown}, "group_key", identities)) == [
+            "derived-1"]

@@ -109,9 +109,10 @@ def _adopt_stored_keys(conn, table: sa.Table, rows: dict[Any, dict[str, Any]], k
     A spreadsheet rarely carries the inventory's own key (应用编码): without it the derived key of a
     row differs from the stored one, so the stored record is found by what identifies it — its Apple
     track id, its Android package, or its sponsor, kind/platform and name — and updated in place
-    instead of being inserted a second time.
+    instead of being inserted a second time. Identities are tried from the most specific; one that
+    matches several stored records is skipped, never guessed (it would overwrite another record).
     """
-    by_identity: dict[tuple, str] = {}
+    by_identity: dict[tuple, set[str]] = {}
     sponsor_ids = sorted({r["sponsor_id"] for r in rows.values() if r.get("sponsor_id") is not None})
     for identity in identities:
         values = sorted({r.get(identity[0]) for r in rows.values() if r.get(identity[0]) is not None}, key=str)
@@ -122,15 +123,16 @@ def _adopt_stored_keys(conn, table: sa.Table, rows: dict[Any, dict[str, Any]], k
             if identity[0] != "sponsor_id" and "sponsor_id" in identity:
                 q = q.where(table.c.sponsor_id.in_(sponsor_ids))
             for stored_key, *ident in conn.execute(q):
-                by_identity.setdefault((identity, tuple(ident)), stored_key)
+                by_identity.setdefault((identity, tuple(ident)), set()).add(stored_key)
     out: dict[Any, dict[str, Any]] = {}
     for key, row in rows.items():
         stored = None
         for identity in identities:
             ident = tuple(row.get(c) for c in identity)
             if all(v is not None for v in ident):
-                stored = by_identity.get((identity, ident))
-                if stored:
+                found = by_identity.get((identity, ident), set())
+                if len(found) == 1:  # ambiguous identities (two same-named groups of a unit) adopt nothing
+                    stored = next(iter(found))
                     break
         if stored and stored != key:
             row = {**row, key_col: stored}
@@ -214,9 +216,11 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                              "closed_on": _date(col(i, "closed_on"))}
         if frame.entity_type == "app":
             rows = _adopt_stored_keys(conn, s.apps, rows, "app_key",
-                                      [("apple_track_id",), ("package_name",), ("sponsor_id", "kind", "name")])
+                                      [("apple_track_id",), ("package_name",), ("sponsor_id", "kind", "name", "launched_on"),
+                                       ("sponsor_id", "kind", "name")])
         elif frame.entity_type == "work_group":
-            rows = _adopt_stored_keys(conn, s.work_groups, rows, "group_key", [("sponsor_id", "platform", "name")])
+            rows = _adopt_stored_keys(conn, s.work_groups, rows, "group_key",
+                                      [("sponsor_id", "platform", "name", "opened_on"), ("sponsor_id", "platform", "name")])
         table, key_cols = {"app": (s.apps, ("app_key",)), "account": (s.accounts, ("platform", "platform_account_id")),
                            "work_group": (s.work_groups, ("group_key",))}[frame.entity_type]
         compare = tuple(c for c in next(iter(rows.values()), {}) if c not in key_cols and c not in (
