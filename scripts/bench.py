@@ -115,6 +115,31 @@ def benches(with_1m: bool) -> list[Bench]:
             targets_by_backend={"sqlite": {}, "postgresql": {}},
             scaling=("seconds", 1_000_000, 200_000, 5.5),
         ),
+        Bench(
+            name="quarterly report",
+            command=[sys.executable, "-m", "fingertip.reports.bench", "--entities", "{n}"],
+            sizes=[200_000],
+            backends=["sqlite"],
+            metrics=[
+                Metric("seconds", "s", 60, higher_is_better=False),
+                Metric("peak_rss_mb", "MB", 1536, higher_is_better=False),
+                Metric("figures_seconds", "s", None, higher_is_better=False),
+                Metric("charts_seconds", "s", None, higher_is_better=False),
+                Metric("documents_seconds", "s", None, higher_is_better=False),
+            ],
+        ),
+        Bench(
+            name="mail ledger (500 mails, 200 KB each)",
+            command=[sys.executable, "-m", "fingertip.notifications.bench", "--messages", "{n}",
+                     "--store-url", "{url}"],
+            sizes=[500],
+            backends=["sqlite", "postgresql"],
+            metrics=[
+                Metric("messages_per_s", "msg/s"),
+                Metric("peak_rss_mb", "MB", 1024, higher_is_better=False),
+                Metric("second_deliver_sent", "mails", 0, higher_is_better=False),
+            ],
+        ),
     ]
 
 

@@ -30,6 +30,7 @@ class DemoContext:
     summary: dict[str, Any] = field(default_factory=dict)
     dag_runs: list[dict[str, Any]] = field(default_factory=list)
     stub: Any = None
+    catcher: Any = None
 
 
 def airflow_cli() -> list[str]:
@@ -255,6 +256,62 @@ def detection_counts(engine, today: dt.date) -> dict[str, Any]:
     }
 
 
+def _mail_dir() -> Path:
+    return Path(config.output_url().removeprefix("file://")) / "mail"
+
+
+def stage_mail_catcher(ctx: DemoContext) -> None:
+    """A local SMTP server on the port of ``smtp_default`` (127.0.0.1:8025) that keeps every
+    message it receives as an ``.eml`` file in out/mail/ — the demo's "central office" mailbox."""
+    from fingertip.notifications.catcher import start_subprocess
+
+    port = int(os.environ.get("FINGERTIP_SMTP_PORT", "8025"))
+    folder = _mail_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    logs = Path(config.output_url().removeprefix("file://")) / "logs"
+    ctx.catcher = start_subprocess(folder, port, log_path=logs / "mailcatcher.log")
+    print(f"  mail catcher on 127.0.0.1:{port}, messages saved in {folder}")
+
+
+def stage_reports(ctx: DemoContext) -> None:
+    """The quarterly report of the quarter in progress and an ad-hoc spot-check audit of one
+    province (50 % sample), both e-mailed to the recipients of ``fingertip_report_recipients``."""
+    import sqlalchemy as sa
+
+    from fingertip.notifications.catcher import read_index
+    from fingertip.reports.periods import period_containing
+    from fingertip.store import schema as s
+
+    period = period_containing("quarterly", ctx.today).label
+    run_dag(ctx, "periodic_report", logical_date=ctx.today.isoformat(),
+            conf={"period": period, "kind": "quarterly"})
+    engine = _store_engine()
+    with engine.connect() as conn:
+        province = conn.execute(
+            sa.select(sa.func.substr(s.findings.c.division_code, 1, 2), sa.func.count())
+            .where(s.findings.c.division_code.is_not(None)).group_by(sa.func.substr(s.findings.c.division_code, 1, 2))
+            .order_by(sa.func.count().desc()).limit(1)).first()
+    province_code = (province[0] if province else "44") + "0000"
+    run_dag(ctx, "adhoc_audit", conf={"provinces": [province_code], "sample_rate": 0.5, "sample_seed": ctx.seed})
+    with engine.connect() as conn:
+        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.path)
+                            .where(s.documents.c.audit_run_id.is_not(None)).order_by(s.documents.c.id)).all()
+        runs = [dict(r) for r in conn.execute(sa.select(s.audit_runs.c.run_key, s.audit_runs.c.kind,
+                                                        s.audit_runs.c.status)).mappings()]
+    mails = read_index(_mail_dir())
+    ctx.summary["reports"] = {
+        "period": period, "audit_province": province_code, "runs": runs,
+        "documents": [{"kind": k, "path": p} for k, p in docs],
+        "mails": [{"subject": m.get("subject"), "to": m.get("rcpt_tos"), "file": m.get("file")} for m in mails],
+    }
+    print(f"  quarterly report {period} and audit of {province_code} (50 % sample, seed {ctx.seed}):")
+    for kind, path in docs:
+        print(f"    {kind:<24} {path}")
+    print(f"  e-mails in the catcher ({_mail_dir()}):")
+    for m in mails:
+        print(f"    {m.get('subject')}  →  {', '.join(m.get('rcpt_tos') or [])}  [{m.get('file')}]")
+
+
 def stage_store_maintenance(ctx: DemoContext) -> None:
     run_dag(ctx, "fingertip_store_maintenance")
 
@@ -273,9 +330,11 @@ def stage_store_counts(ctx: DemoContext) -> None:
 STAGES = [
     ("sample data", stage_sample_data),
     ("stub source server", stage_stub_server),
+    ("mail catcher", stage_mail_catcher),
     ("ingestion", stage_ingestion),
     ("validation", stage_validation),
     ("detection", stage_detection),
+    ("reports and audit", stage_reports),
     ("store maintenance", stage_store_maintenance),
     ("store counts", stage_store_counts),
 ]
@@ -303,6 +362,10 @@ def main(argv: list[str] | None = None) -> int:
             from fingertip.stub.process import stop_subprocess
 
             stop_subprocess(ctx.stub)
+        if ctx.catcher is not None:
+            from fingertip.notifications.catcher import stop_subprocess as stop_catcher
+
+            stop_catcher(ctx.catcher)
     ctx.summary["dag_runs"] = ctx.dag_runs
     ctx.summary["seconds"] = round(time.monotonic() - started, 1)
     ctx.summary["entities"] = args.entities
