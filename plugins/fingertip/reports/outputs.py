@@ -71,11 +71,8 @@ class ReportFolder:
 
 
 def record_documents(engine, written: list, *, audit_run_id: int | None) -> int:
-    """Record each written file in ``documents`` (the documents helper's ``record_document``)."""
-    try:
-        from fingertip.documents.registry import record_document
-    except ImportError:  # documents helper without a registry: same upsert on the unique path
-        record_document = _record_document
+    """Record each written file in ``documents`` (upsert on its path)."""
+    from fingertip.documents.registry import record_document
 
     with engine.begin() as conn:
         for w in written:
@@ -83,20 +80,3 @@ def record_documents(engine, written: list, *, audit_run_id: int | None) -> int:
     return len(written)
 
 
-def _record_document(conn, written, *, case_id=None, audit_run_id=None) -> None:
-    import datetime as dt
-
-    import sqlalchemy as sa
-
-    from fingertip.store import schema as s
-
-    items = written if isinstance(written, list) else [written]
-    for w in items:
-        values = {"doc_kind": w.kind, "doc_format": w.doc_format, "case_id": case_id, "audit_run_id": audit_run_id,
-                  "sha256": w.sha256, "size_bytes": w.size_bytes,
-                  "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-        rid = conn.execute(sa.select(s.documents.c.id).where(s.documents.c.path == str(w.path))).scalar_one_or_none()
-        if rid is None:
-            conn.execute(s.documents.insert().values(path=str(w.path), **values))
-        else:
-            conn.execute(s.documents.update().where(s.documents.c.id == rid).values(**values))
