@@ -78,7 +78,7 @@ def test_inspection_scores_follow_the_indicator_scheme(sample_store):
 def test_rerun_updates_without_duplicates_and_resolves_cleared_conditions(small_store):
     url, _ = small_store
     engine = _engine(url)
-    first = detect(engine, check_date=AS_OF, now=NOW)
+    first = detect(engine, check_date=AS_OF, now=NOW, collect=True)
     assert first.changes["opened"] == len({f.id for f in first.findings}) > 0
     with engine.connect() as conn:
         n_findings = conn.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one()

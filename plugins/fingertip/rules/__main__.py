@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         from fingertip.rules.tasks import explain, format_tables
 
         result = detect(_engine(), policy, check_date=args.date, families=args.family,
-                        scope=Scope.of(provinces=args.province), persist=args.cmd == "run", collect=False)
+                        scope=Scope.of(provinces=args.province), persist=args.cmd == "run")
         print(format_tables(result, policy))
         if args.cmd == "dry-run":
             print(explain(result, policy, limit=args.limit))

@@ -65,8 +65,12 @@ def run(entities: int, store_url: str = "sqlite://") -> dict:
         start = time.perf_counter()
         again = detect(engine, policy, check_date=AS_OF, persist=True, collect=False)
         rerun = time.perf_counter() - start
-        quality = evaluate(read_ground_truth(tmp / "sample" / "ground_truth.jsonl"),
-                           [(f.rule_id, f.target_type, f.target_key) for f in result.findings])
+        from fingertip.store import schema as s
+
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(s.findings.c.rule_id, s.findings.c.target_type, s.findings.c.target_key)
+                                  .where(s.findings.c.state != "resolved")).all()
+        quality = evaluate(read_ground_truth(tmp / "sample" / "ground_truth.jsonl"), stored)
         engine.dispose()
     finally:
         if schema is not None:

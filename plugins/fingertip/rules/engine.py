@@ -227,8 +227,9 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
            scope: Scope | None = None, families: Sequence[str] | None = None, sample_rate: float | None = None,
            sample_seed: int | None = None, persist: bool = True, collect: bool | None = None,
            now: dt.datetime | None = None) -> DetectionResult:
-    """Run the rules; see the module docstring. ``collect`` keeps every inspection in the result
-    (default: when not persisting); findings are always returned."""
+    """Run the rules; see the module docstring. ``collect`` keeps every finding and inspection in
+    the result (default: when not persisting — a stored run streams them to the store province by
+    province and keeps counts only, so memory does not grow with the findings)."""
     policy = policy or load_policy()
     scope = scope or Scope()
     if check_date is None:
@@ -249,6 +250,7 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
         if sample_seed is None:
             raise ValueError("a sample needs a seed (sample_seed) so that it can be drawn again")
     collect = (not persist) if collect is None else collect
+    collect_findings = collect
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     result = DetectionResult(check_date, persist, tuple(sorted(fams)) if fams else None, scope, sample_rate,
                              sample_seed, policy_version=policy.version)
@@ -259,7 +261,7 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
     evaluated_targets: dict[str, set[str]] = defaultdict(set)
     t0 = time.perf_counter()
 
-    def visit(target: str, items: list[dict], inspections_out: list[dict] | None) -> None:
+    def visit(target: str, items: list[dict], inspections_out: list[dict] | None, sink: list) -> None:
         ev = evaluators[target]
         if not ev.rules and target not in SCORED:
             return
@@ -287,7 +289,7 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
                     "province_override": bool(policy.overrides.get(province or "")
                                               and rule.id in policy.overrides[province].thresholds),
                 }
-                result.findings.append(FindingRecord(
+                sink.append(FindingRecord(
                     id=finding_id(rule.id, target, f["key"]), rule_id=rule.id, target_type=target,
                     target_key=f["key"], target_name=f.get("name"), severity=severity, title_zh=rule.title_for(th),
                     basis=rule.basis, article=rule.article, evidence=evidence, division_code=f.get("division_code"),
@@ -332,33 +334,49 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
             if full:
                 conn.execute(q)
         orphan_filings = F.unlinked_filings(conn) if _wants(evaluators["app"]) else {}
+        reconciler = None
+        if persist:
+            from fingertip.rules.findings import Reconciler
+
+            reconciler = Reconciler(conn, rule_ids=[r.id for ev in evaluators.values() for r in ev.rules],
+                                    check_date=check_date, now=now,
+                                    targets=None if full else evaluated_targets)
+        t_reconcile = 0.0
+
+        def flush(found: list) -> None:
+            nonlocal t_reconcile
+            if reconciler is not None and found:
+                t1 = time.perf_counter()
+                reconciler.add(found)
+                t_reconcile += time.perf_counter() - t1
+            if collect_findings:
+                result.findings.extend(found)
+
         for prefix in prefixes:
             tp = time.perf_counter()
             batch: list[dict] | None = [] if write_inspections else None
+            found: list[FindingRecord] = []
             if _wants(evaluators["account"]):
-                visit("account", F.account_facts(conn, ctx, prefix), batch)
+                visit("account", F.account_facts(conn, ctx, prefix), batch, found)
             if _wants(evaluators["app"]):
-                visit("app", F.app_facts(conn, ctx, prefix, orphan_filings), batch)
+                visit("app", F.app_facts(conn, ctx, prefix, orphan_filings), batch, found)
             if evaluators["work_group"].rules:
-                visit("work_group", F.group_facts(conn, ctx, prefix), None)
+                visit("work_group", F.group_facts(conn, ctx, prefix), None, found)
             if evaluators["sponsor"].rules:
-                visit("sponsor", F.sponsor_facts(conn, ctx, prefix), None)
+                visit("sponsor", F.sponsor_facts(conn, ctx, prefix), None, found)
             if batch:
                 _write_inspections(conn, batch, replace=not full)
+            flush(found)
             result.timings[f"province_{prefix}"] = time.perf_counter() - tp
         if evaluators["listing"].rules:
-            visit("listing", F.listing_facts(conn, ctx), None)
-        result.timings["evaluate"] = time.perf_counter() - t0
-        if persist:
-            from fingertip.rules import findings as lifecycle
-
+            found = []
+            visit("listing", F.listing_facts(conn, ctx), None, found)
+            flush(found)
+        result.timings["evaluate"] = time.perf_counter() - t0 - t_reconcile
+        if reconciler is not None:
             t1 = time.perf_counter()
-            evaluated_rules = [r.id for ev in evaluators.values() for r in ev.rules]
-            result.changes = lifecycle.reconcile(
-                conn, result.findings, rule_ids=evaluated_rules, check_date=check_date, now=now,
-                targets=None if full else evaluated_targets,
-            )
-            result.timings["reconcile"] = time.perf_counter() - t1
+            result.changes = reconciler.finish()
+            result.timings["reconcile"] = t_reconcile + time.perf_counter() - t1
     result.timings = {k: v for k, v in result.timings.items() if not k.startswith("province_")} | {
         "provinces": sum(v for k, v in result.timings.items() if k.startswith("province_"))}
     log.info("detection %s: %s", check_date, {k: v for k, v in result.summary().items()

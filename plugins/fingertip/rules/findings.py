@@ -43,62 +43,92 @@ def active_waivers(conn: Connection, now: dt.datetime, ids: Iterable[str] | None
     return out
 
 
+class Reconciler:
+    """Brings the findings table in line with one run's results, province by province.
+
+    :meth:`add` upserts a batch of :class:`~fingertip.rules.engine.FindingRecord` (new → open,
+    resolved → reopened, waived with a lapsed waiver → reopened, others keep their state) and
+    remembers their ids only; :meth:`finish` resolves the active findings of the rules that ran
+    which were not produced — limited to the records checked (``targets``: type → keys) for scoped or
+    sampled runs; ``None`` means every record was checked. Memory: one id per finding.
+    """
+
+    def __init__(self, conn: Connection, *, rule_ids: Sequence[str], check_date: dt.date,
+                 now: dt.datetime | None = None, targets: Mapping[str, set[str]] | None = None):
+        self.conn, self.rule_ids, self.check_date = conn, list(rule_ids), check_date
+        self.now = now or _utcnow()
+        self.targets = targets
+        self.seen: set[str] = set()
+        self.counts: Counter = Counter()
+
+    def add(self, produced: Sequence) -> None:
+        fresh = []
+        for f in produced:
+            if f.id not in self.seen:
+                self.seen.add(f.id)
+                fresh.append(f)
+        for chunk in ops.chunks(fresh, 500):
+            self._add_chunk(chunk)
+
+    def _add_chunk(self, chunk: Sequence) -> None:
+        conn, now = self.conn, self.now
+        cols = (F.c.id, F.c.state, F.c.first_seen_at, F.c.reopened_count)
+        existing = {r["id"]: r for r in conn.execute(
+            sa.select(*cols).where(F.c.id.in_([f.id for f in chunk]))).mappings()}
+        waived_ok = active_waivers(conn, now, [i for i, r in existing.items() if r["state"] == "waived"])
+        rows = []
+        for f in chunk:
+            prev = existing.get(f.id)
+            reopened = prev["reopened_count"] if prev else 0
+            if prev is None:
+                state, first = "open", now
+                self.counts["opened"] += 1
+            else:
+                first, state = prev["first_seen_at"], prev["state"]
+                if state == "resolved":
+                    state, reopened = "open", reopened + 1
+                    self.counts["reopened"] += 1
+                elif state == "waived" and f.id not in waived_ok:
+                    state, reopened = "open", reopened + 1
+                    self.counts["waiver_lapsed"] += 1
+                else:
+                    self.counts["still_" + state] += 1
+            rows.append({
+                "id": f.id, "rule_id": f.rule_id, "target_type": f.target_type, "target_key": f.target_key,
+                "severity": f.severity, "state": state, "title_zh": f.title_zh, "basis": f.basis,
+                "article": f.article, "remediation_zh": f.remediation_zh, "evidence": f.evidence,
+                "check_date": self.check_date, "division_code": f.division_code, "sponsor_id": f.sponsor_id,
+                "first_seen_at": first, "last_seen_at": now, "resolved_at": None, "reopened_count": reopened,
+                "updated_at": now,
+            })
+        update = [c for c in rows[0] if c not in ("id", "first_seen_at")]
+        ops.upsert(conn, F, rows, key=("id",), update=update)
+
+    def finish(self) -> dict[str, int]:
+        conn, now = self.conn, self.now
+        gone = []
+        for chunk in ops.chunks(self.rule_ids, 200):
+            q = sa.select(F.c.id, F.c.target_type, F.c.target_key).where(F.c.rule_id.in_(chunk),
+                                                                         F.c.state.in_(ACTIVE))
+            for fid, ttype, key in conn.execute(q):
+                if fid in self.seen:
+                    continue
+                if self.targets is not None and key not in self.targets.get(ttype, ()):
+                    continue
+                gone.append(fid)
+        for chunk in ops.chunks(gone, 500):
+            conn.execute(sa.update(F).where(F.c.id.in_(chunk), F.c.state.in_(ACTIVE))
+                         .values(state="resolved", resolved_at=now, updated_at=now))
+        self.counts["resolved"] = len(gone)
+        return dict(self.counts)
+
+
 def reconcile(conn: Connection, produced: Sequence, *, rule_ids: Sequence[str], check_date: dt.date,
               now: dt.datetime | None = None, targets: Mapping[str, set[str]] | None = None) -> dict[str, int]:
-    """Bring the findings table in line with one run's results.
-
-    ``produced`` are :class:`~fingertip.rules.engine.FindingRecord`; ``rule_ids`` the rules that
-    ran; ``targets`` (type → keys) limits resolution to the records that were checked (scoped or
-    sampled runs); ``None`` means every record was checked.
-    """
-    now = now or _utcnow()
-    existing: dict[str, Mapping[str, Any]] = {}
-    cols = (F.c.id, F.c.state, F.c.first_seen_at, F.c.reopened_count, F.c.target_type, F.c.target_key)
-    for chunk in ops.chunks(list(rule_ids), 200):
-        for row in conn.execute(sa.select(*cols).where(F.c.rule_id.in_(chunk))).mappings():
-            if targets is None or row["target_key"] in targets.get(row["target_type"], ()):
-                existing[row["id"]] = row
-    waived_ok = active_waivers(conn, now, [i for i, r in existing.items() if r["state"] == "waived"])
-    counts: Counter = Counter()
-    rows = []
-    seen = set()
-    for f in produced:
-        if f.id in seen:
-            continue
-        seen.add(f.id)
-        prev = existing.get(f.id)
-        reopened = prev["reopened_count"] if prev else 0
-        resolved_at = None
-        if prev is None:
-            state, first = "open", now
-            counts["opened"] += 1
-        else:
-            first = prev["first_seen_at"]
-            state = prev["state"]
-            if state == "resolved":
-                state, reopened = "open", reopened + 1
-                counts["reopened"] += 1
-            elif state == "waived" and f.id not in waived_ok:
-                state, reopened = "open", reopened + 1
-                counts["waiver_lapsed"] += 1
-            else:
-                counts["still_" + state] += 1
-        rows.append({
-            "id": f.id, "rule_id": f.rule_id, "target_type": f.target_type, "target_key": f.target_key,
-            "severity": f.severity, "state": state, "title_zh": f.title_zh, "basis": f.basis, "article": f.article,
-            "remediation_zh": f.remediation_zh, "evidence": f.evidence, "check_date": check_date,
-            "division_code": f.division_code, "sponsor_id": f.sponsor_id, "first_seen_at": first,
-            "last_seen_at": now, "resolved_at": resolved_at, "reopened_count": reopened, "updated_at": now,
-        })
-    update = [c for c in rows[0] if c not in ("id", "first_seen_at")] if rows else []
-    for chunk in ops.chunks(rows, 1000):
-        ops.upsert(conn, F, chunk, key=("id",), update=update)
-    gone = [i for i, r in existing.items() if i not in seen and r["state"] in ACTIVE]
-    for chunk in ops.chunks(gone, 500):
-        conn.execute(sa.update(F).where(F.c.id.in_(chunk), F.c.state.in_(ACTIVE))
-                     .values(state="resolved", resolved_at=now, updated_at=now))
-    counts["resolved"] = len(gone)
-    return dict(counts)
+    """One-shot :class:`Reconciler` over a complete list of findings."""
+    rec = Reconciler(conn, rule_ids=rule_ids, check_date=check_date, now=now, targets=targets)
+    rec.add(produced)
+    return rec.finish()
 
 
 def _get(conn: Connection, finding_id: str) -> Mapping[str, Any]:

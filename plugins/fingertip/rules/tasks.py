@@ -28,17 +28,41 @@ def run_detection(engine, *, check_date: dt.date, dry_run: bool = False, familie
     """Detect, persist (unless dry run), write ``out/findings/<date>/`` and log the tables."""
     policy = load_policy()
     result = detect(engine, policy, check_date=check_date, families=families or None, scope=scope,
-                    persist=not dry_run, collect=False)
+                    persist=not dry_run, collect=dry_run)
     summary = result.summary()
     summary["dry_run"] = dry_run
     if write_outputs:
-        summary["outputs"] = write_run_outputs(result, policy, dry_run=dry_run)
+        summary["outputs"] = write_run_outputs(result, policy, dry_run=dry_run, engine=engine)
     for line in format_tables(result, policy).splitlines():
         log.info("%s", line)
     return summary
 
 
-def write_run_outputs(result: DetectionResult, policy: Policy, *, dry_run: bool) -> dict[str, str]:
+def _finding_items(result: DetectionResult, engine):
+    """The run's findings: collected ones, or (stored runs) those the store holds for the check date."""
+    if result.findings or engine is None:
+        for f in result.findings:
+            yield {"id": f.id, "rule_id": f.rule_id, "title_zh": f.title_zh, "severity": f.severity,
+                   "target_type": f.target_type, "target_key": f.target_key, "target_name": f.target_name,
+                   "division_code": f.division_code, "basis": f.basis, "article": f.article,
+                   "evidence": f.evidence, "remediation_zh": f.remediation_zh}
+        return
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    t = s.findings
+    q = (sa.select(t.c.id, t.c.rule_id, t.c.title_zh, t.c.severity, t.c.state, t.c.target_type, t.c.target_key,
+                   t.c.division_code, t.c.basis, t.c.article, t.c.evidence, t.c.remediation_zh)
+         .where(t.c.check_date == result.check_date, t.c.state != "resolved").order_by(t.c.rule_id, t.c.target_key))
+    with engine.connect() as conn:
+        for row in conn.execution_options(stream_results=True, yield_per=2000).execute(q).mappings():
+            item = dict(row)
+            item["target_name"] = (item["evidence"] or {}).get("target_name")
+            yield item
+
+
+def write_run_outputs(result: DetectionResult, policy: Policy, *, dry_run: bool, engine=None) -> dict[str, str]:
     """``summary.json`` and ``findings.jsonl`` (one finding per line, evidence included)."""
     from fingertip.config import output_path
 
@@ -46,15 +70,9 @@ def write_run_outputs(result: DetectionResult, policy: Policy, *, dry_run: bool)
     folder.mkdir(parents=True, exist_ok=True)
     summary = result.summary() | {"dry_run": dry_run, "article_labels": policy.article_labels}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    lines = (json.dumps({
-        "id": f.id, "rule_id": f.rule_id, "title_zh": f.title_zh, "severity": f.severity,
-        "target_type": f.target_type, "target_key": f.target_key, "target_name": f.target_name,
-        "division_code": f.division_code, "basis": f.basis, "article": f.article, "evidence": f.evidence,
-        "remediation_zh": f.remediation_zh,
-    }, ensure_ascii=False) for f in result.findings)
     with (folder / "findings.jsonl").open("w", encoding="utf-8") as fh:
-        for line in lines:
-            fh.write(line + "\n")
+        for item in _finding_items(result, engine):
+            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
     return {"summary": str(folder / "summary.json"), "findings": str(folder / "findings.jsonl")}
 
 
