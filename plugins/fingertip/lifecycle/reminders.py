@@ -1,0 +1,229 @@
+"""Milestone reminders of announced cases, queued in the notification ledger exactly once.
+
+Milestones: ``announcement_due`` (the publication date), ``stop_date``, ``disposal_deadline`` and
+``verification`` (first delisting check). Each milestone has offsets in days before it (settings
+``reminders``); each (milestone, offset, recipient) is one ledger row with the key
+``reminder:<case_key>:<milestone>[-<n>d]:<recipient>`` and ``not_before`` = the send day at 09:00
+Beijing time — enqueueing again is a no-op, so re-runs never send twice. Recipients: the sponsor's
+contact e-mail (``sponsors.contact_email``) and the ops mailbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from fingertip.lifecycle import cases as c
+from fingertip.lifecycle.settings import MILESTONES, Settings
+from fingertip.store import schema as s
+
+log = logging.getLogger(__name__)
+
+MILESTONE_ZH = {"announcement_due": "发布关停公告", "stop_date": "停止服务", "disposal_deadline": "数据处置截止",
+                "verification": "下架核验开始", "approval_overdue": "关停审批超时"}
+ACTION_ZH = {
+    "announcement_due": "请于当日在官方网站、原渠道及继任渠道发布关停公告（公告文本已随案件生成），并保留发布截图作为证据。",
+    "stop_date": "请按公告于停止服务日期停止服务：停止新用户注册和数据收集，向各应用商店/平台申请下架，办结在办业务。",
+    "disposal_deadline": "请于截止日期前按数据处置清单完成归档移交、删除或匿名化（含备份、缓存、外包及云服务商持有数据），"
+                         "逐项签字确认后报送网信部门。",
+    "verification": "平台将每日核验各应用商店、平台是否已下架以及备案是否已注销，请确保相关注销手续已办结。",
+    "approval_overdue": "该关停提议的审批请求已超时未获答复，已重新提交审批，请及时在 Airflow “待办操作”中处理。",
+}
+TARGET_ZH = {"app": "政务应用", "account": "政务公众账号", "work_group": "工作群组", "sponsor": "主办单位"}
+SEND_HOUR_UTC = 1  # 09:00 Beijing time
+
+
+@dataclass(frozen=True)
+class Reminder:
+    key: str
+    case_key: str
+    milestone: str
+    offset_days: int
+    milestone_date: dt.date
+    send_on: dt.date
+    recipient: str
+    role: str
+
+    @property
+    def not_before(self) -> dt.datetime:
+        return dt.datetime.combine(self.send_on, dt.time(SEND_HOUR_UTC))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "milestone": self.milestone, "offset_days": self.offset_days,
+                "milestone_date": self.milestone_date.isoformat(), "send_on": self.send_on.isoformat(),
+                "recipient": self.recipient, "role": self.role}
+
+
+def milestone_dates(settings: Settings, *, announced_on: dt.date, stop_on: dt.date,
+                    disposal_due_on: dt.date) -> dict[str, dt.date]:
+    return {"announcement_due": announced_on, "stop_date": stop_on, "disposal_deadline": disposal_due_on,
+            "verification": settings.verification_start(stop_on)}
+
+
+def recipients(conn: sa.Connection, case: dict[str, Any], settings: Settings) -> list[tuple[str, str]]:
+    """``[(address, role)]``: the sponsor's contact e-mail and the ops mailbox (deduplicated)."""
+    out: list[tuple[str, str]] = []
+    if "sponsor_contact" in settings.recipient_roles:
+        target = c.target_row(conn, case["target_type"], case["target_key"])
+        sponsor_id = None if target is None else (target["id"] if case["target_type"] == "sponsor"
+                                                  else target["sponsor_id"])
+        if sponsor_id is not None:
+            email = conn.execute(sa.select(s.sponsors.c.contact_email).where(s.sponsors.c.id == sponsor_id)).scalar()
+            if email and "@" in email:
+                out.append((email.strip().lower(), "sponsor_contact"))
+    if "ops_mailbox" in settings.recipient_roles:
+        ops = settings.ops_recipient().strip().lower()
+        if ops and ops not in (r for r, _ in out):
+            out.append((ops, "ops_mailbox"))
+    return out
+
+
+def plan(case: dict[str, Any], settings: Settings, recipient_list: list[tuple[str, str]], *,
+         announced_on: dt.date, stop_on: dt.date, disposal_due_on: dt.date) -> list[Reminder]:
+    """Every reminder of a case (none before the publication date)."""
+    dates = milestone_dates(settings, announced_on=announced_on, stop_on=stop_on, disposal_due_on=disposal_due_on)
+    out = []
+    for milestone in MILESTONES:
+        for offset in settings.reminders.get(milestone, ()):
+            send_on = dates[milestone] - dt.timedelta(days=offset)
+            if send_on < announced_on:
+                continue
+            mid = milestone if offset == 0 else f"{milestone}-{offset}d"
+            for address, role in recipient_list:
+                out.append(Reminder(key=f"reminder:{case['case_key']}:{mid}:{address}", case_key=case["case_key"],
+                                    milestone=milestone, offset_days=offset, milestone_date=dates[milestone],
+                                    send_on=send_on, recipient=address, role=role))
+    return out
+
+
+def _render(name: str, ctx: dict[str, Any]) -> str:
+    try:
+        from fingertip.notifications import templates
+
+        return templates.render(name, **ctx)
+    except ImportError:
+        import jinja2
+
+        from fingertip import config
+
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(config.include_dir() / "templates" / "email")),
+                                 autoescape=lambda n: bool(n) and n.endswith(".html.j2"),
+                                 undefined=jinja2.StrictUndefined)
+        return env.get_template(name).render(**ctx)
+
+
+def message(case: dict[str, Any], facts: dict[str, Any], milestone: str, milestone_date: dt.date | None,
+            offset_days: int, role: str) -> tuple[str, dict[str, Any]]:
+    """Subject and ledger payload (text + HTML) of one reminder."""
+    when = "今日" if offset_days == 0 else f"{offset_days}日后"
+    subject = (f"【关停提醒】{facts['target_name']}：{MILESTONE_ZH[milestone]}"
+               f"（{when}，{milestone_date.isoformat() if milestone_date else '待定'}）")
+    ctx = {
+        "subject": subject, "greeting": "运维值班同志" if role == "ops_mailbox" else f"{facts['sponsor']['name']}",
+        "lead": f"案件 {case['case_key']} 的“{MILESTONE_ZH[milestone]}”节点{when}到期。",
+        "case_key": case["case_key"], "target_kind_zh": TARGET_ZH.get(case["target_type"], case["target_type"]),
+        "target_name": facts["target_name"], "sponsor_name": facts["sponsor"]["name"],
+        "milestone_zh": MILESTONE_ZH[milestone], "milestone_date": milestone_date.isoformat() if milestone_date else "待定",
+        "successor_name": (case.get("details") or {}).get("successor_name"),
+        "successor_url": (case.get("details") or {}).get("successor_url"), "action_zh": ACTION_ZH[milestone],
+        "announced_on": case.get("announced_on"), "stop_on": case.get("stop_on"),
+        "disposal_due_on": case.get("disposal_due_on"),
+    }
+    return subject[:500], {"text": _render("reminder_milestone.txt.j2", ctx),
+                           "html": _render("reminder_milestone.html.j2", ctx)}
+
+
+def enqueue(engine_or_conn: Any, *, key: str, recipient: str, subject: str, kind: str, payload: dict[str, Any],
+            case_id: int | None, not_before: dt.datetime | None) -> None:
+    """``ledger.enqueue`` of the mail layer; until it exists, the same idempotent ledger row directly."""
+    try:
+        from fingertip.notifications import ledger
+    except ImportError:
+        ledger = None
+    if ledger is not None:
+        ledger.enqueue(engine_or_conn, key=key, recipient=recipient, subject=subject, kind=kind, payload=payload,
+                       case_id=case_id, not_before=not_before)
+        return
+    from fingertip.store.ops import upsert
+
+    row = {"notification_key": key, "channel": "email", "recipient": recipient, "subject": subject, "kind": kind,
+           "case_id": case_id, "status": "queued", "attempts": 0, "payload": payload, "not_before": not_before,
+           "queued_at": c.utcnow()}
+    if isinstance(engine_or_conn, sa.Engine):
+        with engine_or_conn.begin() as conn:
+            upsert(conn, s.notifications, [row], key=["notification_key"], update=())
+    else:
+        upsert(engine_or_conn, s.notifications, [row], key=["notification_key"], update=())
+
+
+REMINDER_STATES = ("announced", "service_stopped", "data_disposed")
+#: Milestones no longer worth a reminder once the case has reached the state.
+_DONE_AFTER = {"service_stopped": {"announcement_due", "stop_date"},
+               "data_disposed": {"announcement_due", "stop_date", "disposal_deadline"}}
+
+
+def enqueue_reminders(engine: sa.Engine, *, settings: Settings, case_keys: list[str] | None = None) -> dict[str, Any]:
+    """Queue every reminder of every announced case (idempotent: the same keys, the same rows)."""
+    from fingertip.lifecycle.documents import case_facts
+
+    queued = 0
+    with engine.connect() as conn:
+        live = c.list_cases(conn, REMINDER_STATES, case_keys=case_keys)
+    for case in live:
+        if not (case["announced_on"] and case["stop_on"] and case["disposal_due_on"]):
+            continue
+        with engine.begin() as conn:
+            facts = case_facts(conn, case)
+            todo = plan(case, settings, recipients(conn, case, settings), announced_on=case["announced_on"],
+                        stop_on=case["stop_on"], disposal_due_on=case["disposal_due_on"])
+            for r in todo:
+                if r.milestone in _DONE_AFTER.get(case["state"], ()):
+                    continue
+                subject, payload = message(case, facts, r.milestone, r.milestone_date, r.offset_days, r.role)
+                enqueue(conn, key=r.key, recipient=r.recipient, subject=subject, kind="reminder",
+                        payload=payload, case_id=case["id"], not_before=r.not_before)
+                queued += 1
+    return {"cases": len(live), "reminders": queued}
+
+
+def enqueue_escalation(engine: sa.Engine, case: dict[str, Any], *, settings: Settings, timeouts: int) -> int:
+    """After repeated approval timeouts: one escalation e-mail per timeout count and recipient."""
+    from fingertip.lifecycle.documents import case_facts
+
+    addresses = [settings.ops_recipient(), *settings.escalation_recipients]
+    n = 0
+    with engine.begin() as conn:
+        facts = case_facts(conn, case)
+        for address in dict.fromkeys(a.strip().lower() for a in addresses if a and "@" in a):
+            subject, payload = message(case, facts, "approval_overdue", None, 0, "ops_mailbox")
+            enqueue(conn, key=f"escalation:{case['case_key']}:{timeouts}:{address}", recipient=address,
+                    subject=subject, kind="reminder", payload=payload, case_id=case["id"], not_before=None)
+            n += 1
+    return n
+
+
+def deliver(engine: sa.Engine, *, smtp_conn_id: str = "smtp_default") -> dict[str, Any]:
+    """Send due reminders through the mail layer; without it they stay queued in the ledger."""
+    try:
+        from fingertip.notifications import ledger
+    except ImportError:
+        log.warning("fingertip.notifications is not importable: reminders stay queued in the ledger")
+        return {"delivered": False, "reason": "mail layer not installed"}
+    import dataclasses
+
+    from fingertip.notifications.smtp import MailTemporaryError
+
+    try:
+        report = ledger.deliver(engine, kind="reminder", smtp_conn_id=smtp_conn_id)
+    except MailTemporaryError as exc:  # server down, greylisting …: the rows stay queued
+        report = getattr(exc, "report", None)
+        log.warning("reminders not delivered now, they stay queued and are retried next run: %s", exc)
+        if report is None:
+            return {"delivered": False, "reason": str(exc)[:500]}
+    out = dataclasses.asdict(report) if dataclasses.is_dataclass(report) else dict(getattr(report, "__dict__", {}))
+    out.pop("details", None)  # one entry per row: too big for XCom on a busy day
+    return {"delivered": True, **out}

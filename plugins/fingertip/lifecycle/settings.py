@@ -1,0 +1,238 @@
+"""Workflow settings of the shutdown workflow (``include/policy/shutdown.yaml``).
+
+Every key is checked: an unknown key, a wrong type or a notice period below the policy minimum is a
+:class:`SettingsError` naming the file and the key. Which rules propose a shutdown is configured in
+the rules policy files (``actions: [propose_shutdown]``), not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The policy minimum between publication of the announcement and the last service date.
+POLICY_MIN_NOTICE_DAYS = 30
+MILESTONES = ("announcement_due", "stop_date", "disposal_deadline", "verification")
+TARGET_TYPES = ("app", "account", "work_group", "sponsor")
+RECIPIENT_ROLES = ("sponsor_contact", "ops_mailbox")
+
+
+class SettingsError(ValueError):
+    """The workflow settings file is unusable; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    min_notice_days: int = POLICY_MIN_NOTICE_DAYS
+    disposal_working_days: int = 15
+    holidays: frozenset[dt.date] = frozenset()
+    successor_required: bool = True
+    account_max_silence_days: int = 14
+    consecutive_checks: int = 2
+    require_filings_cancelled: bool = True
+    verification_start_after_days: int = 1
+    approval_timeout_hours: float = 72.0
+    escalate_after_timeouts: int = 2
+    escalation_recipients: tuple[str, ...] = ()
+    reminders: dict[str, tuple[int, ...]] = field(default_factory=lambda: {
+        "announcement_due": (0,), "stop_date": (7, 1), "disposal_deadline": (7, 1), "verification": (0,)})
+    recipient_roles: tuple[str, ...] = RECIPIENT_ROLES
+    ops_mailbox: str = "ops@cac.example.gov.cn"
+    ops_mailbox_variable: str | None = "fingertip_ops_mailbox"
+    pending_business_zh: dict[str, str] = field(default_factory=dict)
+    archive_note_zh: str = ""
+    data_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    monitor_days_after_close: int = 365
+    source: str = "<defaults>"
+
+    # --- dates --------------------------------------------------------------------------------
+    def stop_date(self, announced_on: dt.date) -> dt.date:
+        """Last service date: publication + the notice period (never less than the policy minimum)."""
+        return announced_on + dt.timedelta(days=max(self.min_notice_days, POLICY_MIN_NOTICE_DAYS))
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date:
+        current, left = start, days
+        while left > 0:
+            current += dt.timedelta(days=1)
+            if current.weekday() < 5 and current not in self.holidays:
+                left -= 1
+        return current
+
+    def disposal_deadline(self, stop_on: dt.date) -> dt.date:
+        return self.add_working_days(stop_on, self.disposal_working_days)
+
+    def verification_start(self, stop_on: dt.date) -> dt.date:
+        return stop_on + dt.timedelta(days=self.verification_start_after_days)
+
+    def ops_recipient(self) -> str:
+        """The ops mailbox: the Airflow Variable when set (and Airflow is reachable), else the file's."""
+        if self.ops_mailbox_variable:
+            try:
+                from airflow.sdk import Variable
+
+                value = Variable.get(self.ops_mailbox_variable, default=None)
+                if value:
+                    return str(value).strip()
+            except Exception:  # no Airflow context / metadata DB: fall back to the settings file
+                pass
+        return self.ops_mailbox
+
+
+def default_path() -> Path:
+    from fingertip import config
+
+    return config.include_dir() / "policy" / "shutdown.yaml"
+
+
+_TOP_KEYS = {"min_notice_days", "disposal_working_days", "holidays", "successor", "verification", "approval",
+             "reminders", "recipients", "pending_business_zh", "archive_note_zh", "data_categories",
+             "monitor_days_after_close"}
+_SECTIONS = {
+    "successor": {"required", "account_max_silence_days"},
+    "verification": {"consecutive_checks", "require_filings_cancelled", "start_after_days"},
+    "approval": {"response_timeout_hours", "escalate_after_timeouts", "escalation_recipients"},
+    "recipients": {"roles", "ops_mailbox", "ops_mailbox_variable"},
+}
+
+
+def _int(where: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingsError(f"{where}: expected an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise SettingsError(f"{where}: {value} is out of range ({low}..{high if high is not None else '∞'})")
+    return value
+
+
+def _bool(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def parse(data: Any, source: str = "<data>") -> Settings:
+    """Check a settings mapping and build :class:`Settings`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"{source}: expected a mapping at the top level")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SettingsError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; "
+                            f"allowed: {', '.join(sorted(_TOP_KEYS))}")
+    for section, keys in _SECTIONS.items():
+        value = data.get(section) or {}
+        if not isinstance(value, dict):
+            raise SettingsError(f"{source}: {section}: expected a mapping")
+        bad = set(value) - keys
+        if bad:
+            raise SettingsError(f"{source}: {section}: unknown key(s) {', '.join(sorted(bad))}; "
+                                f"allowed: {', '.join(sorted(keys))}")
+    kw: dict[str, Any] = {"source": source}
+    if "min_notice_days" in data:
+        days = data["min_notice_days"]
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise SettingsError(f"{source}: min_notice_days: expected an integer, got {days!r}")
+        if days < POLICY_MIN_NOTICE_DAYS:
+            raise SettingsError(f"{source}: min_notice_days: {days} is below the policy minimum of "
+                                f"{POLICY_MIN_NOTICE_DAYS} days (公告至少提前{POLICY_MIN_NOTICE_DAYS}日发布)")
+        kw["min_notice_days"] = _int(f"{source}: min_notice_days", days, POLICY_MIN_NOTICE_DAYS, 3650)
+    if "disposal_working_days" in data:
+        kw["disposal_working_days"] = _int(f"{source}: disposal_working_days", data["disposal_working_days"], 1, 365)
+    if data.get("holidays"):
+        try:
+            kw["holidays"] = frozenset(dt.date.fromisoformat(str(d)) for d in data["holidays"])
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"{source}: holidays: expected YYYY-MM-DD dates ({exc})") from None
+    succ = data.get("successor") or {}
+    if "required" in succ:
+        kw["successor_required"] = _bool(f"{source}: successor.required", succ["required"])
+    if "account_max_silence_days" in succ:
+        kw["account_max_silence_days"] = _int(f"{source}: successor.account_max_silence_days",
+                                              succ["account_max_silence_days"], 1, 365)
+    ver = data.get("verification") or {}
+    if "consecutive_checks" in ver:
+        kw["consecutive_checks"] = _int(f"{source}: verification.consecutive_checks", ver["consecutive_checks"], 1, 30)
+    if "require_filings_cancelled" in ver:
+        kw["require_filings_cancelled"] = _bool(f"{source}: verification.require_filings_cancelled",
+                                                ver["require_filings_cancelled"])
+    if "start_after_days" in ver:
+        kw["verification_start_after_days"] = _int(f"{source}: verification.start_after_days",
+                                                   ver["start_after_days"], 0, 90)
+    appr = data.get("approval") or {}
+    if "response_timeout_hours" in appr:
+        hours = appr["response_timeout_hours"]
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 90:
+            raise SettingsError(f"{source}: approval.response_timeout_hours: expected 0 < hours ≤ 2160, got {hours!r}")
+        kw["approval_timeout_hours"] = float(hours)
+    if "escalate_after_timeouts" in appr:
+        kw["escalate_after_timeouts"] = _int(f"{source}: approval.escalate_after_timeouts",
+                                             appr["escalate_after_timeouts"], 1, 100)
+    if appr.get("escalation_recipients"):
+        kw["escalation_recipients"] = tuple(str(r) for r in appr["escalation_recipients"])
+    if "reminders" in data:
+        rem = data["reminders"] or {}
+        if not isinstance(rem, dict):
+            raise SettingsError(f"{source}: reminders: expected a mapping of milestone → days before")
+        bad = set(rem) - set(MILESTONES)
+        if bad:
+            raise SettingsError(f"{source}: reminders: unknown milestone(s) {', '.join(sorted(bad))}; "
+                                f"allowed: {', '.join(MILESTONES)}")
+        reminders = {}
+        for milestone, offsets in rem.items():
+            if not isinstance(offsets, list):
+                raise SettingsError(f"{source}: reminders.{milestone}: expected a list of days")
+            reminders[milestone] = tuple(sorted({_int(f"{source}: reminders.{milestone}", o, 0, 365)
+                                                 for o in offsets}, reverse=True))
+        kw["reminders"] = reminders
+    rec = data.get("recipients") or {}
+    if "roles" in rec:
+        roles = rec["roles"] or []
+        bad = set(roles) - set(RECIPIENT_ROLES)
+        if bad:
+            raise SettingsError(f"{source}: recipients.roles: unknown role(s) {', '.join(sorted(bad))}; "
+                                f"allowed: {', '.join(RECIPIENT_ROLES)}")
+        kw["recipient_roles"] = tuple(roles)
+    if "ops_mailbox" in rec:
+        box = str(rec["ops_mailbox"] or "").strip()
+        if "@" not in box:
+            raise SettingsError(f"{source}: recipients.ops_mailbox: not an e-mail address: {box!r}")
+        kw["ops_mailbox"] = box
+    if "ops_mailbox_variable" in rec:
+        kw["ops_mailbox_variable"] = rec["ops_mailbox_variable"] or None
+    if "pending_business_zh" in data:
+        pb = data["pending_business_zh"] or {}
+        if not isinstance(pb, dict) or set(pb) - set(TARGET_TYPES):
+            raise SettingsError(f"{source}: pending_business_zh: expected a mapping by target type "
+                                f"({', '.join(TARGET_TYPES)})")
+        kw["pending_business_zh"] = {k: str(v) for k, v in pb.items()}
+    if "archive_note_zh" in data:
+        kw["archive_note_zh"] = str(data["archive_note_zh"] or "")
+    if "data_categories" in data:
+        dc = data["data_categories"] or {}
+        if not isinstance(dc, dict) or set(dc) - set(TARGET_TYPES):
+            raise SettingsError(f"{source}: data_categories: expected a mapping by target type "
+                                f"({', '.join(TARGET_TYPES)})")
+        for k, v in dc.items():
+            if not isinstance(v, list) or not v:
+                raise SettingsError(f"{source}: data_categories.{k}: expected a non-empty list")
+        kw["data_categories"] = {k: tuple(str(x) for x in v) for k, v in dc.items()}
+    if "monitor_days_after_close" in data:
+        kw["monitor_days_after_close"] = _int(f"{source}: monitor_days_after_close",
+                                              data["monitor_days_after_close"], 0, 3650)
+    return Settings(**kw)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read and check the settings file (default ``include/policy/shutdown.yaml``)."""
+    import yaml
+
+    path = Path(path) if path else default_path()
+    if not path.exists():
+        raise SettingsError(f"{path}: workflow settings file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    return parse(data, str(path))
