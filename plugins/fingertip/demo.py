@@ -312,6 +312,43 @@ def stage_reports(ctx: DemoContext) -> None:
         print(f"    {m.get('subject')}  →  {', '.join(m.get('rcpt_tos') or [])}  [{m.get('file')}]")
 
 
+def stage_shutdown(ctx: DemoContext) -> None:
+    """One planted zombie app from finding to announcement and data-disposal checklist. The approval
+    is given automatically — DEMO ONLY (FINGERTIP_DEMO=1, recorded as ``demo-auto-approval``); in
+    production a person answers the HITL request in the UI or over the REST API."""
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    os.environ["FINGERTIP_DEMO"] = "1"
+    try:
+        run_dag(ctx, "shutdown_cases", logical_date=ctx.today.isoformat(),
+                conf={"demo_auto_approve": True, "only_rules": ["app.zombie"], "max_new_cases": 1})
+    finally:
+        os.environ.pop("FINGERTIP_DEMO", None)
+    engine = _store_engine()
+    with engine.connect() as conn:
+        cases = [dict(r) for r in conn.execute(
+            sa.select(s.shutdown_cases.c.id, s.shutdown_cases.c.case_key, s.shutdown_cases.c.target_key,
+                      s.shutdown_cases.c.state, s.shutdown_cases.c.announced_on, s.shutdown_cases.c.stop_on,
+                      s.shutdown_cases.c.blocked_reason).order_by(s.shutdown_cases.c.id)).mappings()]
+        events = [dict(r) for r in conn.execute(
+            sa.select(s.case_events.c.case_id, s.case_events.c.from_state, s.case_events.c.to_state,
+                      s.case_events.c.actor, s.case_events.c.reason).order_by(s.case_events.c.id)).mappings()]
+        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.doc_format, s.documents.c.path)
+                            .where(s.documents.c.case_id.is_not(None)).order_by(s.documents.c.id)).all()
+    ctx.summary["shutdown"] = {"cases": [{k: str(v) if v is not None else None for k, v in c.items()} for c in cases],
+                               "events": events, "documents": [list(d) for d in docs]}
+    for c in cases:
+        print(f"  case {c['case_key']} ({c['target_key']}): {c['state']}, announced {c['announced_on']}, "
+              f"service stops {c['stop_on']}{'; blocked: ' + c['blocked_reason'] if c['blocked_reason'] else ''}")
+    for e in events:
+        print(f"    {e['from_state'] or '—'} → {e['to_state']}  by {e['actor']}  {e['reason'] or ''}")
+    print("  documents (approval given automatically: demo only):")
+    for kind, fmt, path in docs:
+        print(f"    {kind:<20} {fmt:<5} {path}")
+
+
 def stage_store_maintenance(ctx: DemoContext) -> None:
     run_dag(ctx, "fingertip_store_maintenance")
 
@@ -334,6 +371,7 @@ STAGES = [
     ("ingestion", stage_ingestion),
     ("validation", stage_validation),
     ("detection", stage_detection),
+    ("shutdown workflow (demo auto-approval)", stage_shutdown),
     ("reports and audit", stage_reports),
     ("store maintenance", stage_store_maintenance),
     ("store counts", stage_store_counts),

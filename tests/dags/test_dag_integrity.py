@@ -20,8 +20,12 @@ EXPECTED = {
     "validate_inventory",
     "detect_findings",
     "sponsor_digests",
+    "shutdown_cases",
+    "periodic_report",
+    "adhoc_audit",
 }
-HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg"]
+HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg",
+         "reportlab", "pypdfium2"]
 
 
 @pytest.fixture(scope="module")

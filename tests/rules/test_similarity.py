@@ -1,4 +1,4 @@
-"""Near-duplicate names: place names and generic words removed, LSH buckets, no all-pairs scan."""
+"""Near-duplicate names: place names and generic words removed, prefix-filter blocking, no all-pairs scan."""
 
 from __future__ import annotations
 
@@ -22,6 +22,18 @@ def test_equal_and_similar_cores_are_found_and_groups_excluded():
     cores = ["人社", "人社", "医保服务中心", "医保服务中央", "交通", "公安"]
     found = S.near_duplicates(cores, min_similarity=0.6)
     assert {m.other for m in found[0]} == {1}
+    # prefix filtering misses nothing at or above the threshold: compare with all pairs
+    import itertools
+    import random as _r
+    rng = _r.Random(3)
+    pool = ["".join(rng.choice("政务服务人社医保公安交通发布在线") for _ in range(rng.randrange(2, 7))) for _ in range(300)]
+    got = {(i, m.other) for i, ms in S.near_duplicates(pool, min_similarity=0.7).items() for m in ms}
+    want = set()
+    for i, j in itertools.combinations(range(len(pool)), 2):
+        sim = 1.0 if pool[i] == pool[j] else S.jaccard(S.shingles(pool[i], 2), S.shingles(pool[j], 2))
+        if sim >= 0.7:
+            want |= {(i, j), (j, i)}
+    assert got == want
     assert found[0][0].similarity == 1.0
     assert 3 in {m.other for m in found[2]}
     assert 4 not in found and 5 not in found
@@ -29,7 +41,7 @@ def test_equal_and_similar_cores_are_found_and_groups_excluded():
     assert 0 not in excluded
 
 
-def test_lsh_compares_far_fewer_pairs_than_all(monkeypatch):
+def test_blocking_compares_far_fewer_pairs_than_all(monkeypatch):
     rng = random.Random(7)
     alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
     cores = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(3, 8))) for _ in range(4000)]

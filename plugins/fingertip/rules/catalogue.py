@@ -56,7 +56,8 @@ FACTS: dict[str, dict[str, str]] = {
         "has_complaint_channel": "a complaint channel is declared",
         "same_platform_unit_accounts": "accounts of the same unit on the same platform (itself included)",
         "same_platform_unit_keys": "the other accounts of the unit on the platform",
-        "near_duplicates": "other units' accounts on the platform in the division with a similar name",
+        "near_duplicates": "other units' accounts on the platform in the division with a similar name (best 5)",
+        "near_duplicate_count": "how many such accounts",
         "near_duplicate_best": "highest name similarity among near_duplicates (Jaccard of the name core)",
     },
     "app": {
@@ -93,7 +94,9 @@ FACTS: dict[str, dict[str, str]] = {
         "filing_access_restricted": "filings marked access restricted",
         "filing_cancelled": "cancelled filings",
         "package_name": "Android package",
-        "near_duplicates": "apps in the region with a similar name (similarity, package clone, feature overlap)",
+        "near_duplicates": "apps in the region with a similar name (best 5: similarity, package clone, feature "
+                           "overlap)",
+        "near_duplicate_count": "how many such apps",
         "near_duplicate_best": "highest name similarity among near_duplicates",
         "near_duplicate_score": "highest combined score: 1 for equal name cores, else 0.6 × name similarity "
                                 "+ 0.4 × (package is a clone)",

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,7 +49,7 @@ class Scope:
 
     @property
     def empty(self) -> bool:
-        return not any(asdict(self).values())
+        return not any(getattr(self, f.name) for f in fields(self))
 
     @property
     def keyed(self) -> bool:
@@ -261,12 +261,14 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
     evaluated_targets: dict[str, set[str]] = defaultdict(set)
     t0 = time.perf_counter()
 
+    scope_empty = scope.empty
+
     def visit(target: str, items: list[dict], inspections_out: list[dict] | None, sink: list) -> None:
         ev = evaluators[target]
         if not ev.rules and target not in SCORED:
             return
         for f in items:
-            if not scope.empty and not scope.matches(target, f):
+            if not scope_empty and not scope.matches(target, f):
                 continue
             if sample_rate is not None and target != "sponsor":
                 if not sampled(sample_seed, target, f["key"], sample_rate):
@@ -323,17 +325,18 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
                     })
 
     prefixes_wanted = set(scope.division_prefixes())
-    with engine.begin() as conn:
-        prefixes = F.province_prefixes(conn)
-        if prefixes_wanted:
-            prefixes = [p for p in prefixes if any(w.startswith(p) or p.startswith(w[:2]) for w in prefixes_wanted)]
-        elif scope.keyed or scope.sponsor_credit_codes:
-            prefixes = _prefixes_of_keys(conn, scope) or []
-        if write_inspections:
-            q = sa.delete(s.inspections).where(s.inspections.c.check_date == check_date)
-            if full:
-                conn.execute(q)
-        orphan_filings = F.unlinked_filings(conn) if _wants(evaluators["app"]) else {}
+    # One transaction per province (and one to finish): a long single transaction makes SQLite's
+    # WAL grow with the store and every read slower — superlinear. A run that fails half-way leaves
+    # the provinces it finished up to date; its retry redoes everything idempotently.
+    with engine.connect() as conn:
+        with conn.begin():
+            prefixes = F.province_prefixes(conn)
+            if prefixes_wanted:
+                prefixes = [p for p in prefixes
+                            if any(w.startswith(p) or p.startswith(w[:2]) for w in prefixes_wanted)]
+            elif scope.keyed or scope.sponsor_credit_codes:
+                prefixes = _prefixes_of_keys(conn, scope) or []
+            orphan_filings = F.unlinked_filings(conn) if _wants(evaluators["app"]) else {}
         reconciler = None
         if persist:
             from fingertip.rules.findings import Reconciler
@@ -354,29 +357,38 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
 
         for prefix in prefixes:
             tp = time.perf_counter()
-            batch: list[dict] | None = [] if write_inspections else None
-            found: list[FindingRecord] = []
-            if _wants(evaluators["account"]):
-                visit("account", F.account_facts(conn, ctx, prefix), batch, found)
-            if _wants(evaluators["app"]):
-                visit("app", F.app_facts(conn, ctx, prefix, orphan_filings), batch, found)
-            if evaluators["work_group"].rules:
-                visit("work_group", F.group_facts(conn, ctx, prefix), None, found)
-            if evaluators["sponsor"].rules:
-                visit("sponsor", F.sponsor_facts(conn, ctx, prefix), None, found)
-            if batch:
-                _write_inspections(conn, batch, replace=not full)
-            flush(found)
+            with conn.begin():
+                batch: list[dict] | None = [] if write_inspections else None
+                found: list[FindingRecord] = []
+                if _wants(evaluators["account"]):
+                    visit("account", F.account_facts(conn, ctx, prefix), batch, found)
+                if _wants(evaluators["app"]):
+                    visit("app", F.app_facts(conn, ctx, prefix, orphan_filings), batch, found)
+                if evaluators["work_group"].rules:
+                    visit("work_group", F.group_facts(conn, ctx, prefix), None, found)
+                if evaluators["sponsor"].rules:
+                    visit("sponsor", F.sponsor_facts(conn, ctx, prefix), None, found)
+                if write_inspections and full:
+                    conn.execute(sa.delete(s.inspections).where(s.inspections.c.check_date == check_date,
+                                                                s.inspections.c.province_code == prefix + "0000"))
+                if batch:
+                    _write_inspections(conn, batch, replace=not full)
+                flush(found)
             result.timings[f"province_{prefix}"] = time.perf_counter() - tp
-        if evaluators["listing"].rules:
-            found = []
-            visit("listing", F.listing_facts(conn, ctx), None, found)
-            flush(found)
-        result.timings["evaluate"] = time.perf_counter() - t0 - t_reconcile
-        if reconciler is not None:
-            t1 = time.perf_counter()
-            result.changes = reconciler.finish()
-            result.timings["reconcile"] = t_reconcile + time.perf_counter() - t1
+        with conn.begin():
+            if evaluators["listing"].rules:
+                found = []
+                visit("listing", F.listing_facts(conn, ctx), None, found)
+                flush(found)
+            if write_inspections and full:  # provinces that no longer hold anything
+                conn.execute(sa.delete(s.inspections).where(
+                    s.inspections.c.check_date == check_date,
+                    s.inspections.c.province_code.not_in([p + "0000" for p in prefixes] or [""])))
+            result.timings["evaluate"] = time.perf_counter() - t0 - t_reconcile
+            if reconciler is not None:
+                t1 = time.perf_counter()
+                result.changes = reconciler.finish()
+                result.timings["reconcile"] = t_reconcile + time.perf_counter() - t1
     result.timings = {k: v for k, v in result.timings.items() if not k.startswith("province_")} | {
         "provinces": sum(v for k, v in result.timings.items() if k.startswith("province_"))}
     log.info("detection %s: %s", check_date, {k: v for k, v in result.summary().items()

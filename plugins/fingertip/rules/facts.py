@@ -159,6 +159,10 @@ def _block(f: Mapping[str, Any]) -> str:
     return "central:" + f["division_code"] if f.get("sponsor_level") == "central" else f["division_code"]
 
 
+#: Near-duplicate matches kept in the evidence of one record (the best by score).
+EVIDENCE_MATCHES = 5
+
+
 def _package_related(a: str | None, b: str | None) -> bool | None:
     """One package extends the other (a clone: ``cn.gov.x.app`` and ``cn.gov.x.app.v2``)."""
     if not a or not b:
@@ -187,6 +191,7 @@ def _near(blocks: Mapping[tuple, list[dict]], ctx: FactContext, group_of=None) -
         division = block.split(":")[-1]
         for m in members:
             m["near_duplicates"] = []
+            m["near_duplicate_count"] = 0
             m["near_duplicate_best"] = None
             if "package_name" in m:
                 m["near_duplicate_score"] = None
@@ -194,25 +199,32 @@ def _near(blocks: Mapping[tuple, list[dict]], ctx: FactContext, group_of=None) -
             continue
         cores = [similarity.name_core(m["name"], division, ctx.generic) for m in members]
         matches = similarity.near_duplicates(
-            cores, shingle=sim["shingle"], bands=sim["bands"], rows=sim["rows"], min_similarity=sim["candidate_min"],
+            cores, shingle=sim["shingle"], min_similarity=sim["candidate_min"],
             groups=[group_of(m) for m in members] if group_of else None,
         )
+        apps = "package_name" in members[0]
         for i, found in matches.items():
             m = members[i]
+            scored = []
+            for x in found:
+                o = members[x.other]
+                related = _package_related(m.get("package_name"), o.get("package_name")) if apps else None
+                scored.append((_score(x.similarity, related) if apps else x.similarity, x, related))
+            scored.sort(key=lambda t: (-t[0], -t[1].similarity, members[t[1].other]["key"]))
             dups = []
-            for x in sorted(found, key=lambda x: -x.similarity):
+            for score, x, related in scored[:EVIDENCE_MATCHES]:  # evidence keeps the best few
                 o = members[x.other]
                 d = {"key": o["key"], "name": o["name"], "similarity": x.similarity, "core": cores[x.other],
                      "sponsor": o.get("sponsor_name")}
-                if "package_name" in m:
-                    d["package_related"] = _package_related(m.get("package_name"), o.get("package_name"))
-                    d["feature_overlap"] = _overlap(m.get("declared_features"), o.get("declared_features"))
-                    d["score"] = _score(x.similarity, d["package_related"])
+                if apps:
+                    d.update(package_related=related, score=score,
+                             feature_overlap=_overlap(m.get("declared_features"), o.get("declared_features")))
                 dups.append(d)
             m["near_duplicates"] = dups
+            m["near_duplicate_count"] = len(found)
             m["near_duplicate_best"] = max(x.similarity for x in found)
-            if "package_name" in m:
-                m["near_duplicate_score"] = max(d["score"] for d in dups)
+            if apps:
+                m["near_duplicate_score"] = scored[0][0]
 
 
 # -- apps --------------------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def _check_settings(doc: Any, path: Path) -> None:
         if item["feature"] not in det["forced_features"]:
             raise PolicySourceError(path, line_of(item, "feature"), f"unknown forced feature {item['feature']!r}")
     sim = _mapping(det.get("similarity"), path, line_of(det, "similarity"), "detection.similarity")
-    for key in ("shingle", "bands", "rows"):
+    for key in ("shingle",):
         if not isinstance(sim.get(key), int) or sim[key] < 1:
             raise PolicySourceError(path, line_of(sim, key), f"similarity.{key} must be a positive integer")
     cm = sim.get("candidate_min")

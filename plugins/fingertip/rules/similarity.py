@@ -3,20 +3,19 @@
 A name is reduced to its *core*: generic words (服务号, 发布, 掌上, APP …, from the policy settings)
 and the division's own place names (its name, its prefecture's and province's, with and without
 the administrative suffix, and the province's one-character abbreviation) are removed. Cores are
-shingled into character n-grams and indexed with MinHash locality-sensitive hashing (``bands`` ×
-``rows``); only pairs sharing a band bucket are compared, by exact Jaccard similarity of their
-shingles. Equal cores always collide, so exact near-duplicates are never missed; the cost grows
-with the block size, not its square. A name that is only the place and generic words (邢台发布,
+shingled into character n-grams and blocked by prefix filtering (see :func:`near_duplicates`):
+only cores sharing an indexed rare shingle are compared, by exact Jaccard similarity, and no pair
+at or above the threshold is missed; equal cores are paired directly. The cost grows with the
+block size, not its square. A name that is only the place and generic words (邢台发布,
 掌上邢台) gets the core :data:`PLACE_ONLY`: such names are generic portals of the same division.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
+import math
 import re
-import struct
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +28,6 @@ _ETHNIC = re.compile(
     "土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|"
     "鄂伦春|赫哲|门巴|珞巴|基诺|各)族?$"
 )
-_MASK = (1 << 61) - 1  # Mersenne prime for the universal hash family
 
 
 def short_place(name: str) -> str:
@@ -96,65 +94,65 @@ def jaccard(a: frozenset, b: frozenset) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-@functools.lru_cache(maxsize=16)
-def _coefficients(k: int) -> tuple[tuple[int, int], ...]:
-    out = []
-    for i in range(k):
-        h = hashlib.sha256(f"fingertip-minhash-{i}".encode()).digest()
-        a, b = struct.unpack("<QQ", h[:16])
-        out.append(((a % (_MASK - 1)) + 1, b % _MASK))
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=200_000)
-def _shingle_hash(s: str) -> int:
-    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
-
-
-def minhash(sh: Iterable[str], k: int) -> tuple[int, ...]:
-    hashes = [_shingle_hash(s) for s in sh]
-    return tuple(min((a * x + b) & _MASK for x in hashes) for a, b in _coefficients(k))
-
-
 @dataclass(frozen=True)
 class Match:
     other: int  # index into the items of the block
     similarity: float
 
 
-def near_duplicates(cores: Sequence[str], *, shingle: int = 2, bands: int = 16, rows: int = 2,
-                    min_similarity: float = 0.6, groups: Sequence[object] | None = None) -> dict[int, list[Match]]:
-    """Pairs of similar cores within one block, found through MinHash LSH buckets.
+def near_duplicates(cores: Sequence[str], *, shingle: int = 2, min_similarity: float = 0.8,
+                    groups: Sequence[object] | None = None) -> dict[int, list[Match]]:
+    """Pairs of similar cores within one block, never all pairs.
 
+    Equal cores are paired directly (similarity 1). Distinct cores are blocked by *prefix
+    filtering*: shingles are ordered by their frequency in the block (rarest first) and each core
+    is indexed under its first ``|s| - ceil(t·|s|) + 1`` shingles only; two cores whose Jaccard
+    similarity reaches ``t`` always share one of those (Chaudhuri et al. 2006, Bayardo et al.
+    2007), so only cores meeting in an index bucket are compared — exactly, no false negatives.
     ``groups`` (optional, same length) excludes pairs within the same group (e.g. the same unit).
     Returns index → matches (both directions), similarity rounded to 3 places.
     """
-    sets = [shingles(c, shingle) for c in cores]
-    buckets: dict[tuple, list[int]] = defaultdict(list)
-    k = bands * rows
-    for i, sh in enumerate(sets):
-        if not sh:
-            continue
-        sig = minhash(sh, k)
-        for band in range(bands):
-            buckets[(band, sig[band * rows:(band + 1) * rows])].append(i)
-    seen: set[tuple[int, int]] = set()
+    by_core: dict[str, list[int]] = defaultdict(list)
+    for i, core in enumerate(cores):
+        if core:
+            by_core[core].append(i)
     out: dict[int, list[Match]] = defaultdict(list)
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
+
+    def pair(i: int, j: int, sim: float) -> None:
+        if groups is not None and groups[i] == groups[j]:
+            return
+        out[i].append(Match(j, sim))
+        out[j].append(Match(i, sim))
+
+    for members in by_core.values():
         for x in range(len(members)):
-            i = members[x]
             for y in range(x + 1, len(members)):
-                j = members[y]
-                pair = (i, j) if i < j else (j, i)
-                if pair in seen:
+                pair(members[x], members[y], 1.0)
+    if len(by_core) < 2 or min_similarity > 1:
+        return out
+    sets = {c: shingles(c, shingle) for c in by_core}
+    freq = Counter(t for sh in sets.values() for t in sh)
+    index: dict[str, list[str]] = defaultdict(list)
+    for core, sh in sets.items():
+        tokens = sorted(sh, key=lambda t: (freq[t], t))
+        prefix = len(tokens) - math.ceil(min_similarity * len(tokens) - 1e-9) + 1
+        for t in tokens[:prefix]:
+            index[t].append(core)
+    seen: set[tuple[str, str]] = set()
+    for bucket in index.values():
+        for x in range(len(bucket)):
+            a = bucket[x]
+            for y in range(x + 1, len(bucket)):
+                b = bucket[y]
+                key = (a, b) if a < b else (b, a)
+                if key in seen:
                     continue
-                seen.add(pair)
-                if groups is not None and groups[i] == groups[j]:
+                seen.add(key)
+                sim = jaccard(sets[a], sets[b])
+                if sim < min_similarity:
                     continue
-                sim = 1.0 if cores[i] == cores[j] else jaccard(sets[i], sets[j])
-                if sim >= min_similarity:
-                    out[i].append(Match(j, round(sim, 3)))
-                    out[j].append(Match(i, round(sim, 3)))
+                sim = round(sim, 3)
+                for i in by_core[a]:
+                    for j in by_core[b]:
+                        pair(i, j, sim)
     return out
