@@ -124,7 +124,8 @@ def benches(with_1m: bool) -> list[Bench]:
             metrics=[
                 Metric("seconds", "s", 120, higher_is_better=False),
                 Metric("peak_rss_mb", "MB", 1024, higher_is_better=False),
-                Metric("documents", "documents", None),
+                Metric("documents_written", "documents", None),
+                Metric("children_peak_rss_mb", "MB", 1024, higher_is_better=False),
             ],
         ),
         Bench(
