@@ -72,7 +72,7 @@ def report_blocks(meta: dict, figures: dict, charts: Sequence[dict], *, rows: in
     t = inv["totals"]
     out: list[Block] = [
         Block("paragraph", text=(
-            f"根据《关于防止“指尖上的形式主义”的若干意见》和政务移动互联网应用程序、政务公众账号管理有关要求，"
+            f"根据《关于防治“指尖上的形式主义”的若干意见》和政务移动互联网应用程序、政务公众账号管理有关要求，"
             f"现将{meta['scope_zh']}{meta['period_label_zh']}（{meta['period_start']}至{meta['period_end']}）"
             f"政务应用程序、公众账号和工作群组治理情况报告如下。")),
         Block("heading", text="总体情况", level=1),
