@@ -100,3 +100,16 @@ def test_unknown_listing_is_tracked_without_inventory_link(store_engine):
     assert c["new_listings"] == 1
     with store_engine.connect() as conn:
         assert conn.execute(sa.select(s.store_listings.c.app_id)).scalar_one() is None
+
+
+def test_listing_seen_before_its_app_entered_the_inventory_is_linked_later(store_engine):
+    """A listing first tracked without an inventory app (or detached when a sample was replaced)
+    is linked on the next observation once the app exists."""
+    _record(store_engine, D[0])
+    listing, _, _ = _state(store_engine)
+    assert listing["app_id"] is None
+    app_id = _inventory(store_engine)
+    c = _record(store_engine, D[1])
+    listing, _, _ = _state(store_engine)
+    assert listing["app_id"] == app_id and c["linked_to_inventory"] == 1
+    assert _record(store_engine, D[2])["linked_to_inventory"] == 0  # once

@@ -135,6 +135,15 @@ def _ensure_listings(conn: Connection, store: str, by_id: dict, fetched_at: dt.d
     for chunk in ops.chunks(ids):
         for row in conn.execute(sa.select(t).where(t.c.store == store, t.c.store_app_id.in_(chunk))).mappings():
             found[row["store_app_id"]] = {**row, "_existing": True}
+    # Listings seen before their app entered the inventory (or detached when the inventory was
+    # replaced) are linked as soon as a matching app exists.
+    unlinked = [i for i, row in found.items() if row["app_id"] is None]
+    if unlinked:
+        links = _inventory_app_ids(conn, store, unlinked)
+        for store_app_id, app_id in links.items():
+            conn.execute(sa.update(t).where(t.c.id == found[store_app_id]["id"]).values(app_id=app_id))
+            found[store_app_id]["app_id"] = app_id
+        counts["linked_to_inventory"] += len(links)
     new_ids = [i for i in ids if i not in found]
     if new_ids:
         app_ids = _inventory_app_ids(conn, store, new_ids)
