@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,32 @@ def full_name(code: str) -> str:
         parts.append(dmap[div.prefecture_code].name)
     parts.append(div.name)
     return "".join(parts)
+
+
+_AUTONOMY_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
+_PLACE_SUFFIXES = _AUTONOMY_SUFFIXES + ("地区", "林区", "特区", "新区", "矿区", "省", "市", "县", "区", "州", "盟", "旗")
+_ETHNIC_RE = re.compile(
+    "(?:蒙古|藏|回|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|拉祜|水|东乡|纳西|景颇|"
+    "柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|"
+    "塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺|各)族?$"
+)
+
+
+def place_short(name: str) -> str:
+    """Everyday short form of a division name: 杭州市→杭州, 恩施土家族苗族自治州→恩施, 赵县→赵县."""
+    for suffix in _PLACE_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            base = name[: -len(suffix)]
+            if suffix in _AUTONOMY_SUFFIXES or base.endswith("族"):
+                while True:
+                    stripped = _ETHNIC_RE.sub("", base)
+                    if stripped == base or len(stripped) < 2:
+                        break
+                    base = stripped
+                if base.endswith("族") and len(base) >= 3:
+                    base = base[:-1]
+            return base
+    return name
 
 
 def province_abbreviation(code: str) -> str | None:

@@ -21,30 +21,6 @@ from dataclasses import dataclass
 
 from fingertip import reference
 
-_AUTONOMY = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
-_SUFFIXES = _AUTONOMY + ("地区", "林区", "特区", "新区", "矿区", "省", "市", "县", "区", "州", "盟", "旗")
-_ETHNIC = re.compile(
-    "(?:蒙古|藏|回|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|拉祜|水|东乡|纳西|景颇|柯尔克孜|"
-    "土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|"
-    "鄂伦春|赫哲|门巴|珞巴|基诺|各)族?$"
-)
-
-
-def short_place(name: str) -> str:
-    """杭州市→杭州, 恩施土家族苗族自治州→恩施, 赵县→赵县 (keeps at least two characters)."""
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            base = name[: -len(suffix)]
-            if suffix in _AUTONOMY or base.endswith("族"):
-                while True:
-                    stripped = _ETHNIC.sub("", base)
-                    if stripped == base or len(stripped) < 2:
-                        break
-                    base = stripped
-            return base
-    return name
-
-
 @functools.lru_cache(maxsize=8192)
 def place_tokens(division_code: str) -> tuple[tuple[str, ...], str | None]:
     """Place names to strip for a division (longest first) and its province's abbreviation."""
@@ -55,9 +31,9 @@ def place_tokens(division_code: str) -> tuple[tuple[str, ...], str | None]:
         for code in (div.code, div.prefecture_code, div.province_code):
             d = dmap.get(code or "")
             if d is not None:
-                tokens.update({d.name, short_place(d.name)})
+                tokens.update({d.name, reference.place_short(d.name)})
         if div.level == "county" and div.prefecture_code and div.prefecture_code in dmap:
-            tokens.add(short_place(dmap[div.prefecture_code].name) + short_place(div.name))
+            tokens.add(reference.place_short(dmap[div.prefecture_code].name) + reference.place_short(div.name))
     abbr = reference.province_abbreviation(division_code) if division_code else None
     return tuple(sorted((t for t in tokens if len(t) >= 2), key=len, reverse=True)), abbr
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from fingertip import reference
+from fingertip.reference import place_short
 
 # --------------------------------------------------------------------------------------------
 # Departments
@@ -260,32 +261,6 @@ TOWN_GROUPS = (("{t}防汛工作群", "防汛值守与险情报送", False), ("{
 #: Generic words ignored when comparing names (see :func:`name_core`).
 GENERIC_WORDS = ("服务号", "订阅号", "移动端", "客户端", "官方", "发布", "在线", "平台", "掌上", "APP", "App", "app",
                  "新版", "之声", "频道")
-
-_AUTONOMY_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗")
-_PLACE_SUFFIXES = _AUTONOMY_SUFFIXES + ("地区", "林区", "特区", "新区", "矿区", "省", "市", "县", "区", "州", "盟", "旗")
-_ETHNIC_RE = re.compile(
-    "(?:蒙古|藏|回|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|拉祜|水|东乡|纳西|景颇|"
-    "柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|俄罗斯|鄂温克|德昂|保安|裕固|京|"
-    "塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺|各)族?$"
-)
-
-
-def place_short(name: str) -> str:
-    """Everyday short form of a division name: 杭州市→杭州, 恩施土家族苗族自治州→恩施, 赵县→赵县."""
-    for suffix in _PLACE_SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            base = name[: -len(suffix)]
-            if suffix in _AUTONOMY_SUFFIXES or base.endswith("族"):
-                while True:
-                    stripped = _ETHNIC_RE.sub("", base)
-                    if stripped == base or len(stripped) < 2:
-                        break
-                    base = stripped
-                if base.endswith("族") and len(base) >= 3:
-                    base = base[:-1]
-            return base
-    return name
-
 
 @functools.lru_cache(maxsize=1)
 def _ambiguous_county_shorts() -> frozenset[str]:
