@@ -8,7 +8,6 @@ equal), so detectors can be checked against it.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 from fingertip import reference
