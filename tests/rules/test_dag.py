@@ -17,6 +17,18 @@ from tests.rules.conftest import AS_OF, SEED
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 
+def _findings_events(env) -> int:
+    """Asset events of fingertip://rules/findings in the run's Airflow metadata database."""
+    engine = sa.create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    try:
+        with engine.connect() as c:
+            return c.execute(sa.text(
+                "SELECT count(*) FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = :uri"),
+                {"uri": "fingertip://rules/findings"}).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def test_detect_findings_dag_run(airflow_env, tmp_path):
     from fingertip.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
@@ -37,6 +49,7 @@ def test_detect_findings_dag_run(airflow_env, tmp_path):
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
     assert "dry run: nothing stored" in log and "account.stale_14d" in log, log[-4000:]
+    assert _findings_events(env) == 0  # a dry run emits no asset event
     with engine.connect() as c:
         assert c.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one() == 0
     assert (out / "findings" / f"{AS_OF}-dry-run" / "findings.jsonl").exists()
@@ -52,4 +65,4 @@ def test_detect_findings_dag_run(airflow_env, tmp_path):
     assert findings == summary["findings"] > 0
     assert inspections == summary["inspected"] > 0
     assert summary["article_labels"]["opinions-7"].startswith("《意见》第7条")
-    assert "task_id=publish" in log or "publish" in log
+    assert _findings_events(env) == 1  # the real run emitted fingertip://rules/findings once
