@@ -34,13 +34,13 @@ fonts:
 airflow-home: install
 	@$(ENV) mkdir -p "$$AIRFLOW_HOME" && ./bin/airflow db migrate >"$$AIRFLOW_HOME/migrate.log" 2>&1 \
 	  || { tail -n 30 "$$AIRFLOW_HOME/migrate.log"; exit 1; }
-	@$(ENV) $(PY) -m fingertip settings load airflow_settings.yaml
+	@$(ENV) $(PY) -m fingertip_dev settings load airflow_settings.yaml
 
 store: install
 	@$(ENV) $(PY) -m fingertip store upgrade
 
 demo: airflow-home store
-	@$(ENV) $(PY) -m fingertip demo --entities $(ENTITIES) --seed $(SEED)
+	@$(ENV) $(PY) -m fingertip_dev demo --entities $(ENTITIES) --seed $(SEED)
 
 test: install
 	@$(ENV) $(PY) -m pytest

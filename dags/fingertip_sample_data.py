@@ -51,7 +51,7 @@ def fingertip_sample_data():
     @task(outlets=[SAMPLE_POPULATION], pool="governance_store")
     def generate(params=None, **context) -> dict:
         from fingertip.runtime import interval_day
-        from fingertip.sample.tasks import generate_sample
+        from fingertip_dev.sample.tasks import generate_sample
 
         as_of = pendulum.parse(params["as_of"]).date() if params.get("as_of") else interval_day(context)
         return generate_sample(entities=params["entities"], seed=params["seed"], as_of=as_of,

@@ -51,7 +51,7 @@ def benches(with_1m: bool) -> list[Bench]:
     return [
         Bench(
             name="generate+load (30 days activity)",
-            command=[sys.executable, "-m", "fingertip.sample.bench", "--entities", "{n}", "--store-url", "{url}",
+            command=[sys.executable, "-m", "fingertip_dev.bench.sample", "--entities", "{n}", "--store-url", "{url}",
                      "--json"],
             sizes=load_sizes,
             backends=["sqlite", "postgresql"],
@@ -65,7 +65,7 @@ def benches(with_1m: bool) -> list[Bench]:
         ),
         Bench(
             name="ingest 1 day via stub (+faults)",
-            command=[sys.executable, "-m", "fingertip.sources.bench", "--entities", "{n}", "--faults", "--json"],
+            command=[sys.executable, "-m", "fingertip_dev.bench.sources", "--entities", "{n}", "--faults", "--json"],
             sizes=[10_000, 200_000],
             backends=["sqlite"],
             metrics=[
@@ -87,7 +87,7 @@ def benches(with_1m: bool) -> list[Bench]:
         ),
         Bench(
             name="validate inventory (GX, all suites)",
-            command=[sys.executable, "-m", "fingertip.quality.bench", "--rows", "{n}", "--json"],
+            command=[sys.executable, "-m", "fingertip_dev.bench.quality", "--rows", "{n}", "--json"],
             sizes=[200_000],
             backends=["sqlite"],
             metrics=[
@@ -100,7 +100,7 @@ def benches(with_1m: bool) -> list[Bench]:
         ),
         Bench(
             name="detect findings (rules engine)",
-            command=[sys.executable, "-m", "fingertip.rules.bench", "--entities", "{n}", "--store-url", "{url}",
+            command=[sys.executable, "-m", "fingertip_dev.bench.rules", "--entities", "{n}", "--store-url", "{url}",
                      "--json"],
             sizes=[200_000] + ([1_000_000] if with_1m else []),
             backends=["sqlite", "postgresql"],
@@ -118,7 +118,7 @@ def benches(with_1m: bool) -> list[Bench]:
         ),
         Bench(
             name="advance shutdown cases (+documents)",
-            command=[sys.executable, "-m", "fingertip.lifecycle.bench", "--cases", "{n}", "--json"],
+            command=[sys.executable, "-m", "fingertip_dev.bench.lifecycle", "--cases", "{n}", "--json"],
             sizes=[1_000],
             backends=["sqlite"],
             metrics=[
@@ -130,7 +130,7 @@ def benches(with_1m: bool) -> list[Bench]:
         ),
         Bench(
             name="quarterly report",
-            command=[sys.executable, "-m", "fingertip.reports.bench", "--entities", "{n}"],
+            command=[sys.executable, "-m", "fingertip_dev.bench.reports", "--entities", "{n}"],
             sizes=[200_000],
             backends=["sqlite"],
             metrics=[
@@ -143,7 +143,7 @@ def benches(with_1m: bool) -> list[Bench]:
         ),
         Bench(
             name="mail ledger (500 mails, 200 KB each)",
-            command=[sys.executable, "-m", "fingertip.notifications.bench", "--messages", "{n}",
+            command=[sys.executable, "-m", "fingertip_dev.bench.notifications", "--messages", "{n}",
                      "--store-url", "{url}"],
             sizes=[500],
             backends=["sqlite", "postgresql"],

@@ -1,4 +1,4 @@
-"""Tests of fingertip.airflow_settings against a real, migrated Airflow metadata database.
+"""Tests of fingertip_dev.airflow_settings against a real, migrated Airflow metadata database.
 
 Airflow reads AIRFLOW_HOME and the database URL once, when it is first imported, so everything that
 touches Airflow runs in subprocesses with their own environment: one ``airflow db migrate`` per
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from fingertip.airflow_settings import InterpolationError, SettingsError, interpolate, parse_settings
+from fingertip_dev.airflow_settings import InterpolationError, SettingsError, interpolate, parse_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PLUGINS_DIR = PROJECT_ROOT / "plugins"
@@ -32,7 +32,7 @@ SUBPROCESS_TIMEOUT = 180
 # The loader's function API, called in a fresh process; the report is the last line of stdout.
 API_SCRIPT = """
 import json, sys
-from fingertip.airflow_settings import load_settings
+from fingertip_dev.airflow_settings import load_settings
 report = load_settings(sys.argv[1], prune=sys.argv[2] == "1", dry_run=sys.argv[3] == "1")
 print(json.dumps(report, sort_keys=True))
 """
@@ -79,7 +79,7 @@ class AirflowHome:
         )
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return self.run("-m", "fingertip.airflow_settings", *args, env=env)
+        return self.run("-m", "fingertip_dev.airflow_settings", *args, env=env)
 
     def load(self, path: Path, *, prune=False, dry_run=False, env: dict[str, str] | None = None) -> dict:
         """``load_settings`` in a fresh process; returns its report."""
@@ -627,7 +627,7 @@ def test_database_without_airflow_tables_is_a_clear_error(airflow_home):
     path = airflow_home.write("settings.yaml", GOOD_CONNECTION)
     done = airflow_home.run(
         "-m",
-        "fingertip.airflow_settings",
+        "fingertip_dev.airflow_settings",
         "load",
         str(path),
         env={"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{empty_db}"},

@@ -1,43 +1,123 @@
-"""Project configuration: paths and locations, read from the environment with defaults.
+"""Fingertip configuration: one resolver for every setting.
 
-Nothing here imports Airflow at module level, so DAG files and command-line tools can import it
-cheaply. Every setting has an environment variable; the defaults give the embedded, single-machine
-layout used by ``make demo``:
+Each option is looked up, first hit wins, in:
 
-==========================  ==============================================  =====================
-variable                    meaning                                         default
-==========================  ==============================================  =====================
-``FINGERTIP_HOME``          project root                                    the checkout
-``FINGERTIP_DATA_DIR``      project-local data (SQLite store, sample data)  ``<root>/data``
-``FINGERTIP_OUTPUT_URL``    outputs location (any ``ObjectStoragePath``)    ``file://<root>/out``
-``FINGERTIP_STORE_URL``     governance store SQLAlchemy URL (overrides the  SQLite file in the
-                            ``fingertip_store`` Airflow connection)         data folder
-==========================  ==============================================  =====================
+1. its environment variable (``FINGERTIP_…``, the names below);
+2. the ``[fingertip]`` section of Airflow's configuration (``airflow.cfg`` or
+   ``AIRFLOW__FINGERTIP__<OPTION>``), when Airflow is importable; the provider registers the section
+   with its descriptions and defaults, so ``airflow config list --section fingertip`` shows it;
+3. the built-in default.
+
+Nothing here imports Airflow at module level, so DAG files and command-line tools import it cheaply.
+Runtime resources (policy, expectation suites, templates, reference data, report schema) ship inside
+the package and are read with :mod:`importlib.resources`; a deployment points ``policy_dir`` /
+``overrides_dir`` at its own folders instead of forking the package.
+
+The store URL has its own resolution (environment → ``[fingertip] store_url`` → the Airflow
+connection ``store_conn_id`` → the embedded SQLite file): see :func:`fingertip.store.engine.resolve_store_url`.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
-
-def project_root() -> Path:
-    """The project root: ``FINGERTIP_HOME`` or the checkout that holds ``plugins/fingertip``."""
-    env = os.environ.get("FINGERTIP_HOME")
-    return Path(env).resolve() if env else _PACKAGE_DIR.parent.parent
+SECTION = "fingertip"
 
 
-def include_dir() -> Path:
-    """Versioned, non-code project files: reference data, policy YAML, templates, suites."""
-    return project_root() / "include"
+@dataclass(frozen=True)
+class Option:
+    """One configuration option: its environment variable, default and description."""
+
+    name: str
+    env: str
+    default: str | None
+    description: str
+    example: str | None = None
+
+
+#: Every option of the ``[fingertip]`` section; the provider info is built from this list.
+OPTIONS: tuple[Option, ...] = (
+    Option("home", "FINGERTIP_HOME", None,
+           "Base folder of the embedded layout (data/, out/). Default: $AIRFLOW_HOME/fingertip.",
+           "/opt/airflow/fingertip"),
+    Option("store_url", "FINGERTIP_STORE_URL", None,
+           "SQLAlchemy URL of the governance store; overrides the store connection.",
+           "postgresql+psycopg://user:pass@db:5432/fingertip"),
+    Option("store_conn_id", "FINGERTIP_STORE_CONN_ID", "fingertip_store",
+           "Airflow connection of the governance store (type fingertip_store, postgres or sqlite).", None),
+    Option("data_dir", "FINGERTIP_DATA_DIR", None,
+           "Local data folder of the embedded store (SQLite file). Default: <home>/data.", None),
+    Option("output_url", "FINGERTIP_OUTPUT_URL", None,
+           "Where outputs land: any ObjectStoragePath URL (file://, s3://, gs://). Default: <home>/out.",
+           "s3://aws_default@fingertip/out"),
+    Option("inbox_url", "FINGERTIP_INBOX_URL", None,
+           "Where units' inventory spreadsheets are dropped (ObjectStoragePath URL). Default: <data_dir>/inbox.",
+           "s3://aws_default@fingertip/inbox"),
+    Option("exports_url", "FINGERTIP_EXPORTS_URL", None,
+           "Vendor/platform CSV/XLSX exports of the feeds (ObjectStoragePath URL). Default: <data_dir>/exports.",
+           "s3://aws_default@fingertip/exports"),
+    Option("timezone", "FINGERTIP_TZ", "Asia/Shanghai",
+           "Time zone runs, deadlines and file names are dated in (Beijing time).", None),
+    Option("policy_dir", "FINGERTIP_POLICY_DIR", None,
+           "Folder with the deployment's own policy files (articles, settings, rules, overrides, "
+           "shutdown). Default: the policy shipped in the package.", "/opt/airflow/include/policy"),
+    Option("overrides_dir", "FINGERTIP_OVERRIDES_DIR", None,
+           "Folder of provincial overrides (<PP0000>.yaml) used instead of <policy_dir>/overrides.",
+           "/opt/airflow/include/policy/overrides"),
+    Option("report_settings", "FINGERTIP_REPORT_SETTINGS", None,
+           "YAML file of report settings. Default: the file shipped in the package.", None),
+    Option("console_url", "FINGERTIP_CONSOLE_URL", None,
+           "Base URL of the governance console, used by operator links (empty: links to outputs).", None),
+)
+_BY_NAME = {o.name: o for o in OPTIONS}
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or cannot be read; the message says which and where it was looked up."""
+
+
+def _airflow_value(name: str) -> str | None:
+    try:
+        from airflow.configuration import conf
+    except ImportError:  # Airflow not installed: plain library use, the environment is enough
+        return None
+    value = conf.get(SECTION, name, fallback=None)
+    return value if value not in (None, "") else None
+
+
+def get(name: str) -> str | None:
+    """The value of option ``name``: environment → ``[fingertip]`` section → default."""
+    option = _BY_NAME[name]
+    value = os.environ.get(option.env)
+    if value:
+        return value
+    value = _airflow_value(name)
+    if value is not None:
+        return value
+    return option.default
+
+
+# -- locations ------------------------------------------------------------------------------------
+def home() -> Path:
+    """Base of the embedded layout: ``home`` option, else ``$AIRFLOW_HOME/fingertip``."""
+    value = get("home")
+    if value:
+        return Path(value).expanduser().resolve()
+    airflow_home = os.environ.get("AIRFLOW_HOME") or str(Path("~/airflow").expanduser())
+    return Path(airflow_home).resolve() / "fingertip"
 
 
 def data_dir() -> Path:
-    """Project-local, git-ignored data folder (the embedded store, generated sample data)."""
-    env = os.environ.get("FINGERTIP_DATA_DIR")
-    return Path(env).resolve() if env else project_root() / "data"
+    """Local data folder (the embedded SQLite store, generated sample data)."""
+    value = get("data_dir")
+    return Path(value).expanduser().resolve() if value else home() / "data"
 
 
 def default_store_url() -> str:
@@ -46,11 +126,23 @@ def default_store_url() -> str:
 
 
 def output_url() -> str:
-    """Where outputs land (documents, reports, Data Docs, the mail catcher, summaries)."""
-    return os.environ.get("FINGERTIP_OUTPUT_URL") or (project_root() / "out").as_uri()
+    """Where outputs land (documents, reports, Data Docs, summaries)."""
+    return get("output_url") or (home() / "out").as_uri()
 
 
-def output_path(*parts: str):
+def inbox_url() -> str:
+    return get("inbox_url") or (data_dir() / "inbox").as_uri()
+
+
+def exports_url() -> str:
+    return get("exports_url") or (data_dir() / "exports").as_uri()
+
+
+def timezone() -> str:
+    return get("timezone") or "Asia/Shanghai"
+
+
+def output_path(*parts: str) -> ObjectStoragePath:
     """An ``ObjectStoragePath`` under the outputs location (``file://`` by default).
 
     Tasks hand files to each other only through this location or the store, so the same DAGs run
@@ -62,3 +154,45 @@ def output_path(*parts: str):
     for part in parts:
         path = path / part
     return path
+
+
+# -- resources shipped in the package -------------------------------------------------------------
+def resources_dir() -> Path:
+    """The package's runtime resources (policy, expectations, templates, reference, reports).
+
+    Installed wheels are unpacked on disk, so this is a real folder that Jinja's loaders, YAML
+    readers and GX can open by path.
+    """
+    root = importlib.resources.files("fingertip") / "resources"
+    path = Path(str(root))
+    if not path.is_dir():
+        raise ConfigurationError(f"fingertip's resources are missing at {path} (a broken installation)")
+    return path
+
+
+def resource(*parts: str) -> Path:
+    """A file or folder under :func:`resources_dir`."""
+    return resources_dir().joinpath(*parts)
+
+
+def policy_dir() -> Path:
+    """The policy folder: ``policy_dir`` option, else the policy shipped in the package."""
+    value = get("policy_dir")
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            raise ConfigurationError(f"[fingertip] policy_dir / FINGERTIP_POLICY_DIR {path} is not a folder")
+        return path
+    return resource("policy")
+
+
+def overrides_dir() -> Path:
+    """Provincial overrides: ``overrides_dir`` option, else ``<policy_dir>/overrides``."""
+    value = get("overrides_dir")
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            raise ConfigurationError(
+                f"[fingertip] overrides_dir / FINGERTIP_OVERRIDES_DIR {path} is not a folder")
+        return path
+    return policy_dir() / "overrides"

@@ -52,7 +52,7 @@ class Division:
 
 
 def snapshot_path() -> Path:
-    return config.include_dir() / "reference" / "gb2260.csv"
+    return config.resources_dir() / "reference" / "gb2260.csv"
 
 
 def level_of(code: str) -> str:

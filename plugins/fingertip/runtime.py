@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 import pendulum
 
+from fingertip import config
+
 #: Governance calendars are Beijing time; runs are dated in it.
-TIMEZONE = os.environ.get("FINGERTIP_TZ", "Asia/Shanghai")
+TIMEZONE = config.timezone()
 
 #: Start date of every scheduled DAG (catchup is off everywhere).
 START_DATE = pendulum.datetime(2026, 1, 1, tz=TIMEZONE)

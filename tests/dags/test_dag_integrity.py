@@ -24,7 +24,7 @@ EXPECTED = {
     "periodic_report",
     "adhoc_audit",
 }
-HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip.sample", "psycopg",
+HEAVY = ["great_expectations", "pandas", "openpyxl", "docx", "matplotlib", "fingertip_dev.sample", "psycopg",
          "reportlab", "pypdfium2"]
 
 

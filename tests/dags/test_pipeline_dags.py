@@ -34,7 +34,7 @@ def _dags_test(env, dag_id, logical_date, conf=None):
 
 @pytest.fixture(scope="module")
 def pipeline(airflow_env, tmp_path_factory):
-    from fingertip.stub.process import start_subprocess, stop_subprocess
+    from fingertip_dev.stub.process import start_subprocess, stop_subprocess
 
     env = dict(airflow_env)
     data = Path(env["FINGERTIP_DATA_DIR"])
@@ -42,7 +42,7 @@ def pipeline(airflow_env, tmp_path_factory):
     proc = airflow_cmd(env, "version")  # make sure the CLI works in this environment
     assert proc.returncode == 0, proc.stderr
     loaded = __import__("subprocess").run(
-        [os.sys.executable, "-m", "fingertip", "settings", "load", str(ROOT / "airflow_settings.yaml")],
+        [os.sys.executable, "-m", "fingertip_dev", "settings", "load", str(ROOT / "airflow_settings.yaml")],
         env=env, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     _dags_test(env, "fingertip_sample_data", DAY1,

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
-from fingertip.notifications.catcher import MailCatcher, read_index
+from fingertip_dev.mailcatcher import MailCatcher, read_index
 from fingertip.store import schema as s
 from tests.conftest import ROOT, airflow_cmd
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 def test_weekly_digests_reach_each_unit_once(airflow_env, tmp_path):
     from fingertip.rules import detect
-    from fingertip.sample.load import generate_into_store
+    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -36,7 +36,7 @@ def test_weekly_digests_reach_each_unit_once(airflow_env, tmp_path):
     with MailCatcher(tmp_path / "mail", port=0) as catcher:
         env = {**airflow_env, "FINGERTIP_STORE_URL": url, "FINGERTIP_SMTP_PORT": str(catcher.port),
                "FINGERTIP_SMTP_HOST": "127.0.0.1"}
-        loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+        loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
                                  str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True,
                                 check=False)
         assert loaded.returncode == 0, loaded.stdout + loaded.stderr

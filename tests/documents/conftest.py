@@ -9,7 +9,7 @@ HOSTILE = '<script>alert(1)</script>=HYPERLINK("x")'
 
 @pytest.fixture(scope="session")
 def announcement_ctx():
-    from fingertip.documents.samples import sample_announcement_context
+    from fingertip_dev.document_samples import sample_announcement_context
 
     return sample_announcement_context()
 
@@ -39,13 +39,13 @@ def announcement_pdf(announcement_doc):
 
 @pytest.fixture(scope="session")
 def disposal_ctx():
-    from fingertip.documents.samples import sample_disposal_context
+    from fingertip_dev.document_samples import sample_disposal_context
 
     return sample_disposal_context()
 
 
 @pytest.fixture(scope="session")
 def hostile_announcement_ctx():
-    from fingertip.documents.samples import sample_announcement_context
+    from fingertip_dev.document_samples import sample_announcement_context
 
     return sample_announcement_context(target_name=HOSTILE, successor_name=HOSTILE, case_key="SC/../恶意 1")

@@ -14,7 +14,7 @@ from fingertip.documents.disposal import (
     COLUMNS, METHOD_LABELS, STEPS, VERIFICATION_OPTIONS, DataCategory, DisposalError, add_working_days,
     checklist_xlsx, default_categories, default_deadline, write_checklist,
 )
-from fingertip.documents.samples import sample_disposal_context
+from fingertip_dev.document_samples import sample_disposal_context
 
 from .conftest import HOSTILE
 

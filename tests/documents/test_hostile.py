@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 from fingertip.documents.announcement import render_formats
 from fingertip.documents.disposal import checklist_xlsx
 from fingertip.documents.official import OfficialDocument, Paragraph, Table
-from fingertip.documents.samples import sample_disposal_context
+from fingertip_dev.document_samples import sample_disposal_context
 
 from .conftest import HOSTILE
 

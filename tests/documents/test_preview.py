@@ -1,4 +1,4 @@
-"""``python -m fingertip.documents.preview`` writes the sample documents and PNGs of their first pages."""
+"""``python -m fingertip_dev.document_preview`` writes the sample documents and PNGs of their first pages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from fingertip.documents.preview import main
+from fingertip_dev.document_preview import main
 
 
 def test_preview_writes_documents_and_pngs(tmp_path, capsys):
@@ -27,7 +27,7 @@ def test_preview_writes_documents_and_pngs(tmp_path, capsys):
 
 
 def test_bench_renders_every_file():
-    from fingertip.documents.bench import run
+    from fingertip_dev.bench.documents import run
 
     result = run(2)
     assert result["cases"] == 2 and result["files"] == 12 and result["bytes"] > 100_000

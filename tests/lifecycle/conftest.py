@@ -123,7 +123,7 @@ def world(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def stub(world, monkeypatch):
-    from fingertip.stub import StubServer
+    from fingertip_dev.stub import StubServer
 
     with StubServer(world) as server:
         host, port = server.base_url.removeprefix("http://").split(":")

@@ -30,7 +30,7 @@ RULE = "app.zombie"  # include/policy/rules/apps.yaml: actions: [propose_shutdow
 @pytest.fixture
 def dag_env(airflow_env, tmp_path):
     env = dict(airflow_env)
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
                              str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     url = f"sqlite:///{tmp_path / 'store.db'}"

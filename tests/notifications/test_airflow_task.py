@@ -12,7 +12,7 @@ import subprocess
 import textwrap
 
 import pytest
-from fingertip.notifications.catcher import MailCatcher, read_index
+from fingertip_dev.mailcatcher import MailCatcher, read_index
 
 from tests.conftest import ROOT, airflow_cmd
 
@@ -57,7 +57,7 @@ def test_send_once_in_a_dag_run(airflow_env, tmp_path):
         env = {**airflow_env, "FINGERTIP_STORE_URL": url, "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
                "FINGERTIP_SMTP_PORT": str(catcher.port), "FINGERTIP_SMTP_HOST": "127.0.0.1"}
         env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
-        loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+        loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
                                  str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True,
                                 check=False)
         assert loaded.returncode == 0, loaded.stdout + loaded.stderr

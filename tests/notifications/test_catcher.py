@@ -8,7 +8,7 @@ import smtplib
 from email import policy
 
 from fingertip.notifications import Attachment, Email, build_mime, ledger, message_id_for
-from fingertip.notifications.catcher import MailCatcher, read_index, start_subprocess, stop_subprocess
+from fingertip_dev.mailcatcher import MailCatcher, read_index, start_subprocess, stop_subprocess
 
 from tests.notifications.helpers import FAST, FROM, conn_json
 
@@ -49,7 +49,7 @@ def test_same_message_id_twice_gives_two_files(tmp_path):
 
 
 def test_cli_subprocess_with_the_ledger(tmp_path, monkeypatch, sqlite_store):
-    """``python -m fingertip mailcatcher`` as a child process, fed by the ledger."""
+    """``python -m fingertip_dev mailcatcher`` as a child process, fed by the ledger."""
     folder = tmp_path / "out" / "mail"
     proc = start_subprocess(folder, port=0, log_path=tmp_path / "catcher.log")
     try:

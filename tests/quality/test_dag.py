@@ -27,7 +27,7 @@ def test_validate_inventory_dag_run(airflow_env, tmp_path):
     out = tmp_path / "out"
     env["FINGERTIP_OUTPUT_URL"] = out.as_uri()
     env["AIRFLOW_VAR_FINGERTIP_QUALITY_MAX_BAD_SHARE"] = "0.05"
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
                              str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     migrate.upgrade(url)

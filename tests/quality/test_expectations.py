@@ -104,7 +104,7 @@ def test_malformed_suite_is_refused(tmp_path, monkeypatch):
     (tmp_path / "expectations" / "broken.yaml").write_text(
         "name: broken\nversion: 1\nexpectations:\n  - type: expect_column_values_to_not_be_null\n"
         "    kwargs: {column: x}\n    meta: {reason_zh: 缺, reason_en: missing}\n", encoding="utf-8")
-    monkeypatch.setattr(S, "include_dir", lambda: tmp_path)
+    monkeypatch.setattr(S, "resources_dir", lambda: tmp_path)
     S.load_suite_spec.cache_clear()
     try:
         with pytest.raises(SuiteError, match="critical"):

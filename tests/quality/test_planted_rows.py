@@ -18,7 +18,7 @@ from fingertip.store import schema as s
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample")
-    proc = subprocess.run([sys.executable, "-m", "fingertip.sample", "generate", "--entities", "2000", "--seed", "11",
+    proc = subprocess.run([sys.executable, "-m", "fingertip_dev.sample", "generate", "--entities", "2000", "--seed", "11",
                            "--store-url", f"sqlite:///{out / 'world.db'}", "--out", str(out / "gen")],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -156,7 +156,7 @@ def smtp_server(monkeypatch):
     """A real aiosmtpd server on a free port, wired to the connection ``smtp_test``."""
     from aiosmtpd.controller import Controller
 
-    from fingertip.notifications.catcher import free_port
+    from fingertip_dev.mailcatcher import free_port
 
     handler = _Collector()
     port = free_port("127.0.0.1")

@@ -23,7 +23,7 @@ AS_OF = dt.date(2026, 9, 30)
 def sample_store(tmp_path_factory):
     """A generated sample population (SQLite) with detection persisted for 30 September 2026."""
     from fingertip.rules import detect
-    from fingertip.sample.load import generate_into_store
+    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
 
     url = f"sqlite:///{tmp_path_factory.mktemp('audit') / 'store.db'}"

@@ -1,4 +1,4 @@
-"""The project CLI: ``python -m fingertip.reports periodic|audit``."""
+"""The project CLI: ``fingertip reports periodic|audit``."""
 
 from __future__ import annotations
 

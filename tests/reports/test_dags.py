@@ -24,7 +24,7 @@ AS_OF = dt.date(2026, 9, 30)
 @pytest.fixture(scope="module")
 def report_env(airflow_env):
     from fingertip.rules import detect
-    from fingertip.sample.load import generate_into_store
+    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
 
     env = dict(airflow_env)
@@ -32,7 +32,7 @@ def report_env(airflow_env):
     data.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{data / 'reports-store.db'}"
     env["FINGERTIP_STORE_URL"] = url
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
                              str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     generate_into_store(url, 1500, 5, AS_OF, None, inventory=False, replace=True)

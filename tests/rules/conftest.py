@@ -14,7 +14,7 @@ SEED = 20261123
 
 
 def _generate(url: str, n: int, out) -> None:
-    from fingertip.sample.load import generate_into_store
+    from fingertip_dev.sample.load import generate_into_store
 
     generate_into_store(url, n, SEED, AS_OF, out, inventory=False)
 

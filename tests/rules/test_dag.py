@@ -30,7 +30,7 @@ def _findings_events(env) -> int:
 
 
 def test_detect_findings_dag_run(airflow_env, tmp_path):
-    from fingertip.sample.load import generate_into_store
+    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
 
     env = dict(airflow_env)
@@ -38,7 +38,7 @@ def test_detect_findings_dag_run(airflow_env, tmp_path):
     env["FINGERTIP_STORE_URL"] = url
     out = tmp_path / "out"
     env["FINGERTIP_OUTPUT_URL"] = out.as_uri()
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip", "settings", "load",
+    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
                              str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     generate_into_store(url, 800, SEED, AS_OF, tmp_path / "sample", inventory=False)

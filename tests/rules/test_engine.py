@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from fingertip.rules import Scope, detect, load_policy
 from fingertip.rules import findings as lifecycle
-from fingertip.rules.evaluation import evaluate, read_ground_truth
+from fingertip_dev.evaluation import evaluate, read_ground_truth
 from fingertip.store import ops
 from fingertip.store import schema as s
 from fingertip.store.engine import create_store_engine

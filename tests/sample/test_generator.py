@@ -19,12 +19,12 @@ import sqlalchemy as sa
 
 from fingertip import reference
 from fingertip.identifiers import credit_code_problem, filing_number_problem, is_government_credit_code
-from fingertip.sample import ALL_LABELS, SOURCE_PREFIX, CountingSink, Generator, SampleConfig
-from fingertip.sample import __main__ as cli
-from fingertip.sample.generator import GENERATED_TABLES
-from fingertip.sample.inventory import INVALID_KINDS
-from fingertip.sample.load import SampleAlreadyLoaded, generate_into_store
-from fingertip.sample.names import FORCED_FEATURES, FORCED_PHRASES, name_core
+from fingertip_dev.sample import ALL_LABELS, SOURCE_PREFIX, CountingSink, Generator, SampleConfig
+from fingertip_dev.sample import __main__ as cli
+from fingertip_dev.sample.generator import GENERATED_TABLES
+from fingertip_dev.sample.inventory import INVALID_KINDS
+from fingertip_dev.sample.load import SampleAlreadyLoaded, generate_into_store
+from fingertip_dev.sample.names import FORCED_FEATURES, FORCED_PHRASES, name_core
 from fingertip.store.engine import create_store_engine
 from fingertip.store.schema import metadata
 
@@ -125,7 +125,7 @@ def test_independent_of_hash_seed(sample, tmp_path):
     """Generation never depends on set/dict hashing of strings (PYTHONHASHSEED)."""
     code = (
         "import datetime as dt, pathlib, sys\n"
-        "from fingertip.sample import Generator, SampleConfig, CountingSink\n"
+        "from fingertip_dev.sample import Generator, SampleConfig, CountingSink\n"
         f"r = Generator(SampleConfig(entities={N}, seed={SEED}, as_of=dt.date.fromisoformat('{AS_OF}'), "
         "out_dir=pathlib.Path(sys.argv[1]))).run(CountingSink())\n"
         "print(r.manifest_sha256)\n"

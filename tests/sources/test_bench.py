@@ -1,6 +1,6 @@
 """The ingestion benchmark end to end at a small N: world, stub subprocess, every unit, faults.
 
-It runs ``python -m fingertip.sources.bench`` the way ``scripts/bench.py`` does (a subprocess
+It runs ``python -m fingertip_dev.bench.sources`` the way ``scripts/bench.py`` does (a subprocess
 printing one JSON object) and checks what the benchmark promises: every entity the world holds is
 stored, also when the stub injects 5xx and 429 answers, and Apple ids are looked up in batches.
 """
@@ -32,7 +32,7 @@ def result(tmp_path_factory) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run(
-        [sys.executable, "-m", "fingertip.sources.bench", "--entities", str(N), "--faults", "--json",
+        [sys.executable, "-m", "fingertip_dev.bench.sources", "--entities", str(N), "--faults", "--json",
          "--keep", str(keep)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

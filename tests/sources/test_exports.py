@@ -30,7 +30,7 @@ def _count(engine, table, *where):
 
 
 def test_android_export_from_the_stub_with_a_broken_row(store, world, folder):  # noqa: F811
-    from fingertip.stub import StubServer
+    from fingertip_dev.stub import StubServer
 
     with StubServer(world) as stub:
         body = requests.get(f"{stub.base_url}/android/v1/export.csv", params={"store": "huawei"}, timeout=5).content

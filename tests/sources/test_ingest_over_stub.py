@@ -46,7 +46,7 @@ def store(world, tmp_path):
 
 @pytest.fixture
 def stub(world, monkeypatch):
-    from fingertip.stub import StubServer
+    from fingertip_dev.stub import StubServer
 
     with StubServer(world) as server:
         host, port = server.base_url.removeprefix("http://").split(":")

@@ -11,7 +11,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "store.md"
 
 
 def test_store_docs_are_up_to_date():
-    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m fingertip store docs"
+    assert DOC.read_text(encoding="utf-8") == render(), "run: fingertip store docs"
 
 
 def test_every_table_is_documented_with_a_comment():

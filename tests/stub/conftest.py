@@ -140,7 +140,7 @@ def world_path(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def stub(world_path):
-    from fingertip.stub import StubServer
+    from fingertip_dev.stub import StubServer
 
     with StubServer(world_path) as server:
         yield server

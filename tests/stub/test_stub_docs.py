@@ -9,8 +9,8 @@ from pathlib import Path
 
 import requests
 
-from fingertip.stub.faults import FaultKnobs
-from fingertip.stub.sources import ROUTES
+from fingertip_dev.stub.faults import FaultKnobs
+from fingertip_dev.stub.sources import ROUTES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
 EXAMPLE = re.compile(r"Example: `GET ([^`]+)`[^\n]*(?:\n[^\n`]+)*\n\n```json\n(.*?)```", re.S)

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from fingertip.stub import FaultKnobs
-from fingertip.stub.faults import decide, fingerprint
+from fingertip_dev.stub import FaultKnobs
+from fingertip_dev.stub.faults import decide, fingerprint
 
 LOOKUP = "/lookup"
 APPLE = {"id": "1000000001,1000000002", "country": "cn"}
@@ -166,7 +166,7 @@ REQUESTS = [(LOOKUP, {"id": str(1000000001 + i % 5), "country": "cn"}) for i in 
 
 
 def test_same_seed_same_fault_sequence(world_path):
-    from fingertip.stub import StubServer
+    from fingertip_dev.stub import StubServer
 
     knobs = dict(error_5xx_rate=0.2, rate_429=0.15, html_error_rate=0.15, truncated_rate=0.15,
                  wrong_types_rate=0.15, seed=42, max_consecutive_faults=2)

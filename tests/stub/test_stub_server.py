@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import fingertip
-from fingertip.stub import StubServer, WorldError, start_subprocess, stop_subprocess
+from fingertip_dev.stub import StubServer, WorldError, start_subprocess, stop_subprocess
 
 
 def get(base, path, **params):
@@ -194,7 +194,7 @@ def test_subprocess_reports_startup_errors(tmp_path):
 def test_cli_rejects_bad_faults(world_path):
     plugins = str(Path(fingertip.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [plugins, os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-m", "fingertip.stub", "--world", str(world_path), "--port", "0",
+    proc = subprocess.run([sys.executable, "-m", "fingertip_dev.stub", "--world", str(world_path), "--port", "0",
                            "--faults", json.dumps({"error_5xx_rate": 2})],
                           capture_output=True, text=True, timeout=60, check=False, env=env)
     assert proc.returncode == 2 and "error_5xx_rate" in proc.stderr

@@ -30,9 +30,9 @@ _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
 
 
 def templates_dir() -> Path:
-    from fingertip.config import include_dir
+    from fingertip.config import resources_dir
 
-    return include_dir() / "templates" / "documents"
+    return resources_dir() / "templates" / "documents"
 
 
 class Raw(str):

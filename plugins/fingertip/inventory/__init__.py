@@ -17,14 +17,13 @@ inbox, each with a ``<name>.report.json``.
 
 from __future__ import annotations
 
-import os
 
 
 def inbox_url() -> str:
     """Where submitted inventory files arrive: ``FINGERTIP_INBOX_URL`` or ``<data_dir>/inbox``."""
     from fingertip import config
 
-    return os.environ.get("FINGERTIP_INBOX_URL") or (config.data_dir() / "inbox").as_uri()
+    return config.inbox_url()
 
 
 def inbox_path():

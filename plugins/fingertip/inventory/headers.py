@@ -433,7 +433,7 @@ def _parse_templates(raw: Any, fields: dict[str, dict[str, FieldSpec]], source: 
 def default_path() -> Path:
     from fingertip import config
 
-    return config.include_dir() / "inventory" / "headers.yaml"
+    return config.resources_dir() / "inventory" / "headers.yaml"
 
 
 _cache: dict[Path, tuple[float, HeaderMap]] = {}

@@ -5,7 +5,7 @@ field's first synonym in ``include/inventory/headers.yaml``), drop-downs for val
 column formatted as **text** — so Excel cannot turn an 18-character credit code or a division code
 into a number and lose its digits. The importer reads a filled template back without any mapping.
 
-Command line: ``python -m fingertip.inventory.template 台账模板.xlsx [--year 2026]``.
+Command line: ``fingertip template 台账模板.xlsx [--year 2026]``.
 """
 
 from __future__ import annotations

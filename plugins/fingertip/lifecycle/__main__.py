@@ -1,13 +1,13 @@
 """Command line of the shutdown workflow for ops staff.
 
-    python -m fingertip.lifecycle open --target app:APP-001 --reason "…" --actor 张三 [--successor app:APP-002]
-    python -m fingertip.lifecycle dry-run [CASE_KEY …] [--day YYYY-MM-DD] [--json]
-    python -m fingertip.lifecycle show CASE_KEY
-    python -m fingertip.lifecycle list [--state proposed …]
-    python -m fingertip.lifecycle decide CASE_KEY --approve|--reject --actor 李四 --comment "…"
-    python -m fingertip.lifecycle confirm-disposal CASE_KEY --actor 张三 [--evidence "…"]
-    python -m fingertip.lifecycle advance [--day YYYY-MM-DD] [--no-verify] [--deliver]
-    python -m fingertip.lifecycle advance CASE_KEY --to STATE --actor 王五 --reason "…"
+    fingertip lifecycle open --target app:APP-001 --reason "…" --actor 张三 [--successor app:APP-002]
+    fingertip lifecycle dry-run [CASE_KEY …] [--day YYYY-MM-DD] [--json]
+    fingertip lifecycle show CASE_KEY
+    fingertip lifecycle list [--state proposed …]
+    fingertip lifecycle decide CASE_KEY --approve|--reject --actor 李四 --comment "…"
+    fingertip lifecycle confirm-disposal CASE_KEY --actor 张三 [--evidence "…"]
+    fingertip lifecycle advance [--day YYYY-MM-DD] [--no-verify] [--deliver]
+    fingertip lifecycle advance CASE_KEY --to STATE --actor 王五 --reason "…"
 
 The store is ``FINGERTIP_STORE_URL`` (or the ``fingertip_store`` connection, or the embedded SQLite
 file). Approval normally happens in Airflow (Required Actions); ``decide`` is for recording a
@@ -43,7 +43,7 @@ def _print(obj) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fingertip.lifecycle", description=__doc__,
+    parser = argparse.ArgumentParser(prog="fingertip lifecycle", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("open", help="open a case by hand")

@@ -110,7 +110,7 @@ def _render(name: str, ctx: dict[str, Any]) -> str:
 
         from fingertip import config
 
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(config.include_dir() / "templates" / "email")),
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(config.resources_dir() / "templates" / "email")),
                                  autoescape=lambda n: bool(n) and n.endswith(".html.j2"),
                                  undefined=jinja2.StrictUndefined)
         return env.get_template(name).render(**ctx)

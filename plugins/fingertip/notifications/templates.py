@@ -31,7 +31,7 @@ TARGET_TYPE_ZH = {"app": "应用", "account": "公众账号", "work_group": "工
 def template_dir() -> Path:
     from fingertip import config
 
-    return config.include_dir() / "templates" / "email"
+    return config.resources_dir() / "templates" / "email"
 
 
 def _fmt_date(value: Any, fmt: str = "%Y-%m-%d") -> str:

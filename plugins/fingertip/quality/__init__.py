@@ -8,7 +8,7 @@
 * :mod:`~fingertip.quality.promote` — upsert by natural key with ``inventory_history``;
 * :mod:`~fingertip.quality.report` — the rejection report (XLSX) for the submitting unit;
 * :mod:`~fingertip.quality.drift` / :mod:`~fingertip.quality.ingested` — checks on ingested sources;
-* :mod:`~fingertip.quality.bench` — ``python -m fingertip.quality.bench --rows 200000 --json``.
+* :mod:`~fingertip_dev.bench.quality` — ``python -m fingertip_dev.bench.quality --rows 200000 --json``.
 
 Every module that needs GX or pandas imports them itself; import them inside tasks only.
 """

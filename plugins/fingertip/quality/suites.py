@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from fingertip.config import include_dir
+from fingertip.config import resources_dir
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class SuiteError(ValueError):
 
 
 def suites_dir() -> Path:
-    return include_dir() / "expectations"
+    return resources_dir() / "expectations"
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 ::
 
-    python -m fingertip.reports periodic --period 2026Q3 [--kind quarterly] [--province 440000]
+    fingertip reports periodic --period 2026Q3 [--kind quarterly] [--province 440000]
         [--recipients a@x.cn,b@y.cn] [--formats docx,pdf,xlsx,json,html] [--no-send] [--smtp-conn-id ID]
-    python -m fingertip.reports periodic --date 2026-10-01      # what the schedule would produce that day
-    python -m fingertip.reports audit --conf '{"provinces": ["440000"], "sample_rate": 0.1, "sample_seed": 7,
+    fingertip reports periodic --date 2026-10-01      # what the schedule would produce that day
+    fingertip reports audit --conf '{"provinces": ["440000"], "sample_rate": 0.1, "sample_seed": 7,
         "recipients": ["audit@cac.example.gov.cn"]}' [--run-key KEY] [--no-send]
 
 Uses the store of ``fingertip.runtime.store_engine()`` (``FINGERTIP_STORE_URL``, the
@@ -34,7 +34,7 @@ def _split(value: str | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fingertip.reports", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="fingertip reports", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("periodic", help="produce (and send) periodic / self-inspection reports")
     p.add_argument("--period", help="2026-10, 2026Q3 or 2026")

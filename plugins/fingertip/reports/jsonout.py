@@ -17,7 +17,7 @@ SCHEMA_VERSION = "1.0"
 
 
 def schema_path() -> Path:
-    return config.include_dir() / "reports" / "report.schema.json"
+    return config.resources_dir() / "reports" / "report.schema.json"
 
 
 @functools.lru_cache(maxsize=1)

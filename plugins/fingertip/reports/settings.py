@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 def settings_path() -> Path:
-    return Path(os.environ.get("FINGERTIP_REPORT_SETTINGS") or config.include_dir() / "reports" / "settings.yaml")
+    return Path(config.get("report_settings") or config.resource("reports", "settings.yaml"))
 
 
 @functools.lru_cache(maxsize=4)

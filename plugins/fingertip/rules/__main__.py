@@ -1,13 +1,13 @@
 """Command line of the rules engine (the store is ``FINGERTIP_STORE_URL`` or the embedded default).
 
-    python -m fingertip.rules check                      # load and check the policy files
-    python -m fingertip.rules docs                       # regenerate docs/rules.md
-    python -m fingertip.rules dry-run [--date D] [--family F …] [--province P …] [--limit N]
-    python -m fingertip.rules run [--date D]             # detect and store findings
-    python -m fingertip.rules show [--rule R] [--state S] [--limit N]
-    python -m fingertip.rules ack FINDING_ID --by NAME
-    python -m fingertip.rules waive FINDING_ID --reason TEXT --approver NAME --until YYYY-MM-DD
-    python -m fingertip.rules revoke FINDING_ID
+    fingertip rules check                      # load and check the policy files
+    fingertip rules docs                       # regenerate docs/rules.md
+    fingertip rules dry-run [--date D] [--family F …] [--province P …] [--limit N]
+    fingertip rules run [--date D]             # detect and store findings
+    fingertip rules show [--rule R] [--state S] [--limit N]
+    fingertip rules ack FINDING_ID --by NAME
+    fingertip rules waive FINDING_ID --reason TEXT --approver NAME --until YYYY-MM-DD
+    fingertip rules revoke FINDING_ID
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ def _engine():
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fingertip.rules", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="fingertip rules", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check", help="load and check the policy files")
-    sub.add_parser("docs", help="regenerate docs/rules.md from the policy files")
+    docs = sub.add_parser("docs", help="regenerate docs/rules.md from the policy files")
+    docs.add_argument("--output", default="docs/rules.md", help="target file (default docs/rules.md)")
     for name in ("dry-run", "run"):
         p = sub.add_parser(name, help="list what would be flagged and why" if name == "dry-run" else "detect")
         p.add_argument("--date", type=dt.date.fromisoformat, default=None, help="check date (default today)")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "docs":
         from fingertip.rules.docs import write
 
-        print(f"written: {write()}")
+        print(f"written: {write(args.output)}")
         return 0
     from fingertip.rules import findings as lifecycle
 

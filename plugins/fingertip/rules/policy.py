@@ -14,7 +14,6 @@ Every problem is reported as ``file:line: message`` (:class:`PolicySourceError`)
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,9 +35,9 @@ _ID_RE = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
 
 
 def default_dir() -> Path:
-    from fingertip.config import include_dir
+    from fingertip import config
 
-    return Path(os.environ.get("FINGERTIP_POLICY_DIR") or include_dir() / "policy")
+    return config.policy_dir()
 
 
 @dataclass(frozen=True)
@@ -153,6 +152,13 @@ class Policy:
 
 # -- loading -----------------------------------------------------------------------------------
 
+def _overrides_dir(policy: Path, *, explicit: bool) -> Path:
+    """``<policy>/overrides``, or the configured ``overrides_dir`` when the policy folder is the configured one."""
+    from fingertip import config
+
+    return policy / "overrides" if explicit else config.overrides_dir()
+
+
 def load_policy(directory: str | Path | None = None) -> Policy:
     """Load and check the policy directory; raises :class:`PolicySourceError` on any problem."""
     d = Path(directory) if directory else default_dir()
@@ -171,8 +177,9 @@ def load_policy(directory: str | Path | None = None) -> Policy:
             if rule.id in rules:
                 raise PolicySourceError(path, None, f"rule {rule.id!r} is also defined in {rules[rule.id].source}")
             rules[rule.id] = rule
-    overrides = {}
-    for path in sorted((d / "overrides").glob("*.yaml")) if (d / "overrides").is_dir() else []:
+    overrides: dict[str, Override] = {}
+    ov_dir = _overrides_dir(d, explicit=directory is not None)
+    for path in sorted(ov_dir.glob("*.yaml")) if ov_dir.is_dir() else []:
         ov = _load_override(path, rules)
         if ov.province in overrides:
             raise PolicySourceError(path, None, f"province {ov.province} is also overridden in "

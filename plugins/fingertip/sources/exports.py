@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,7 +36,7 @@ CHUNK_ROWS = 1000
 def exports_url(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown export kind {kind!r}; expected one of {KINDS}")
-    base = os.environ.get("FINGERTIP_EXPORTS_URL") or (config.data_dir() / "exports").as_uri()
+    base = config.exports_url()
     return f"{base.rstrip('/')}/{kind}"
 
 

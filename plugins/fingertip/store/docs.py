@@ -1,4 +1,4 @@
-"""Render ``docs/store.md`` from the schema's own comments (``python -m fingertip store docs``).
+"""Render ``docs/store.md`` from the schema's own comments (``fingertip store docs``).
 
 ``tests/store/test_docs.py`` fails when the committed file is out of date.
 """
@@ -11,12 +11,12 @@ from fingertip.store.schema import TABLES
 
 HEADER = """# The governance store
 
-Generated from `plugins/fingertip/store/schema.py` by `python -m fingertip store docs`; do not edit.
+Generated from `plugins/fingertip/store/schema.py` by `fingertip store docs`; do not edit.
 
 - Embedded default: SQLite file `data/fingertip.db`. Production: PostgreSQL through the Airflow
   connection `fingertip_store` (type `postgres`) or `FINGERTIP_STORE_URL`.
 - Schema changes are Alembic revisions (`plugins/fingertip/store/migrations/versions`);
-  `make store` (or `python -m fingertip store upgrade`) migrates; `downgrade base` removes everything.
+  `make store` (or `fingertip store upgrade`) migrates; `downgrade base` removes everything.
 - Timestamps are naive UTC. Records from outside carry provenance: `source`, `fetched_at`,
   `request_fingerprint` (SHA-256 of the request or of the imported row).
 """

@@ -26,7 +26,7 @@ def check_schema(url: str) -> str:
     if current != head:
         raise StoreNotMigrated(
             f"governance store is at revision {current or '(empty)'} but the code needs {head}: "
-            "run `python -m fingertip store upgrade` (make store) before the DAGs"
+            "run `fingertip store upgrade` (make store) before the DAGs"
         )
     return current
 

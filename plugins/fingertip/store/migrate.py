@@ -1,6 +1,6 @@
 """Programmatic Alembic: upgrade, downgrade and inspect the store schema.
 
-Used by ``python -m fingertip store upgrade|downgrade|current|revision`` and the tests; no
+Used by ``fingertip store upgrade|downgrade|current|revision`` and the tests; no
 ``alembic.ini`` is needed, the URL comes from :func:`fingertip.store.engine.resolve_store_url`.
 """
 

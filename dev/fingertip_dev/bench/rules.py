@@ -1,0 +1,119 @@
+"""Benchmark: detection over N generated entities, with its quality against the ground truth.
+
+``python -m fingertip_dev.bench.rules --entities N [--store-url URL] [--json]``
+
+A fresh store (SQLite file, or a new PostgreSQL schema dropped afterwards) is filled by the sample
+generator **in a child process** (so the peak RSS reported is detection's own), then:
+
+* ``seconds`` — a full detection run that stores findings and inspections (first run);
+* ``rerun_seconds`` — the same run again (every finding already stored: reconcile path);
+* ``peak_rss_mb`` — peak resident memory of this process (detection only);
+* ``recall`` / ``clean_flagged`` — planted cases found (target 1.0) and planted-clean entities with
+  any finding (target 0), from ``ground_truth.jsonl``.
+
+Targets: ≤ 60 s at 200k on each backend, ≤ 1.5 GB; the 1M/200k time ratio (≤ 5.5) is computed by
+``scripts/bench.py``. The last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+AS_OF = dt.date(2026, 6, 30)
+SEED = 20261123
+
+
+def run(entities: int, store_url: str = "sqlite://") -> dict:
+    from fingertip.rules import detect, load_policy
+    from fingertip_dev.evaluation import evaluate, read_ground_truth
+    from fingertip_dev.bench.sample import _drop_pg_schema, _fresh_pg_schema
+    from fingertip.store.engine import create_store_engine
+
+    backend = sa.make_url(store_url).get_backend_name()
+    tmp = Path(tempfile.mkdtemp(prefix="fingertip-rules-bench-"))
+    schema = None
+    try:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp / 'bench.db'}"
+        elif backend == "postgresql":
+            url, schema = _fresh_pg_schema(store_url)
+        else:
+            raise SystemExit(f"unsupported backend {backend!r}")
+        code = ("import datetime as dt, sys; from pathlib import Path; "
+                "from fingertip_dev.sample.load import generate_into_store; "
+                f"generate_into_store({url!r}, {entities}, {SEED}, dt.date.fromisoformat({AS_OF.isoformat()!r}), "
+                f"Path({str(tmp / 'sample')!r}), inventory=False)")
+        gen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        if gen.returncode != 0:
+            raise SystemExit(f"sample generation failed: {gen.stderr[-2000:]}")
+        engine = create_store_engine(url)
+        policy = load_policy()
+        start = time.perf_counter()
+        result = detect(engine, policy, check_date=AS_OF, persist=True, collect=False)
+        seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        again = detect(engine, policy, check_date=AS_OF, persist=True, collect=False)
+        rerun = time.perf_counter() - start
+        from fingertip.store import schema as s
+
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(s.findings.c.rule_id, s.findings.c.target_type, s.findings.c.target_key)
+                                  .where(s.findings.c.state != "resolved")).all()
+        quality = evaluate(read_ground_truth(tmp / "sample" / "ground_truth.jsonl"), stored)
+        engine.dispose()
+    finally:
+        if schema is not None:
+            _drop_pg_schema(store_url, schema)
+        shutil.rmtree(tmp, ignore_errors=True)
+    summary = result.summary()
+    return {
+        "entities": entities,
+        "backend": backend,
+        "seconds": round(seconds, 2),
+        "rerun_seconds": round(rerun, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "checked": summary["checked"],
+        "findings": summary["findings"],
+        "rerun_changes": again.changes,
+        "pass_rate": summary["pass_rate"],
+        "recall": quality["recall"],
+        "planted": quality["planted"],
+        "clean_entities": quality["clean_entities"],
+        "clean_flagged": quality["clean_flagged"],
+        "missed_examples": quality["missed_examples"],
+        "false_positive_examples": quality["false_positive_examples"],
+        "false_positive_rules": quality["false_positive_rules"],
+        "recall_by_label": {k: v["recall"] for k, v in quality["recall_by_label"].items()},
+        "timings": summary["timings"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fingertip_dev.bench.rules", description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, required=True)
+    parser.add_argument("--store-url", default="sqlite://")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.entities, args.store_url)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"detection over {result['entities']:,} entities on {result['backend']}: {result['seconds']} s "
+              f"(re-run {result['rerun_seconds']} s), peak RSS {result['peak_rss_mb']} MB, recall {result['recall']}, "
+              f"clean flagged {result['clean_flagged']} of {result['clean_entities']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,445 @@
+"""``make demo``: run the pipeline end to end on the embedded default and summarise it.
+
+Each stage runs the real DAGs with ``airflow dags test`` on the project-local Airflow home (set up
+by ``make airflow-home``), then reads what landed in the store. The machine-readable result is
+``out/summary.json`` (counts per stage); a short table is printed. Later stages (ingestion,
+validation, detection, shutdown, reports) add themselves to ``STAGES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fingertip import config
+
+
+@dataclass
+class DemoContext:
+    entities: int
+    seed: int
+    today: dt.date
+    summary: dict[str, Any] = field(default_factory=dict)
+    dag_runs: list[dict[str, Any]] = field(default_factory=list)
+    stub: Any = None
+    catcher: Any = None
+
+
+def airflow_cli() -> list[str]:
+    return [str(config.home() / "bin" / "airflow")]
+
+
+def run_dag(ctx: DemoContext, dag_id: str, conf: dict[str, Any] | None = None,
+            logical_date: str | None = None) -> dict[str, Any]:
+    """``airflow dags test`` one DAG; its log goes to out/logs/<dag_id>.log. Fails loudly."""
+    logs = Path(config.output_url().removeprefix("file://")) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{dag_id}.log"
+    cmd = airflow_cli() + ["dags", "test", dag_id]
+    if logical_date:
+        cmd.append(logical_date)
+    if conf:
+        cmd += ["--conf", json.dumps(conf)]
+    started = time.monotonic()
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), check=False)
+    seconds = round(time.monotonic() - started, 1)
+    state = _last_run_state(dag_id)
+    record = {"dag_id": dag_id, "state": state, "exit_code": proc.returncode, "seconds": seconds,
+              "log": str(log_path)}
+    ctx.dag_runs.append(record)
+    print(f"  {dag_id:<32} {state:<10} {seconds:>6.1f}s  log: {log_path}")
+    if proc.returncode != 0 or state != "success":
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        print("\n".join(tail), file=sys.stderr)
+        raise SystemExit(f"demo: DAG {dag_id} ended {state} (exit {proc.returncode}); full log: {log_path}")
+    return record
+
+
+def _last_run_state(dag_id: str) -> str:
+    out = subprocess.run(
+        airflow_cli() + ["dags", "list-runs", dag_id, "-o", "json"],
+        capture_output=True, text=True, env=os.environ.copy(), check=False,
+    )
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("[{") or ln.strip() == "[]"]
+    try:
+        runs = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return "unknown"
+    if not runs:
+        return "none"
+    runs.sort(key=lambda r: r.get("start_date") or "", reverse=True)
+    return runs[0].get("state") or "unknown"
+
+
+# --- stages -------------------------------------------------------------------------------------
+
+def _store_engine():
+    from fingertip.store.engine import create_store_engine
+
+    return create_store_engine()
+
+
+def stage_sample_data(ctx: DemoContext) -> None:
+    run_dag(ctx, "fingertip_sample_data", logical_date=ctx.today.isoformat(),
+            conf={"entities": ctx.entities, "seed": ctx.seed, "as_of": ctx.today.isoformat(), "mode": "world",
+                  "deliver_to_inbox": True})
+    truth = config.data_dir() / "sample" / "ground_truth_summary.json"
+    if truth.exists():
+        ctx.summary["ground_truth"] = json.loads(truth.read_text(encoding="utf-8"))
+
+
+def stage_stub_server(ctx: DemoContext) -> None:
+    """The stub source server plays Apple, the Android feed, the filing registry and the activity
+    feed from the generated world, on the port the connections point at."""
+    from fingertip_dev.sample.tasks import world_url
+    from fingertip_dev.stub.process import start_subprocess
+
+    port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
+    world = world_url().removeprefix("sqlite:///")
+    logs = Path(config.output_url().removeprefix("file://")) / "logs"
+    ctx.stub, base_url = start_subprocess(world, port, log_path=logs / "stub.log")
+    print(f"  stub source server on {base_url} (log: {logs / 'stub.log'})")
+
+
+def stage_ingestion(ctx: DemoContext) -> None:
+    """Two days of app-store checks (so apps gone from the stores reach the 2-absence threshold),
+    then filings, account activity and the inventory spreadsheets delivered to the inbox."""
+    yesterday = ctx.today - dt.timedelta(days=1)
+    run_dag(ctx, "ingest_app_store", logical_date=yesterday.isoformat())
+    run_dag(ctx, "ingest_app_store", logical_date=ctx.today.isoformat())
+    run_dag(ctx, "ingest_filings", logical_date=ctx.today.isoformat())
+    run_dag(ctx, "ingest_accounts", logical_date=ctx.today.isoformat())
+    run_dag(ctx, "import_inventory", logical_date=ctx.today.isoformat())
+    ctx.summary["ingestion"] = ingestion_counts(_store_engine(), ctx.today)
+    import urllib.request
+
+    port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_admin/counters", timeout=5) as resp:
+        ctx.summary["stub_requests"] = json.loads(resp.read())
+
+
+def ingestion_counts(engine, today: dt.date) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    with engine.connect() as conn:
+        def count(table, *where):
+            return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+
+        events = dict(conn.execute(sa.select(s.listing_events.c.event_type, sa.func.count())
+                                   .group_by(s.listing_events.c.event_type)).all())
+        batches = dict(conn.execute(sa.select(s.import_batches.c.status, sa.func.count())
+                                    .group_by(s.import_batches.c.status)).all())
+        fetches = dict(conn.execute(sa.select(s.fetch_log.c.status, sa.func.count())
+                                    .group_by(s.fetch_log.c.status)).all())
+        return {
+            "listings": count(s.store_listings),
+            "listings_not_in_inventory": count(s.store_listings, s.store_listings.c.app_id.is_(None)),
+            "snapshots_today": count(s.listing_snapshots, s.listing_snapshots.c.snapshot_date == today),
+            "absent_today": count(s.listing_snapshots, s.listing_snapshots.c.snapshot_date == today,
+                                  s.listing_snapshots.c.present.is_(False)),
+            "listing_events": events,
+            "filings": count(s.filings),
+            "filings_linked": count(s.filings, s.filings.c.app_id.is_not(None)),
+            "activity_rows_today": count(s.account_activity, s.account_activity.c.activity_date == today),
+            "requests": fetches,
+            "import_batches": batches,
+            "staged_rows": count(s.inventory_staging),
+        }
+
+
+def stage_validation(ctx: DemoContext) -> None:
+    """Great Expectations over the staged batches: quarantine, the quality gate, Data Docs."""
+    run_dag(ctx, "validate_inventory", logical_date=ctx.today.isoformat())
+    ctx.summary["validation"] = validation_counts(_store_engine())
+    v = ctx.summary["validation"]
+    print(f"  gate verdicts: {v['batches']}; quarantined rows {v['quarantined_rows']:,}; "
+          f"planted invalid rows caught {v['planted_invalid_caught']}/{v['planted_invalid_rows']}")
+    for batch in v["verdicts"]:
+        print(f"    {batch['status']:<9} {batch['file_name']}  {batch['message'] or ''}".rstrip())
+
+
+def validation_counts(engine) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    truth_path = config.data_dir() / "sample" / "ground_truth.jsonl"
+    planted = set()
+    if truth_path.exists():
+        with open(truth_path, encoding="utf-8") as fh:
+            for line in fh:
+                if "invalid_inventory_row" in line:
+                    item = json.loads(line)
+                    planted.add((item["file"], item["row"]))
+    with engine.connect() as conn:
+        b, q = s.import_batches, s.quarantined_rows
+        flagged = set(conn.execute(sa.select(b.c.file_name, q.c.row_number).join(b, b.c.id == q.c.batch_id)
+                                   .distinct()).all())
+        verdicts = [dict(r) for r in conn.execute(
+            sa.select(b.c.file_name, b.c.status, b.c.good_rows, b.c.bad_rows,
+                      sa.func.substr(b.c.message, 1, 160).label("message")).order_by(b.c.id)).mappings()]
+        batches = dict(conn.execute(sa.select(b.c.status, sa.func.count()).group_by(b.c.status)).all())
+        quarantined = conn.execute(sa.select(sa.func.count()).select_from(q)).scalar_one()
+    docs = Path(config.output_url().removeprefix("file://")) / "quality" / "data_docs" / "index.html"
+    return {
+        "batches": batches, "verdicts": verdicts, "quarantined_rows": quarantined,
+        "planted_invalid_rows": len(planted), "planted_invalid_caught": len(planted & flagged),
+        "data_docs": str(docs) if docs.exists() else None,
+    }
+
+
+def stage_detection(ctx: DemoContext) -> None:
+    """The rules engine over everything ingested and validated: findings by rule and article, the
+    inspection pass rate, and the quality of detection against the sample's ground truth."""
+    run_dag(ctx, "detect_findings", logical_date=ctx.today.isoformat())
+    ctx.summary["detection"] = detection_counts(_store_engine(), ctx.today)
+    d = ctx.summary["detection"]
+    print(f"  findings {d['findings']:,} ({d['open']:,} open); inspection pass rate {d['pass_rate']} "
+          f"({d['passed']:,}/{d['inspected']:,}); recall of planted cases {d['quality']['recall']} "
+          f"({d['quality']['recalled']}/{d['quality']['planted']}), planted-clean entities flagged "
+          f"{d['quality']['clean_flagged']}")
+    print(f"    {'rule':<36} {'findings':>8}  title")
+    for rule_id, row in d["by_rule"].items():
+        print(f"    {rule_id:<36} {row['findings']:>8}  {row['title_zh']}")
+    print(f"    {'article':<36} {'findings':>8}  label")
+    for key, row in d["by_article"].items():
+        print(f"    {key:<36} {row['findings']:>8}  {row['label']}")
+    missed = {k: v for k, v in d["quality"]["recall_by_label"].items() if v["recall"] != 1.0}
+    if missed:
+        print(f"    labels not fully recalled in the demo pipeline: {missed}")
+
+
+def detection_counts(engine, today: dt.date) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    from fingertip.rules import load_policy
+    from fingertip_dev.evaluation import evaluate, read_ground_truth
+    from fingertip.store import schema as s
+
+    policy = load_policy()
+    f = s.findings
+    with engine.connect() as conn:
+        active = list(conn.execute(sa.select(f.c.rule_id, f.c.target_type, f.c.target_key)
+                                   .where(f.c.state != "resolved")).all())
+        by_rule = dict(conn.execute(sa.select(f.c.rule_id, sa.func.count()).where(f.c.state != "resolved")
+                                    .group_by(f.c.rule_id)).all())
+        by_article = dict(conn.execute(sa.select(f.c.article, sa.func.count()).where(f.c.state != "resolved")
+                                       .group_by(f.c.article)).all())
+        opened = conn.execute(sa.select(sa.func.count()).select_from(f).where(f.c.state == "open")).scalar_one()
+        i = s.inspections
+        inspected, passed = conn.execute(sa.select(sa.func.count(), sa.func.sum(sa.case((i.c.passed, 1), else_=0)))
+                                         .where(i.c.check_date == today)).one()
+    truth = config.data_dir() / "sample" / "ground_truth.jsonl"
+    quality = evaluate(read_ground_truth(truth), active) if truth.exists() else {}
+    return {
+        "findings": len(active), "open": opened,
+        "by_rule": {k: {"findings": v, "title_zh": policy.rules[k].title_for(policy.rules[k].thresholds)}
+                    for k, v in sorted(by_rule.items(), key=lambda kv: -kv[1]) if k in policy.rules},
+        "by_article": {k: {"findings": v, "label": policy.articles[k].label if k in policy.articles else k}
+                       for k, v in sorted(by_article.items(), key=lambda kv: -kv[1])},
+        "inspected": inspected, "passed": int(passed or 0),
+        "pass_rate": round(int(passed or 0) / inspected, 4) if inspected else None,
+        "quality": {k: quality.get(k) for k in ("planted", "recalled", "recall", "clean_entities", "clean_flagged",
+                                                 "recall_by_label", "missed_examples")},
+        "outputs": str(Path(config.output_url().removeprefix("file://")) / "findings" / today.isoformat()),
+    }
+
+
+def _mail_dir() -> Path:
+    return Path(config.output_url().removeprefix("file://")) / "mail"
+
+
+def stage_mail_catcher(ctx: DemoContext) -> None:
+    """A local SMTP server on the port of ``smtp_default`` (127.0.0.1:8025) that keeps every
+    message it receives as an ``.eml`` file in out/mail/ — the demo's "central office" mailbox."""
+    from fingertip_dev.mailcatcher import start_subprocess
+
+    port = int(os.environ.get("FINGERTIP_SMTP_PORT", "8025"))
+    folder = _mail_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    logs = Path(config.output_url().removeprefix("file://")) / "logs"
+    ctx.catcher = start_subprocess(folder, port, log_path=logs / "mailcatcher.log")
+    print(f"  mail catcher on 127.0.0.1:{port}, messages saved in {folder}")
+
+
+def stage_reports(ctx: DemoContext) -> None:
+    """The quarterly report of the quarter in progress and an ad-hoc spot-check audit of one
+    province (50 % sample), both e-mailed to the recipients of ``fingertip_report_recipients``."""
+    import sqlalchemy as sa
+
+    from fingertip_dev.mailcatcher import read_index
+    from fingertip.reports.periods import period_containing
+    from fingertip.store import schema as s
+
+    period = period_containing("quarterly", ctx.today).label
+    run_dag(ctx, "periodic_report", logical_date=ctx.today.isoformat(),
+            conf={"period": period, "kind": "quarterly"})
+    engine = _store_engine()
+    with engine.connect() as conn:
+        province = conn.execute(
+            sa.select(sa.func.substr(s.findings.c.division_code, 1, 2), sa.func.count())
+            .where(s.findings.c.division_code.is_not(None)).group_by(sa.func.substr(s.findings.c.division_code, 1, 2))
+            .order_by(sa.func.count().desc()).limit(1)).first()
+    province_code = (province[0] if province else "44") + "0000"
+    run_dag(ctx, "adhoc_audit", conf={"provinces": [province_code], "sample_rate": 0.5, "sample_seed": ctx.seed})
+    with engine.connect() as conn:
+        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.path)
+                            .where(s.documents.c.audit_run_id.is_not(None)).order_by(s.documents.c.id)).all()
+        runs = [dict(r) for r in conn.execute(sa.select(s.audit_runs.c.run_key, s.audit_runs.c.kind,
+                                                        s.audit_runs.c.status)).mappings()]
+    mails = read_index(_mail_dir())
+    ctx.summary["reports"] = {
+        "period": period, "audit_province": province_code, "runs": runs,
+        "documents": [{"kind": k, "path": p} for k, p in docs],
+        "mails": [{"subject": m.get("subject"), "to": m.get("rcpt_tos"), "file": m.get("file")} for m in mails],
+    }
+    print(f"  quarterly report {period} and audit of {province_code} (50 % sample, seed {ctx.seed}):")
+    for kind, path in docs:
+        print(f"    {kind:<24} {path}")
+    print(f"  e-mails in the catcher ({_mail_dir()}):")
+    for m in mails:
+        print(f"    {m.get('subject')}  →  {', '.join(m.get('rcpt_tos') or [])}  [{m.get('file')}]")
+
+
+def stage_shutdown(ctx: DemoContext) -> None:
+    """One planted zombie app from finding to announcement and data-disposal checklist. The approval
+    is given automatically — DEMO ONLY (FINGERTIP_DEMO=1, recorded as ``demo-auto-approval``); in
+    production a person answers the HITL request in the UI or over the REST API."""
+    import sqlalchemy as sa
+
+    from fingertip.store import schema as s
+
+    os.environ["FINGERTIP_DEMO"] = "1"
+    try:
+        run_dag(ctx, "shutdown_cases", logical_date=ctx.today.isoformat(),
+                conf={"demo_auto_approve": True, "only_rules": ["app.zombie"], "max_new_cases": 1})
+    finally:
+        os.environ.pop("FINGERTIP_DEMO", None)
+    engine = _store_engine()
+    with engine.connect() as conn:
+        cases = [dict(r) for r in conn.execute(
+            sa.select(s.shutdown_cases.c.id, s.shutdown_cases.c.case_key, s.shutdown_cases.c.target_key,
+                      s.shutdown_cases.c.state, s.shutdown_cases.c.announced_on, s.shutdown_cases.c.stop_on,
+                      s.shutdown_cases.c.blocked_reason).order_by(s.shutdown_cases.c.id)).mappings()]
+        events = [dict(r) for r in conn.execute(
+            sa.select(s.case_events.c.case_id, s.case_events.c.from_state, s.case_events.c.to_state,
+                      s.case_events.c.actor, s.case_events.c.reason).order_by(s.case_events.c.id)).mappings()]
+        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.doc_format, s.documents.c.path)
+                            .where(s.documents.c.case_id.is_not(None)).order_by(s.documents.c.id)).all()
+    ctx.summary["shutdown"] = {"cases": [{k: str(v) if v is not None else None for k, v in c.items()} for c in cases],
+                               "events": events, "documents": [list(d) for d in docs]}
+    for c in cases:
+        print(f"  case {c['case_key']} ({c['target_key']}): {c['state']}, announced {c['announced_on']}, "
+              f"service stops {c['stop_on']}{'; blocked: ' + c['blocked_reason'] if c['blocked_reason'] else ''}")
+    for e in events:
+        print(f"    {e['from_state'] or '—'} → {e['to_state']}  by {e['actor']}  {e['reason'] or ''}")
+    print("  documents (approval given automatically: demo only):")
+    for kind, fmt, path in docs:
+        print(f"    {kind:<20} {fmt:<5} {path}")
+
+
+def stage_store_maintenance(ctx: DemoContext) -> None:
+    run_dag(ctx, "fingertip_store_maintenance")
+
+
+def stage_store_counts(ctx: DemoContext) -> None:
+    from fingertip.store import ops
+    from fingertip.store.engine import create_store_engine, describe, resolve_store_url
+
+    url = resolve_store_url()
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        ctx.summary["store"] = {"url": describe(url), "tables": ops.table_counts(conn)}
+    engine.dispose()
+
+
+STAGES = [
+    ("sample data", stage_sample_data),
+    ("stub source server", stage_stub_server),
+    ("mail catcher", stage_mail_catcher),
+    ("ingestion", stage_ingestion),
+    ("validation", stage_validation),
+    ("detection", stage_detection),
+    ("shutdown workflow (demo auto-approval)", stage_shutdown),
+    ("reports and audit", stage_reports),
+    ("store maintenance", stage_store_maintenance),
+    ("store counts", stage_store_counts),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fingertip_dev demo")
+    parser.add_argument("--entities", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=20261123)
+    args = parser.parse_args(argv)
+
+    import pendulum
+
+    from fingertip.runtime import TIMEZONE
+
+    ctx = DemoContext(entities=args.entities, seed=args.seed, today=pendulum.now(TIMEZONE).date())
+    started = time.monotonic()
+    print(f"Fingertip demo: {args.entities} entities, seed {args.seed}, date {ctx.today}")
+    try:
+        for name, stage in STAGES:
+            print(f"- {name}")
+            stage(ctx)
+    finally:
+        if ctx.stub is not None:
+            from fingertip_dev.stub.process import stop_subprocess
+
+            stop_subprocess(ctx.stub)
+        if ctx.catcher is not None:
+            from fingertip_dev.mailcatcher import stop_subprocess as stop_catcher
+
+            stop_catcher(ctx.catcher)
+    ctx.summary["dag_runs"] = ctx.dag_runs
+    ctx.summary["seconds"] = round(time.monotonic() - started, 1)
+    ctx.summary["entities"] = args.entities
+    ctx.summary["seed"] = args.seed
+
+    out = config.output_path()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(ctx.summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    print_summary(ctx.summary, str(out))
+    return 0
+
+
+def print_summary(summary: dict[str, Any], out: str) -> None:
+    print("\nSummary")
+    tables = summary.get("store", {}).get("tables", {})
+    for name, count in tables.items():
+        if count:
+            print(f"  {name:<22} {count:>10,}")
+    ingestion = summary.get("ingestion", {})
+    if ingestion:
+        print(f"  listing snapshots today  {ingestion['snapshots_today']:>8,}  (absent {ingestion['absent_today']:,})")
+        print(f"  listing events           {ingestion['listing_events']}")
+        print(f"  filings                  {ingestion['filings']:>8,}  (linked to inventory {ingestion['filings_linked']:,})")
+        print(f"  activity rows today      {ingestion['activity_rows_today']:>8,}")
+        print(f"  requests                 {ingestion['requests']}")
+        print(f"  import batches           {ingestion['import_batches']}  staged rows {ingestion['staged_rows']:,}")
+    validation = summary.get("validation", {})
+    if validation:
+        print(f"  quality gate             {validation['batches']}  quarantined rows {validation['quarantined_rows']:,}")
+        print(f"  Data Docs                {validation['data_docs']}")
+    truth = summary.get("ground_truth", {})
+    if truth:
+        labels = truth.get("labels", truth)
+        planted = sum(v for v in labels.values() if isinstance(v, int))
+        print(f"  planted truths         {planted:>10,}  ({len(labels)} kinds)")
+    print(f"\nStore:   {summary.get('store', {}).get('url')}")
+    print(f"Outputs: {out}  (summary.json, logs/, quality/ rejection reports and data_docs/, overview/)")
+    print(f"Sample:  {config.data_dir() / 'sample'}  (ground truth, inventory spreadsheets)")
+    print(f"Done in {summary.get('seconds')} s.  See the UI: make standalone")
