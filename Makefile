@@ -11,13 +11,15 @@ ENV    := source bin/env.sh &&
 ENTITIES ?= 10000
 SEED     ?= 20261123
 
-.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone
+.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone lint dist
 
 help:
 	@echo "make demo      install, set up Airflow and the store, run the pipeline end to end (outputs in out/)"
 	@echo "make test      install and run the whole test suite"
 	@echo "make bench     benchmarks (out/bench.json); make bench-1m adds the 1M-entity run"
 	@echo "make standalone  the Airflow UI on the same project-local home"
+	@echo "make lint      ruff (plugins, dags, dev, tests) and mypy (the runtime package)"
+	@echo "make dist      build the fingertip wheel into dist/"
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +57,16 @@ standalone: airflow-home store
 	@echo "Airflow UI on http://localhost:8080 — admin password: .airflow/simple_auth_manager_passwords.json.generated"
 	./bin/airflow standalone
 
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check plugins dags dev tests scripts
+	$(VENV)/bin/mypy
+
+dist: $(VENV)/.installed
+	rm -rf dist build plugins/*.egg-info
+	$(PY) -m build --wheel --outdir dist . >dist.log 2>&1 || { tail -n 30 dist.log; exit 1; }
+	@rm -f dist.log
+	@ls dist/*.whl
+
 # Regenerate the exact lock from requirements.in in a scratch venv.
 lock:
 	rm -rf /tmp/fingertip-lock && $(PYTHON) -m venv /tmp/fingertip-lock
@@ -63,4 +75,4 @@ lock:
 	  /tmp/fingertip-lock/bin/pip freeze | grep -viE '^(pip|setuptools|wheel)=='; } > requirements.txt
 
 clean:
-	rm -rf .airflow data out .pytest_cache
+	rm -rf .airflow data out .pytest_cache dist build
