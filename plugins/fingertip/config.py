@@ -83,10 +83,33 @@ class ConfigurationError(RuntimeError):
     """A setting is missing or cannot be read; the message says which and where it was looked up."""
 
 
-def _airflow_value(name: str) -> str | None:
+def airflow_installed() -> bool:
+    """Whether Airflow is installed at all (plain library use works without it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("airflow") is not None
+
+
+def import_airflow_configuration():
+    """Airflow's ``conf``, or None when Airflow is not installed.
+
+    An installed Airflow that fails to import (a missing database driver, a broken ``airflow.cfg``)
+    is a :class:`ConfigurationError`, never "Airflow absent": settings it holds must not be skipped.
+    """
+    if not airflow_installed():
+        return None
     try:
         from airflow.configuration import conf
-    except ImportError:  # Airflow not installed: plain library use, the environment is enough
+    except Exception as exc:  # noqa: BLE001 - reported with its cause
+        raise ConfigurationError(
+            f"Airflow is installed but cannot be imported ({type(exc).__name__}: {exc}); the [fingertip] "
+            "section and the store connection cannot be read") from exc
+    return conf
+
+
+def _airflow_value(name: str) -> str | None:
+    conf = import_airflow_configuration()
+    if conf is None:  # Airflow not installed: plain library use, the environment is enough
         return None
     value = conf.get(SECTION, name, fallback=None)
     return value if value not in (None, "") else None

@@ -46,10 +46,11 @@ def parse_activity(item: Mapping[str, Any], day: dt.date) -> tuple[str, Activity
 class AccountActivityHook(PagedFeedHook):
     """``GET /accounts/v1/activity?date=YYYY-MM-DD&province=…&platform=…`` (format: docs/sources.md).
 
-    Extras of ``account_activity_feed``: ``page_size`` (default 1000), ``requests_per_minute``.
+    Connection type ``fingertip_activity_feed`` (default id ``account_activity_feed``). Extras: ``page_size`` (default 1000), ``requests_per_minute``.
     """
 
     default_conn_name = "account_activity_feed"
+    conn_type = "fingertip_activity_feed"
     hook_name = "Account activity feed"
     default_extras = {"page_size": 1000, "requests_per_minute": 0}
 

@@ -43,10 +43,11 @@ def parse_listing(item: Mapping[str, Any], store: str | None = None) -> tuple[st
 class AndroidFeedHook(PagedFeedHook):
     """``GET /android/v1/listings?store=…&page=…&page_size=…`` (format: docs/sources.md).
 
-    Extras of ``android_listing_feed``: ``page_size`` (default 500), ``requests_per_minute``.
+    Connection type ``fingertip_listing_feed`` (default id ``android_listing_feed``). Extras: ``page_size`` (default 500), ``requests_per_minute``.
     """
 
     default_conn_name = "android_listing_feed"
+    conn_type = "fingertip_listing_feed"
     hook_name = "Android listing feed"
 
     def listings(self, store: str) -> Iterator[Batch]:

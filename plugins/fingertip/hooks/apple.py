@@ -13,7 +13,7 @@ from fingertip.sources.records import Batch, ListingObservation
 class AppleLookupHook(SourceHttpHook):
     """Looks up many apps per request, rate-limited (default 20 requests/minute).
 
-    Extras of the ``apple_itunes`` connection: ``country`` (default ``cn``), ``batch_size``
+    Connection type ``fingertip_apple`` (default id ``apple_itunes``). Extras: ``country`` (default ``cn``), ``batch_size``
     (ids per request, default 50; Apple accepts up to 200), ``requests_per_minute`` (default 20;
     0 disables the limiter, e.g. against the local stub). An id missing from a successful response
     is *absent* from the storefront; a request that never succeeded leaves its ids *failed* (not
@@ -21,6 +21,7 @@ class AppleLookupHook(SourceHttpHook):
     """
 
     default_conn_name = "apple_itunes"
+    conn_type = "fingertip_apple"
     hook_name = "Apple iTunes Lookup"
     default_extras = {"country": "cn", "batch_size": 50, "requests_per_minute": 20}
 

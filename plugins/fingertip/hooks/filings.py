@@ -55,10 +55,13 @@ def parse_filing(item: Mapping[str, Any], kind: str = "icp_app") -> tuple[str, F
 class FilingRegistryHook(PagedFeedHook):
     """``GET /filings/v1/records?kind=…&province=…|credit_code=…|sponsor_name=…|licence=…``.
 
-    Extras of ``filing_registry``: ``page_size`` (default 500), ``requests_per_minute``.
+    Connection type ``fingertip_filing_registry`` (default id ``filing_registry``). Extras: ``page_size``
+    (default 500), ``requests_per_minute``, ``gov_app_feed`` (boolean, default true: the ingest DAG also
+    reads the national government-app filings), plus the common ones of :mod:`fingertip.hooks.http`.
     """
 
     default_conn_name = "filing_registry"
+    conn_type = "fingertip_filing_registry"
     hook_name = "ICP/APP filing registry"
 
     def records(self, *, kind: str = "icp_app", province: str | None = None, credit_code: str | None = None,

@@ -7,8 +7,11 @@ JSON the caller expects (an HTML error page behind a 200, truncated JSON) counts
 too. When the budget is spent, :class:`SourceFetchError` names the request and the last problem;
 callers record it and go on with the next batch, so one bad page never stops a run.
 
-Connection fields: ``schema`` (http/https), ``host``, ``port``, optional ``login``/``password``
-(HTTP basic auth). Extras (all optional): ``requests_per_minute`` (0 = off), ``max_attempts``,
+Connection: each source has its own type (``fingertip_apple``, ``fingertip_listing_feed``,
+``fingertip_filing_registry``, ``fingertip_activity_feed``; form fields declared in
+:mod:`fingertip.provider`); a plain ``http`` connection works too. Fields: ``schema`` (http/https),
+``host``, ``port``, optional ``login``/``password`` (HTTP basic auth). Extras (all optional; empty
+values mean the default): ``requests_per_minute`` (0 = off), ``max_attempts``,
 ``backoff_factor``, ``backoff_max``, ``connect_timeout``, ``read_timeout``, ``headers`` (mapping),
 plus the source-specific ones documented on each hook.
 """
@@ -117,7 +120,14 @@ class SourceHttpHook(BaseHook):
         if self._base_url is not None:
             return
         conn = self.get_connection(self.http_conn_id)
-        extras = {**self.default_extras, **(conn.extra_dejson or {})}
+        if (conn.conn_type or "") not in self.accepted_conn_types():
+            self.log.warning("connection %r has type %r; %s expects %r (or plain http)", self.http_conn_id,
+                             conn.conn_type, type(self).__name__, self.conn_type)
+        # A form field left empty is stored as null (or ""): the hook's default applies.
+        given = {k: v for k, v in (conn.extra_dejson or {}).items() if v is not None and v != ""}
+        extras = {**self.default_extras, **given}
+        if isinstance(extras.get("headers"), str):
+            extras["headers"] = json.loads(extras["headers"])
         for key, value in self._overrides.items():
             if value is not None:
                 extras[key] = value
@@ -131,6 +141,12 @@ class SourceHttpHook(BaseHook):
         self._extras = extras
         self._auth = (conn.login, conn.password) if conn.login else None
         self.limiter = RateLimiter(float(extras.get("requests_per_minute", 0) or 0))
+
+    @classmethod
+    def accepted_conn_types(cls) -> frozenset[str]:
+        """The hook's own connection type, plus plain ``http``/``https`` (and ``generic``, what the
+        Airflow CLI stores when the provider is not installed)."""
+        return frozenset({cls.conn_type, "http", "https", "generic"})
 
     def extra(self, key: str, default: Any = None) -> Any:
         self._load()

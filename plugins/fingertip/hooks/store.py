@@ -1,4 +1,4 @@
-"""Hook for the governance store connection (``fingertip_store``)."""
+"""Hook for the governance store connection (type ``fingertip_store``, default id ``fingertip_store``)."""
 
 from __future__ import annotations
 
@@ -12,40 +12,34 @@ from fingertip.store import engine as store_engine
 class StoreHook(BaseHook):
     """Opens the governance store.
 
-    The connection ``fingertip_store`` selects PostgreSQL in production (type ``postgres``: host,
-    port, schema = database, login, password) or a SQLite file (type ``sqlite``: host = file path).
-    ``FINGERTIP_STORE_URL`` overrides it; without either, the embedded SQLite file is used.
+    The connection (type ``fingertip_store``) selects PostgreSQL in production (field ``backend`` =
+    ``postgresql``: host, port, schema = database, login, password, optional ``sslmode``) or a SQLite
+    file (``backend`` = ``sqlite``, field ``sqlite_path``); connections of type ``postgres`` or
+    ``sqlite`` (host = file path) are accepted too. ``FINGERTIP_STORE_URL`` or ``[fingertip]
+    store_url`` override it; only when the connection does not exist is the embedded SQLite file used.
+    The resolution itself lives in :func:`fingertip.store.engine.resolve_store_url`.
     """
 
     conn_name_attr = "store_conn_id"
     default_conn_name = store_engine.STORE_CONN_ID
-    conn_type = "postgres"
+    conn_type = store_engine.STORE_CONN_TYPE
     hook_name = "Fingertip governance store"
 
-    def __init__(self, store_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+    def __init__(self, store_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.store_conn_id = store_conn_id
+        self.store_conn_id = store_conn_id or store_engine.store_conn_id()
         self._engine = None
 
     @classmethod
-    def url_if_configured(cls, conn_id: str = default_conn_name) -> str | None:
-        """The URL from the connection, or None when no such connection is defined."""
-        try:
-            conn = cls.get_connection(conn_id)
-        except Exception:  # not found, or no metadata database reachable (plain library use)
-            return None
-        return store_engine.connection_to_url(
-            conn.conn_type, conn.host, conn.schema, conn.login, conn.password, conn.port
-        )
+    def url_if_configured(cls, conn_id: str | None = None) -> str | None:
+        """The URL from the connection, or None when no such connection is defined.
+
+        :raises fingertip.config.ConfigurationError: the connection exists but cannot be read or used.
+        """
+        return store_engine.url_for_connection_id(conn_id or store_engine.store_conn_id())
 
     def get_uri(self) -> str:
-        import os
-
-        return (
-            os.environ.get("FINGERTIP_STORE_URL")
-            or self.url_if_configured(self.store_conn_id)
-            or store_engine.resolve_store_url()
-        )
+        return store_engine.resolve_store_url(self.store_conn_id)
 
     def get_engine(self):
         if self._engine is None:
