@@ -1,0 +1,7 @@
+"""Operators of the Fingertip provider: building blocks for your own DAGs (docs/operators.md).
+
+One re-export line per module, nothing else: importing this package stays cheap (every operator
+imports its hooks and libraries inside ``execute``).
+"""
+
+from fingertip.operators.ingest import IngestSourceOperator, Source  # noqa: F401
