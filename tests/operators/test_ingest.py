@@ -236,7 +236,9 @@ def test_empty_inventory_skips_with_a_reason_and_empty_partitions_fail(env):
         IngestSourceOperator(task_id="apple", source="apple").execute(_context())
     with pytest.raises(AirflowSkipException, match="no active inventory accounts.*no export waiting"):
         IngestSourceOperator(task_id="activity", source="activity").execute(_context())
-    with pytest.raises(AirflowFailException, match="empty list"):
+    with pytest.raises(AirflowFailException, match="empty list and exports is None"):
+        IngestSourceOperator(task_id="activity", source="activity", partitions=[], exports=None).execute(_context())
+    with pytest.raises(AirflowSkipException, match="no partitions given and no export waiting in exports/activity"):
         IngestSourceOperator(task_id="activity", source="activity", partitions=[]).execute(_context())
     with pytest.raises(AirflowFailException, match="unknown store"):
         IngestSourceOperator(task_id="android", source="android", partitions=["appstore"]).execute(_context())
@@ -252,3 +254,13 @@ def test_empty_inventory_with_an_export_waiting_reads_it(env):
         "粤ICP备2099000001号-1A,阳江市人民政府办公室,阳江通,app,机关,11441700007280420Y\n", encoding="utf-8")
     summary = IngestSourceOperator(task_id="filings", source="filings").execute(_context())
     assert summary["partitions"] == [] and summary["units"] == 1 and summary["new"] == 1
+
+
+def test_exports_only_after_a_fanned_out_feed(env):
+    (env.exports / "android").mkdir(parents=True)
+    (env.exports / "android" / "late.csv").write_text(
+        "store,package_name,app_name\nhonor,cn.gov.honor.pkg1,荣耀应用1\n", encoding="utf-8")
+    feed = IngestSourceOperator(task_id="android", source="android", exports=None, partitions=["huawei"])
+    assert feed.execute(_context())["units"] == 1 and (env.exports / "android" / "late.csv").exists()
+    summary = IngestSourceOperator(task_id="android_exports", source="android", partitions=[]).execute(_context())
+    assert summary["units"] == 1 and summary["present"] == 1 and env.stub.counters()["requests"]["android_listings"] == 5

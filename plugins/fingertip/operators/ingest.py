@@ -109,7 +109,8 @@ class IngestSourceOperator(BaseOperator):
     :param partitions: provinces (``"440000"`` or ``"44"``) or, for ``android``, stores. Default:
         derived from the store — the provinces with active inventory apps (accounts for
         ``activity``), or every Android store of ``fingertip.store.schema.STORES``. Templated: a
-        rendered string may be a JSON list or comma-separated. An explicit empty list fails the task.
+        rendered string may be a JSON list or comma-separated. An explicit empty list reads only the
+        exports (fails the task when ``exports`` is None).
     :param exports: export folder kind to read after the feed (``android``, ``filings``,
         ``activity``), ``None`` for none, or ``"auto"`` (default) for the source's own kind
         (none for ``apple`` and ``gov_app``). Exports are read after the feed — for Android the
@@ -278,10 +279,10 @@ class IngestSourceOperator(BaseOperator):
         day = self._day(context)
         threshold = self._threshold()
         given = self._given_partitions()
-        if given is not None and not given:
+        if given is not None and not given and not self.exports:
             raise AirflowFailException(
-                f"{self.source}: partitions is an empty list — nothing to ingest. Give provinces/stores, or "
-                "leave partitions unset to derive them from the store.")
+                f"{self.source}: partitions is an empty list and exports is None — nothing to ingest. Give "
+                "provinces/stores, leave partitions unset to derive them from the store, or name exports.")
         partitions = self._validate(given) if given is not None else None
         hook = self.get_hook()
         if self.source is Source.GOV_APP and not hook.extra("gov_app_feed", True):
@@ -343,6 +344,8 @@ class IngestSourceOperator(BaseOperator):
 
     def _nothing_reason(self, explicit: bool, partitions: list[str]) -> str:
         exports = f" and no export waiting in exports/{self.exports}" if self.exports else ""
+        if explicit and not partitions:
+            return f"nothing to ingest: no partitions given{exports}"
         if self.source is Source.APPLE:
             where = f"in {', '.join(partitions)}" if explicit else "in the store"
             return (f"nothing to ingest: no active inventory app with an Apple track id {where}{exports} "
@@ -408,7 +411,7 @@ def _bind(func: Callable[..., dict], *args: Any, **kwargs: Any) -> Callable[[], 
 
 def _label(source: Source, partitions: list[str]) -> str:
     if not partitions:
-        return f"{source}/none"
+        return f"{source}/exports"
     if len(partitions) == 1:
         return f"{source}/{partitions[0]}"
     return f"{source}/{partitions[0]}…{partitions[-1]} ({len(partitions)})"
