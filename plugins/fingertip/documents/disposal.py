@@ -353,7 +353,7 @@ def checklist_xlsx(ctx: DisposalContext) -> bytes:
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(n)}{last}"
     xlsx.print_setup(ws, landscape=True, title_rows=f"{header_row}:{header_row}")
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    wb.properties.title = checklist_title(ctx)
+    wb.properties.title = xlsx.clean_text(checklist_title(ctx))
     wb.properties.creator = "Fingertip"
     wb.properties.language = "zh-CN"
     buf = io.BytesIO()

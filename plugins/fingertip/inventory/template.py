@@ -36,7 +36,8 @@ def build_template(header_map: HeaderMap | None = None, *, year: int | None = No
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from fingertip.documents import xlsx
 
     hm = header_map or load_header_map()
     year = year or dt.date.today().year
@@ -46,14 +47,13 @@ def build_template(header_map: HeaderMap | None = None, *, year: int | None = No
         ws = wb.create_sheet(SHEET_NAMES[entity])
         specs = hm.template_fields(entity)
         last = get_column_letter(len(specs))
-        ws.append([f"{hm.label(entity)}台账（{year}年）"])
+        title = xlsx.put(ws, 1, 1, f"{hm.label(entity)}台账（{year}年）")
         ws.merge_cells(f"A1:{last}1")
-        ws["A1"].font = Font(bold=True, size=14)
-        ws["A1"].alignment = Alignment(horizontal="center")
-        ws.append([spec.label for spec in specs])
+        title.font = Font(bold=True, size=14)
+        title.alignment = Alignment(horizontal="center")
         for col, spec in enumerate(specs, start=1):
             letter = get_column_letter(col)
-            cell = ws.cell(row=2, column=col)
+            cell = xlsx.put(ws, 2, col, spec.label)
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -61,11 +61,8 @@ def build_template(header_map: HeaderMap | None = None, *, year: int | None = No
             ws.column_dimensions[letter].number_format = "@"  # text: long codes keep every digit
             if spec.vocabulary:
                 choices = _choices(hm, spec.vocabulary)
-                validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                                            showErrorMessage=False)
-                validation.prompt = "可从下拉列表选择：" + "、".join(choices)
-                validation.add(f"{letter}3:{letter}{TEMPLATE_ROWS + 2}")
-                ws.add_data_validation(validation)
+                xlsx.list_validation(ws, choices, f"{letter}3:{letter}{TEMPLATE_ROWS + 2}",
+                                     prompt="可从下拉列表选择：" + "、".join(choices), strict=False)
             elif spec.name.endswith("_on"):
                 cell.comment = Comment(f"日期格式：{_EXAMPLE_DATE}", "Fingertip")
         ws.freeze_panes = "A3"

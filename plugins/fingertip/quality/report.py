@@ -2,8 +2,9 @@
 
 One sheet per submitted sheet with failing rows: the submitted columns as they were, then
 ``行号`` and ``问题说明`` ("第N行：…；…" in Chinese); a first sheet ``说明`` with the gate verdict.
-Every value from outside is written as a string cell — text starting with ``=``, ``+``, ``-``, ``@``
-(or a tab / carriage return) is never a formula, so opening the report cannot run anything.
+Every value from outside is written as a string cell through :func:`fingertip.documents.xlsx.put` —
+text starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) is never a formula, so opening
+the report cannot run anything; characters a cell cannot hold are replaced, over-long text is cut.
 Header row frozen, column widths set. The file is recorded in ``documents`` (kind
 ``quality_rejection_report``).
 """
@@ -12,29 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 
+from fingertip.documents import xlsx
 from fingertip.store import schema as s
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(ws, row: int, column: int, value: Any):
-    """Write ``value`` as an inert cell: strings are always data type ``s`` (never a formula)."""
-    cell = ws.cell(row=row, column=column)
-    if value is None:
-        return cell
-    if not isinstance(value, str):
-        value = str(value)
-    value = _ILLEGAL.sub("\ufffd", value)[:32767]
-    cell.value = value
-    cell.data_type = "s"  # openpyxl would otherwise store "=…" as a formula
-    return cell
+    """Write ``value`` as an inert text cell (as submitted: numbers and dates as their text)."""
+    return xlsx.put(ws, row, column, None if value is None else str(value))
 
 
 def _width(values) -> float:
@@ -66,7 +56,7 @@ def build_report(verdict, frames, failures: list[dict[str, Any]]) -> bytes:
                 if r["raw"] is not None}
     used_titles = {"说明"}
     for (entity, sheet), rows in sorted(by_sheet.items()):
-        title = re.sub(r"[\[\]:*?/\\]", "_", sheet or entity)[:28] or entity
+        title = xlsx.sheet_title(sheet or entity, default=entity)[:28]
         while title in used_titles:
             title = title[:25] + "_" + str(len(used_titles))
         used_titles.add(title)

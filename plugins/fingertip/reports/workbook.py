@@ -1,8 +1,10 @@
 """The report workbook (一张表): one XLSX, a 总表 front sheet and a sheet per topic.
 
-Formula injection: any text that came from outside (names, keys) and starts with ``= + - @`` or a
-tab / carriage return is stored as a *string* cell (``t="s"``) with Excel's quote prefix set, so
-Excel and LibreOffice show it as text and never evaluate it. Numbers stay numbers.
+Every cell goes through :mod:`fingertip.documents.xlsx` (the suite's one formula-safe writer): text
+from outside (names, keys) that starts with ``= + - @`` or a tab / carriage return is stored as a
+*string* cell (``t="s"``) with Excel's quote prefix set, so Excel and LibreOffice show it as text and
+never evaluate it; characters a cell cannot hold are replaced and over-long text is cut. Numbers
+stay numbers.
 """
 
 from __future__ import annotations
@@ -11,34 +13,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from fingertip.documents.xlsx import HEADER_FILL, sheet_title, write_only_cell
 from fingertip.reports import labels
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
-
-
-def is_dangerous(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
-
-
-def safe_cell(ws, value: Any, *, bold: bool = False, fill: str | None = None):
-    """A write-only cell; text that looks like a formula is stored as plain text (quote prefix)."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-
-    if isinstance(value, (list, tuple, dict)):
-        value = str(value)
-    cell = WriteOnlyCell(ws, value=None)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # never "f", whatever the text starts with
-        if is_dangerous(value):
-            cell.quotePrefix = True
-    if bold:
-        cell.font = Font(bold=True)
-    if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
-    return cell
 
 
 def write_workbook(dest: Path, title: str, front: Sequence[tuple[str, Any]], sheets: Sequence[Sheet]) -> Path:
@@ -49,22 +27,22 @@ def write_workbook(dest: Path, title: str, front: Sequence[tuple[str, Any]], she
     ws = wb.create_sheet("总表")
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 60
-    ws.append([safe_cell(ws, title, bold=True)])
+    ws.append([write_only_cell(ws, title, bold=True)])
     ws.append([])
     for label, value in front:
-        ws.append([safe_cell(ws, label, bold=True), safe_cell(ws, value)])
+        ws.append([write_only_cell(ws, label, bold=True), write_only_cell(ws, value)])
     ws.append([])
-    ws.append([safe_cell(ws, "分表", bold=True), safe_cell(ws, "内容", bold=True)])
+    ws.append([write_only_cell(ws, "分表", bold=True), write_only_cell(ws, "内容", bold=True)])
     for name, _headers, _rows in sheets:
-        ws.append([safe_cell(ws, name), safe_cell(ws, "见同名工作表")])
+        ws.append([write_only_cell(ws, name), write_only_cell(ws, "见同名工作表")])
     for name, headers, rows in sheets:
-        sh = wb.create_sheet(name[:31])
+        sh = wb.create_sheet(sheet_title(name))
         for idx in range(len(headers)):
             sh.column_dimensions[_col(idx)].width = 16 if idx else 22
         sh.freeze_panes = "A2"
-        sh.append([safe_cell(sh, h, bold=True, fill="DDEBF7") for h in headers])
+        sh.append([write_only_cell(sh, h, bold=True, fill=HEADER_FILL) for h in headers])
         for row in rows:
-            sh.append([safe_cell(sh, v) for v in row])
+            sh.append([write_only_cell(sh, v) for v in row])
     dest.parent.mkdir(parents=True, exist_ok=True)
     wb.save(dest)
     return dest
