@@ -174,6 +174,18 @@ def _operator_base():
     return HITLOperator
 
 
+def _output_link():
+    from fingertip.links import FingertipOutputLink
+
+    return FingertipOutputLink()
+
+
+def _with_case_output(result: dict[str, Any]) -> dict[str, Any]:
+    from fingertip.links import with_output
+
+    return with_output(result, "cases", result["case_key"])
+
+
 class CaseApprovalOperator(_operator_base()):
     """Approve or reject one shutdown case (mapped over the cases of a run).
 
@@ -183,6 +195,8 @@ class CaseApprovalOperator(_operator_base()):
     """
 
     template_fields = ("subject", "body", "case_key")
+    # "Fingertip output" → cases/<case>/ (announcement, disposal checklist) or the console's case page
+    operator_extra_links = (_output_link(),)
 
     def __init__(self, *, case_key: str, **kwargs: Any) -> None:
         from airflow.sdk import Param
@@ -206,7 +220,7 @@ class CaseApprovalOperator(_operator_base()):
             if event.get("error_type") == "timeout":
                 log.warning("approval of case %s timed out; it will be asked again", self.case_key)
                 record_timeout(engine, self.case_key, run_id=run_id)
-                return {"case_key": self.case_key, "outcome": "timed_out"}
+                return _with_case_output({"case_key": self.case_key, "outcome": "timed_out"})
             return super().execute_complete(context, event)  # raises HITLTriggerEventError
         payload = super().execute_complete(context, event)
         chosen = payload["chosen_options"][0]
@@ -222,5 +236,5 @@ class CaseApprovalOperator(_operator_base()):
                                "responded_at": responded_at.isoformat() if hasattr(responded_at, "isoformat")
                                else responded_at, "chosen": chosen, "timedout": bool(event.get("timedout"))}})
         log.info("case %s %s by %s", self.case_key, "approved" if approved else "rejected", actor)
-        return {"case_key": self.case_key, "outcome": "approved" if approved else "rejected", "actor": actor,
-                "recorded": changed}
+        return _with_case_output({"case_key": self.case_key, "outcome": "approved" if approved else "rejected",
+                                  "actor": actor, "recorded": changed})
