@@ -299,3 +299,29 @@ def test_airflow_config_list_shows_section(discoverable_env):
     for option in config.OPTIONS:
         assert f"{option.name} = " in proc.stdout
     assert "FINGERTIP_STORE_URL takes precedence" in proc.stdout
+
+
+# -- the reference deployment's connections -------------------------------------------------------
+def test_project_settings_use_the_new_connection_types(monkeypatch):
+    from fingertip_dev.airflow_settings import parse_settings
+
+    monkeypatch.delenv("FINGERTIP_APPLE_RPM", raising=False)
+    settings = parse_settings(ROOT / "airflow_settings.yaml")
+    types = {c.conn_id: c.conn_type for c in settings.connections}
+    by_conn_id = {conn_id: conn_type for conn_type, (_h, _n, conn_id) in CONNECTION_TYPES.items()}
+    for conn_id, conn_type in by_conn_id.items():
+        if conn_id in types:
+            assert types[conn_id] == conn_type, conn_id
+    assert {"apple_itunes", "android_listing_feed", "filing_registry", "account_activity_feed"} <= set(types)
+    apple = next(c for c in settings.connections if c.conn_id == "apple_itunes")
+    assert float(apple.extra["requests_per_minute"]) == 600  # the stub: limit lifted
+    assert apple.extra["country"] == "cn" and apple.extra["batch_size"] == 50
+    monkeypatch.setenv("FINGERTIP_APPLE_RPM", "20")
+    apple = next(c for c in parse_settings(ROOT / "airflow_settings.yaml").connections if c.conn_id == "apple_itunes")
+    assert float(apple.extra["requests_per_minute"]) == 20
+
+
+def test_hook_default_rate_for_apple_stays_20():
+    from fingertip.hooks.apple import AppleLookupHook
+
+    assert AppleLookupHook.default_extras["requests_per_minute"] == 20
