@@ -264,3 +264,79 @@ def test_exports_only_after_a_fanned_out_feed(env):
     assert feed.execute(_context())["units"] == 1 and (env.exports / "android" / "late.csv").exists()
     summary = IngestSourceOperator(task_id="android_exports", source="android", partitions=[]).execute(_context())
     assert summary["units"] == 1 and summary["present"] == 1 and env.stub.counters()["requests"]["android_listings"] == 5
+
+
+# --- a real Airflow run ----------------------------------------------------------------------------
+
+DAG_FILE = """
+import pendulum
+from airflow.sdk import DAG, Param
+
+from fingertip.assets import APP_STORE_LISTINGS
+from fingertip.operators import IngestSourceOperator
+
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+         params={{"absence_threshold": Param(3, type="integer", minimum=1)}}):
+    feed = IngestSourceOperator.partial(
+        task_id="android", source="android", exports=None, map_index_template="{{{{ ingest_label }}}}",
+        absence_threshold="{{{{ params.absence_threshold }}}}", outlets=[APP_STORE_LISTINGS],
+    ).expand(partitions=[["huawei"], ["xiaomi", "oppo"]])
+    exports = IngestSourceOperator(task_id="android_exports", source="android", partitions=[])
+    apple = IngestSourceOperator(task_id="apple", source="apple", partitions="{{{{ ['440000'] | tojson }}}}")
+    feed >> exports
+"""
+
+RUN = """
+import sys, pendulum
+from airflow.dag_processing.dagbag import DagBag
+
+dag = DagBag(dag_folder=sys.argv[1]).get_dag(sys.argv[2])
+run = dag.test(logical_date=None, run_after=pendulum.datetime(2026, 11, 19, 20, 30, tz="UTC"))
+print("RUN", run.state, run.logical_date)
+"""
+
+
+@pytest.mark.airflow
+@pytest.mark.slow
+def test_airflow_run_fans_out_renders_templates_and_emits_the_asset_without_a_logical_date(
+        env, airflow_env, tmp_path):
+    """A manual run with ``logical_date: null`` (day from run_after, 04:30 on the 20th in Beijing)."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from fingertip.assets import APP_STORE_LISTINGS
+
+    dag_id = f"ingest_op_{uuid.uuid4().hex[:8]}"
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / f"{dag_id}.py").write_text(DAG_FILE.format(dag_id=dag_id), encoding="utf-8")
+    (env.exports / "android").mkdir(parents=True)
+    (env.exports / "android" / "late.csv").write_text(
+        "store,package_name,app_name\nhonor,cn.gov.honor.pkg1,荣耀应用1\n", encoding="utf-8")
+    run_env = {**airflow_env, **{k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW_CONN_", "FINGERTIP_"))},
+               "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+    proc = subprocess.run([sys.executable, "-c", RUN, str(dags), dag_id], env=run_env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "RUN success None" in out, out[-5000:]
+
+    meta = sa.create_engine(airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    with meta.connect() as conn:
+        rows = conn.execute(sa.text("SELECT task_id, map_index, state, rendered_map_index FROM task_instance "
+                                    "WHERE dag_id = :d"), {"d": dag_id}).all()
+        events = conn.execute(sa.text("SELECT a.uri FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+                                      "WHERE e.source_dag_id = :d"), {"d": dag_id}).scalars().all()
+    meta.dispose()
+    states = {(t, m): (st, label) for t, m, st, label in rows}
+    assert states[("android", 0)] == ("success", "android/huawei")
+    assert states[("android", 1)] == ("success", "android/xiaomi…oppo (2)")
+    assert states[("android_exports", -1)][0] == states[("apple", -1)][0] == "success"
+    assert events == [APP_STORE_LISTINGS.uri] * 2  # one per mapped feed task
+    with env.store.connect() as conn:
+        days = set(conn.execute(sa.select(s.listing_snapshots.c.snapshot_date)).scalars())
+        apple_ids = set(conn.execute(sa.select(s.store_listings.c.store_app_id)
+                                     .where(s.store_listings.c.store == "apple")).scalars())
+    assert days == {LAST_DAY} and apple_ids == {"1000000001", "1000000005"}
+    assert _count(env.store, s.store_listings, s.store_listings.c.store == "honor") == 1  # the export
