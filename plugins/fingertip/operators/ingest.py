@@ -143,7 +143,7 @@ class IngestSourceOperator(BaseOperator):
         source: Source | str,
         conn_id: str | None = None,
         partitions: Sequence[str] | str | None = None,
-        exports: ExportKind | Literal["auto"] | None = AUTO,
+        exports: ExportKind | Literal["auto"] | None = "auto",
         day: dt.date | str | None = None,
         absence_threshold: int | str = 2,
         store_conn_id: str | None = None,
@@ -157,22 +157,21 @@ class IngestSourceOperator(BaseOperator):
         spec = SOURCES[self.source]
         kwargs.setdefault("pool", spec.pool)
         super().__init__(**kwargs)
-        if exports == AUTO:
-            exports = spec.exports
-        if exports is not None and exports not in EXPORT_KINDS:
-            raise ValueError(f"unknown exports kind {exports!r}; expected one of {EXPORT_KINDS}, 'auto' or None")
+        kind: str | None = spec.exports if exports == AUTO else exports
+        if kind is not None and kind not in EXPORT_KINDS:
+            raise ValueError(f"unknown exports kind {kind!r}; expected one of {EXPORT_KINDS}, 'auto' or None")
         if batches_per_unit < 1:
             raise ValueError("batches_per_unit must be at least 1")
         self.conn_id = conn_id
         self.partitions = partitions
-        self.exports = exports
+        self.exports = kind
         self.day = day
         self.absence_threshold = absence_threshold
         self.store_conn_id = store_conn_id
         self.batches_per_unit = batches_per_unit
 
     @classmethod
-    def partial(cls, **kwargs: Any):  # type: ignore[override]
+    def partial(cls, **kwargs: Any):
         """As ``BaseOperator.partial``; the pool defaults from ``source`` here too (the scheduler
         reads a mapped task's pool from its partial arguments). Give ``source`` in ``partial()``."""
         from airflow.sdk.bases.operator import partial as base_partial
@@ -195,7 +194,7 @@ class IngestSourceOperator(BaseOperator):
         if isinstance(value, dt.date):
             return value
         if value is None or (isinstance(value, str) and not value.strip()):
-            return interval_day(context)
+            return interval_day(dict(context))
         try:
             return dt.date.fromisoformat(str(value).strip()[:10])
         except ValueError:
@@ -261,7 +260,7 @@ class IngestSourceOperator(BaseOperator):
         from fingertip.sources.ingest import provinces_of
         from fingertip.store import schema
 
-        return provinces_of(engine, schema.metadata.tables[spec.inventory])
+        return provinces_of(engine, schema.metadata.tables[spec.inventory or "apps"])
 
     # -- execution -------------------------------------------------------------------------------
     def get_hook(self):
