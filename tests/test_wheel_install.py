@@ -1,0 +1,336 @@
+"""The wheel installs into a clean Airflow and works there, with nothing from the checkout.
+
+One module-scoped virtual environment (under pytest's tmp dir, never the project's ``.venv``):
+
+* the wheel is built from a copy of ``pyproject.toml``, ``README.md`` and ``plugins/fingertip``
+  (``python -m build --wheel``; nothing is written into the checkout), or taken from
+  ``FINGERTIP_WHEEL`` when set (e.g. the output of ``make dist``);
+* ``python3.11 -m venv``, then ``pip install -c requirements.txt apache-airflow==<pin> <wheel>`` —
+  the same command the README gives a data engineer; pip's cache makes it fast here, and on a fresh
+  machine it downloads from PyPI;
+* every command runs with a scrubbed environment: no ``PYTHONPATH`` (so neither ``plugins/`` nor
+  ``dev/``), no ``FINGERTIP_*`` or ``AIRFLOW_*`` from the caller, a fresh ``AIRFLOW_HOME`` with a
+  SQLite metadata database (``airflow db migrate``), an empty plugins folder, and a working
+  directory outside the checkout.
+
+Then: the provider, its five connection types and its ``[fingertip]`` config section are
+registered; the plugin is loaded; the ``fingertip`` console script works; ``fingertip store
+upgrade`` creates the embedded store under the new ``AIRFLOW_HOME``; the DAGs of ``dags/`` parse
+against the wheel alone; ``fingertip_dev`` is not importable and the wheel holds no development
+modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [pytest.mark.wheel, pytest.mark.slow, pytest.mark.timeout(2400)]
+
+CONNECTION_TYPES = {
+    "fingertip_apple",
+    "fingertip_listing_feed",
+    "fingertip_filing_registry",
+    "fingertip_activity_feed",
+    "fingertip_store",
+}
+OPERATORS = [
+    "IngestSourceOperator",
+    "ValidateInventoryOperator",
+    "DetectFindingsOperator",
+    "CaseApprovalOperator",
+    "ProduceReportOperator",
+]
+#: DAGs that must be present (all of dags/ must parse, these must be among them).
+REFERENCE_DAGS = {"ingest_app_store", "detect_findings"}
+#: Names of development-only modules/packages that must never be in the wheel.
+DEV_NAMES = {"tests", "test", "conftest", "fingertip_dev", "stub", "sample", "samples", "demo", "bench"}
+
+
+def _pinned(name: str) -> str:
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        m = re.match(rf"^{re.escape(name)}==(\S+)", line.strip(), flags=re.IGNORECASE)
+        if m:
+            return m.group(1)
+    raise AssertionError(f"{name} is not pinned in requirements.txt")
+
+
+def _python311() -> str:
+    found = shutil.which("python3.11")
+    if found:
+        return found
+    if sys.version_info[:2] == (3, 11):
+        return getattr(sys, "_base_executable", sys.executable)
+    pytest.fail("python3.11 is needed to create the clean virtual environment")
+
+
+def _report(request: pytest.FixtureRequest, line: str) -> None:
+    """Print a line to the terminal even under pytest's output capture."""
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    if capman is None:
+        print(line, flush=True)
+        return
+    with capman.global_and_fixture_disabled():
+        print(line, flush=True)
+
+
+class CleanEnv:
+    """The clean virtual environment with its own Airflow home; runs commands in it."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.venv = base / "venv"
+        self.bin = self.venv / "bin"
+        self.home = base / "airflow-home"
+        self.dags = base / "dags"
+        self.plugins = base / "plugins"  # empty: the plugin must come from the wheel's entry point
+        self.cwd = base / "work"
+        for d in (self.home, self.dags, self.plugins, self.cwd):
+            d.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AIRFLOW", "FINGERTIP", "PYTHON", "VIRTUAL_ENV", "CONDA"))}
+        path = [p for p in env.get("PATH", "").split(os.pathsep)
+                if p and not Path(p).resolve().is_relative_to(ROOT)]
+        env.update(
+            PATH=os.pathsep.join([str(self.bin), *path]),
+            VIRTUAL_ENV=str(self.venv),
+            AIRFLOW_HOME=str(self.home),
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{self.home / 'airflow.db'}",
+            AIRFLOW__CORE__DAGS_FOLDER=str(self.dags),
+            AIRFLOW__CORE__PLUGINS_FOLDER=str(self.plugins),
+            AIRFLOW__CORE__LOAD_EXAMPLES="False",
+            AIRFLOW__CORE__LAZY_LOAD_PLUGINS="False",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        self.env = env
+
+    def run(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.bin / args[0]) if (self.bin / args[0]).exists() else args[0], *args[1:]]
+        proc = subprocess.run(cmd, cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            pytest.fail(f"{' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}"
+                        f"\n--- stderr\n{proc.stderr[-6000:]}")
+        return proc
+
+    def python(self, code: str, *, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("python", "-c", code, timeout=timeout, check=check)
+
+    def json(self, *args: str, timeout: float = 300):
+        """Run an ``airflow … -o json`` command and parse its JSON (Airflow may log lines before it)."""
+        out = self.run(*args, timeout=timeout).stdout
+        lines = out.splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith(("[", "{")):
+                try:
+                    return json.JSONDecoder().raw_decode("".join(lines[i:]).lstrip())[0]
+                except ValueError:
+                    continue
+        pytest.fail(f"no JSON in the output of {' '.join(args)}:\n{out[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("FINGERTIP_WHEEL")
+    if given:
+        path = Path(given).resolve()
+        assert path.is_file(), f"FINGERTIP_WHEEL={given} is not a file"
+        return path
+    base = tmp_path_factory.mktemp("wheel-build")
+    src = base / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "plugins" / "fingertip", src / "plugins" / "fingertip",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    out = base / "dist"
+    proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(src)],
+                          cwd=base, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"wheel build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    wheels = sorted(out.glob("fingertip-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def clean(wheel: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> CleanEnv:
+    env = CleanEnv(tmp_path_factory.mktemp("wheel-venv"))
+    started = time.monotonic()
+    subprocess.run([_python311(), "-m", "venv", str(env.venv)], check=True, cwd=env.cwd, env=env.env,
+                   timeout=300)
+    airflow_pin = _pinned("apache-airflow")
+    proc = env.run("python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                   "-c", str(ROOT / "requirements.txt"), f"apache-airflow=={airflow_pin}", str(wheel),
+                   timeout=1800)
+    install_s = time.monotonic() - started
+    _report(request, f"\n[wheel] venv + pip install of apache-airflow=={airflow_pin} and {wheel.name} "
+                     f"took {install_s:.1f} s")
+    assert proc.returncode == 0
+    started = time.monotonic()
+    env.run("airflow", "db", "migrate", timeout=600)
+    _report(request, f"[wheel] airflow db migrate took {time.monotonic() - started:.1f} s")
+    return env
+
+
+# -- the wheel file ------------------------------------------------------------------------------
+def test_wheel_holds_only_the_runtime_package(wheel: Path):
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        entry_points = next(zf.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
+    top = {n.split("/", 1)[0] for n in names}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"fingertip"}, top
+    offending = []
+    for name in names:
+        if not name.endswith((".py", ".pyc", ".pyi")):
+            continue
+        parts = name[: -len(Path(name).suffix)].split("/")
+        if any(p in DEV_NAMES or p.startswith(("test_", "bench_")) for p in parts):
+            offending.append(name)
+    assert not offending, f"development modules in the wheel: {offending}"
+    # runtime resources and migrations ship inside the package
+    for needed in ("fingertip/resources/policy/", "fingertip/store/migrations/env.py",
+                   "fingertip/store/migrations/script.py.mako", "fingertip/provider.py", "fingertip/plugin.py",
+                   "fingertip/notifiers.py", "fingertip/links.py", "fingertip/operators/"):
+        assert any(n.startswith(needed) for n in names), f"{needed} missing from the wheel"
+    assert "fingertip.provider:get_provider_info" in entry_points
+    assert "fingertip.plugin:FingertipPlugin" in entry_points
+    assert re.search(r"^fingertip\s*=\s*fingertip\.cli:main", entry_points, flags=re.MULTILINE), entry_points
+
+
+# -- installed: isolation from the checkout --------------------------------------------------------
+def test_installed_package_comes_from_the_venv_and_dev_tools_are_absent(clean: CleanEnv):
+    out = clean.python("import fingertip, sys; print(fingertip.__file__); print(sys.path)").stdout
+    location = Path(out.splitlines()[0])
+    assert location.is_relative_to(clean.venv), f"fingertip imported from {location}, not the clean venv"
+    assert str(ROOT) not in out, f"the checkout is on sys.path of the clean venv:\n{out}"
+    proc = clean.python("import fingertip_dev", check=False)
+    assert proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr, proc.stderr
+
+
+def test_public_api_imports_from_the_wheel(clean: CleanEnv):
+    code = (
+        "import json\n"
+        "import fingertip.operators as ops, fingertip.notifiers as n, fingertip.links, fingertip.plugin\n"
+        f"print(json.dumps({{k: getattr(ops, k).__module__ for k in {OPERATORS!r}}}))\n"
+        "print(n.FingertipMailNotifier.__module__)\n"
+    )
+    out = clean.python(code).stdout.splitlines()
+    modules = json.loads(out[0])
+    assert all(m.startswith("fingertip.") for m in modules.values()), modules
+    assert out[1].startswith("fingertip.")
+
+
+# -- Airflow sees the provider, its connection types, its config section and the plugin ------------
+def test_airflow_providers_list_shows_fingertip(clean: CleanEnv):
+    providers = clean.json("airflow", "providers", "list", "-o", "json")
+    names = {p["package_name"] for p in providers}
+    assert "fingertip" in names, names
+
+
+def test_connection_types_registered(clean: CleanEnv):
+    hooks = clean.json("airflow", "providers", "hooks", "-o", "json")
+    ours = {h["connection_type"]: h for h in hooks if h.get("package_name") == "fingertip"}
+    assert CONNECTION_TYPES <= set(ours), f"registered: {sorted(ours)}"
+    for conn_type, hook in ours.items():
+        assert hook["class"] and hook["class"].startswith("fingertip."), (conn_type, hook)
+        assert hook["hook_name"], (conn_type, hook)
+    # the connection form gets the fingertip fields (conn-fields / widgets) and they load
+    code = (
+        "import json\n"
+        "from airflow.providers_manager import ProvidersManager\n"
+        "pm = ProvidersManager()\n"
+        f"types = {sorted(CONNECTION_TYPES)!r}\n"
+        "print(json.dumps({t: pm.hooks[t] is not None for t in types}))\n"
+    )
+    loaded = json.loads(clean.python(code).stdout.strip().splitlines()[-1])
+    assert all(loaded.values()), loaded
+
+
+def test_airflow_plugins_lists_fingertip(clean: CleanEnv):
+    out = clean.run("airflow", "plugins", "-o", "json").stdout
+    assert "No plugins loaded" not in out, out
+    plugins = clean.json("airflow", "plugins", "-o", "json")
+    names = {p["name"] for p in plugins}
+    assert "fingertip" in names, names
+
+
+def test_fingertip_config_section(clean: CleanEnv):
+    value = clean.run("airflow", "config", "get-value", "fingertip", "timezone").stdout.strip().splitlines()[-1]
+    assert value == "Asia/Shanghai"
+    listed = clean.run("airflow", "config", "list", "--section", "fingertip").stdout
+    assert "[fingertip]" in listed, listed
+    from fingertip.config import OPTIONS  # the checkout's list; the wheel must declare the same options
+
+    missing = [o.name for o in OPTIONS if not re.search(rf"^#?\s*{o.name}\s*=", listed, flags=re.MULTILINE)]
+    assert not missing, f"options missing from `airflow config list --section fingertip`: {missing}\n{listed}"
+    # the environment wins over the section, as documented
+    env = dict(clean.env, AIRFLOW__FINGERTIP__TIMEZONE="Asia/Urumqi")
+    proc = subprocess.run([str(clean.bin / "python"), "-c", "from fingertip import config; print(config.timezone())"],
+                          cwd=clean.cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "Asia/Urumqi", proc.stderr
+
+
+# -- the console script, outside the checkout -------------------------------------------------------
+def test_fingertip_cli_help_and_rules_check(clean: CleanEnv):
+    help_text = clean.run("fingertip", "--help").stdout
+    for group in ("store", "rules", "lifecycle", "reports"):
+        assert group in help_text
+    assert clean.run("fingertip", "version").stdout.strip()
+    proc = clean.run("fingertip", "rules", "check")
+    summary = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert summary["rules"] > 0 and summary["enabled"] > 0, summary
+    assert Path(summary["directory"]).is_relative_to(clean.venv), summary["directory"]
+
+
+def test_store_upgrade_creates_the_embedded_store_under_airflow_home(clean: CleanEnv):
+    proc = clean.run("fingertip", "store", "upgrade")
+    db = clean.home / "fingertip" / "data" / "fingertip.db"
+    assert db.is_file(), f"no store at {db}:\n{proc.stdout}\n{proc.stderr}"
+    assert str(db) in proc.stdout, proc.stdout
+    assert str(ROOT) not in proc.stdout + proc.stderr, "store upgrade refers to the checkout"
+    revision = clean.run("fingertip", "store", "current").stdout.strip().splitlines()[-1]
+    assert revision and revision != "(empty)"
+    config = clean.run("fingertip", "config").stdout
+    assert str(ROOT) not in config, f"the resolved configuration points into the checkout:\n{config}"
+
+
+# -- DAGs parse against the wheel -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dags_copied(clean: CleanEnv) -> list[str]:
+    files = sorted(p.name for p in (ROOT / "dags").glob("*.py"))
+    for name in files:
+        shutil.copy2(ROOT / "dags" / name, clean.dags / name)
+    return files
+
+
+def test_dags_parse_with_the_wheel_only(clean: CleanEnv, dags_copied: list[str]):
+    code = (
+        "import json, sys\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(clean.dags)!r})\n"
+        "ops = sorted({type(t).__module__ + '.' + type(t).__name__ for d in bag.dags.values() for t in d.tasks})\n"
+        "print(json.dumps({'errors': {k: v[-1500:] for k, v in bag.import_errors.items()},"
+        " 'dag_ids': sorted(bag.dag_ids), 'operators': ops,"
+        " 'dev': [m for m in sys.modules if m.startswith('fingertip_dev')]}))\n"
+    )
+    out = clean.python(code, timeout=600).stdout.strip().splitlines()[-1]
+    result = json.loads(out)
+    assert result["errors"] == {}, json.dumps(result["errors"], indent=1)
+    assert REFERENCE_DAGS <= set(result["dag_ids"]), result["dag_ids"]
+    assert result["dev"] == [], f"parsing the DAGs imported development modules: {result['dev']}"
+    assert any(o.startswith("fingertip.operators") for o in result["operators"]), result["operators"]
+
+
+def test_airflow_dags_list_import_errors_is_empty(clean: CleanEnv, dags_copied: list[str]):
+    errors = clean.json("airflow", "dags", "list-import-errors", "--local", "-o", "json", timeout=600)
+    assert errors == [], json.dumps(errors, indent=1)
