@@ -17,10 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import airflow
 import jsonschema
 import pytest
 
-import airflow
 from fingertip import __version__, config
 from fingertip.provider import CONNECTION_TYPES, get_provider_info
 
