@@ -53,8 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from fingertip.reports.audit import AuditParamsError
-    from fingertip.reports.tasks import (ReportParamsError, plan_reports, produce_audit, produce_report,
-                                         send_report, validate_audit)
+    from fingertip.reports.tasks import (
+        ReportParamsError,
+        plan_reports,
+        produce_audit,
+        produce_report,
+        send_report,
+        validate_audit,
+    )
 
     engine = _engine()
     try:

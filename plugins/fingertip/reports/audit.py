@@ -26,10 +26,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from fingertip.reports import labels
-from fingertip.store import schema as s
+from fingertip.reports.model import (
+    AuditArticleRow,
+    AuditFigures,
+    AuditKeyFinding,
+    AuditRuleRow,
+    ProvincePassRow,
+    UnitPassRow,
+)
+from fingertip.reports.settings import FORMATS
+from fingertip.store import schema
 
-FORMATS = ("docx", "pdf", "xlsx", "json", "html")
-PLATFORMS = tuple(dict.fromkeys((*s.STORES, *s.MINI_PROGRAM_HOSTS, *s.ACCOUNT_PLATFORMS, *s.GROUP_PLATFORMS)))
+PLATFORMS = tuple(dict.fromkeys((*schema.STORES, *schema.MINI_PROGRAM_HOSTS, *schema.ACCOUNT_PLATFORMS, *schema.GROUP_PLATFORMS)))
 LIST_FIELDS = ("provinces", "divisions", "sponsor_credit_codes", "app_keys", "account_keys", "platforms",
                "families", "recipients", "formats")
 _CODE = re.compile(r"^\d{6}$")
@@ -106,7 +114,7 @@ def _division_name(code: str) -> str:
 
     try:
         return f"{full_name(code)}（{code}）"
-    except Exception:
+    except KeyError:  # not in the pinned snapshot (a code only the store knows)
         return code
 
 
@@ -142,48 +150,42 @@ def _known(conn, column, values: list[str]) -> set[str]:
     return found
 
 
-def validate_request(engine: sa.Engine, params: dict, *, default_recipients: list[str] | None = None) -> AuditRequest:
-    """Validate audit params; returns the normalised request or raises :class:`AuditParamsError`."""
-    from fingertip.identifiers import credit_code_problem
-    from fingertip.reference import division_map
+Problems = list[tuple[str, str, str]]
 
-    problems: list[tuple[str, str, str]] = []
-    known = {f.name for f in dataclasses.fields(AuditRequest)}
-    for key in sorted(set(params) - known):
-        problems.append((key, f"未知参数 {key}", f"unknown parameter {key!r}"))
-    lists = {f: _as_list(params.get(f), f, problems) for f in LIST_FIELDS}
-    req = AuditRequest(**{k: v for k, v in lists.items() if k not in ("recipients", "formats")})
-    req.title = (params.get("title") or None)
-    req.check_date = params.get("check_date") or None
-    if req.check_date:
-        import datetime as dt
 
-        try:
-            dt.date.fromisoformat(str(req.check_date))
-        except ValueError:
-            problems.append(("check_date", f"检查日期 {req.check_date!r} 格式错误（应为 YYYY-MM-DD）",
-                             f"bad check_date {req.check_date!r} (expected YYYY-MM-DD)"))
+def _check_date(req: AuditRequest, problems: Problems) -> None:
+    if not req.check_date:
+        return
+    import datetime as dt
 
-    # recipients
-    req.recipients = lists["recipients"] or list(default_recipients or [])
+    try:
+        dt.date.fromisoformat(str(req.check_date))
+    except ValueError:
+        problems.append(("check_date", f"检查日期 {req.check_date!r} 格式错误（应为 YYYY-MM-DD）",
+                         f"bad check_date {req.check_date!r} (expected YYYY-MM-DD)"))
+
+
+def _check_recipients(req: AuditRequest, given: list[str], default_recipients: list[str] | None,
+                      problems: Problems) -> None:
+    req.recipients = given or list(default_recipients or [])
     if not req.recipients:
         problems.append(("recipients", "未指定收件人", "no recipients given"))
-    else:
-        bad = _check_addresses(req.recipients)
-        for addr, reason in bad:
-            problems.append(("recipients", f"收件人地址无效：{addr}", f"invalid address {addr!r}: {reason}"))
-        if not bad:
-            from fingertip.notifications.message import validate_addresses
+        return
+    bad = _check_addresses(req.recipients)
+    for addr, reason in bad:
+        problems.append(("recipients", f"收件人地址无效：{addr}", f"invalid address {addr!r}: {reason}"))
+    if not bad:
+        from fingertip.notifications.message import validate_addresses
 
-            req.recipients = validate_addresses(req.recipients)
+        req.recipients = validate_addresses(req.recipients)
 
-    # formats
-    req.formats = lists["formats"] or list(FORMATS)
+
+def _check_vocabularies(req: AuditRequest, formats: list[str], problems: Problems) -> None:
+    """Formats, rule families and platforms against their one definition."""
+    req.formats = formats or list(FORMATS)
     for f in req.formats:
         if f not in FORMATS:
             problems.append(("formats", f"未知输出格式：{f}", f"unknown format {f!r} (allowed: {', '.join(FORMATS)})"))
-
-    # families and platforms
     fam = families()
     for f in req.families:
         if f not in fam:
@@ -192,8 +194,8 @@ def validate_request(engine: sa.Engine, params: dict, *, default_recipients: lis
         if p not in PLATFORMS:
             problems.append(("platforms", f"未知平台：{p}", f"unknown platform {p!r}"))
 
-    # sampling
-    rate, seed = params.get("sample_rate"), params.get("sample_seed")
+
+def _check_sampling(req: AuditRequest, rate: Any, seed: Any, problems: Problems) -> None:
     if rate is not None and rate != "":
         try:
             req.sample_rate = float(rate)
@@ -214,40 +216,70 @@ def validate_request(engine: sa.Engine, params: dict, *, default_recipients: lis
             p[0] == "sample_seed" for p in problems):
         req.sample_seed = secrets.randbelow(2**31)
 
-    # codes against the store (and the pinned snapshot)
+
+def _check_divisions(conn: sa.Connection, req: AuditRequest, problems: Problems) -> None:
+    """Province and division codes: in the store's ``divisions``, else in the pinned snapshot."""
+    from fingertip.reference import division_map
+
     snapshot = division_map()
+    stored_divs = _known(conn, schema.divisions.c.code, req.provinces + req.divisions)
+    for code in req.provinces:
+        div = snapshot.get(code)
+        if not _CODE.match(code) or not (code in stored_divs or div):
+            problems.append(("provinces", f"未知省级行政区划代码：{code}", f"unknown province code {code!r}"))
+        elif not code.endswith("0000"):
+            problems.append(("provinces", f"{code} 不是省级代码（请放入“行政区划”）",
+                             f"{code!r} is not a province code (use divisions)"))
+    for code in req.divisions:
+        if not _CODE.match(code) or not (code in stored_divs or code in snapshot):
+            problems.append(("divisions", f"未知行政区划代码：{code}", f"unknown division code {code!r}"))
+
+
+def _check_keys(conn: sa.Connection, req: AuditRequest, problems: Problems) -> None:
+    """Credit codes (check digits, then presence in ``sponsors``), app and account keys (in the store)."""
+    from fingertip.identifiers import credit_code_problem
+
+    valid_codes = []
+    for code in req.sponsor_credit_codes:
+        why = credit_code_problem(code)
+        if why:
+            problems.append(("sponsor_credit_codes", f"统一社会信用代码无效：{code}（{why}）",
+                             f"invalid credit code {code!r}: {why}"))
+        else:
+            valid_codes.append(code)
+    stored = _known(conn, schema.sponsors.c.credit_code, valid_codes)
+    for code in valid_codes:
+        if code not in stored:
+            problems.append(("sponsor_credit_codes", f"台账中没有该主办单位：{code}",
+                             f"no sponsoring unit with credit code {code!r} in the store"))
+    for field, column, zh in (("app_keys", schema.apps.c.app_key, "应用"),
+                              ("account_keys", schema.accounts.c.account_key, "公众账号")):
+        values = getattr(req, field)
+        have = _known(conn, column, values)
+        for v in values:
+            if v not in have:
+                problems.append((field, f"台账中没有该{zh}：{v}", f"unknown {field[:-5]} key {v!r}"))
+
+
+def validate_request(engine: sa.Engine, params: dict, *, default_recipients: list[str] | None = None) -> AuditRequest:
+    """Validate audit params; returns the normalised request or raises :class:`AuditParamsError`."""
+    problems: Problems = []
+    known = {f.name for f in dataclasses.fields(AuditRequest)}
+    for key in sorted(set(params) - known):
+        problems.append((key, f"未知参数 {key}", f"unknown parameter {key!r}"))
+    lists = {f: _as_list(params.get(f), f, problems) for f in LIST_FIELDS}
+    req = AuditRequest(provinces=lists["provinces"], divisions=lists["divisions"],
+                       sponsor_credit_codes=lists["sponsor_credit_codes"], app_keys=lists["app_keys"],
+                       account_keys=lists["account_keys"], platforms=lists["platforms"], families=lists["families"])
+    req.title = (params.get("title") or None)
+    req.check_date = params.get("check_date") or None
+    _check_date(req, problems)
+    _check_recipients(req, lists["recipients"], default_recipients, problems)
+    _check_vocabularies(req, lists["formats"], problems)
+    _check_sampling(req, params.get("sample_rate"), params.get("sample_seed"), problems)
     with engine.connect() as conn:
-        stored_divs = _known(conn, s.divisions.c.code, req.provinces + req.divisions)
-        for code in req.provinces:
-            div = snapshot.get(code)
-            if not _CODE.match(code) or not (code in stored_divs or div):
-                problems.append(("provinces", f"未知省级行政区划代码：{code}", f"unknown province code {code!r}"))
-            elif not code.endswith("0000"):
-                problems.append(("provinces", f"{code} 不是省级代码（请放入“行政区划”）",
-                                 f"{code!r} is not a province code (use divisions)"))
-        for code in req.divisions:
-            if not _CODE.match(code) or not (code in stored_divs or code in snapshot):
-                problems.append(("divisions", f"未知行政区划代码：{code}", f"unknown division code {code!r}"))
-        valid_codes = []
-        for code in req.sponsor_credit_codes:
-            why = credit_code_problem(code)
-            if why:
-                problems.append(("sponsor_credit_codes", f"统一社会信用代码无效：{code}（{why}）",
-                                 f"invalid credit code {code!r}: {why}"))
-            else:
-                valid_codes.append(code)
-        stored = _known(conn, s.sponsors.c.credit_code, valid_codes)
-        for code in valid_codes:
-            if code not in stored:
-                problems.append(("sponsor_credit_codes", f"台账中没有该主办单位：{code}",
-                                 f"no sponsoring unit with credit code {code!r} in the store"))
-        for field, column, zh in (("app_keys", s.apps.c.app_key, "应用"),
-                                  ("account_keys", s.accounts.c.account_key, "公众账号")):
-            values = getattr(req, field)
-            have = _known(conn, column, values)
-            for v in values:
-                if v not in have:
-                    problems.append((field, f"台账中没有该{zh}：{v}", f"unknown {field[:-5]} key {v!r}"))
+        _check_divisions(conn, req, problems)
+        _check_keys(conn, req, problems)
     if problems:
         raise AuditParamsError(problems)
     return req
@@ -286,16 +318,31 @@ def _attr(obj, name, default=None):
     return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
 
 
-def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None = None) -> dict:
+def _audit_key_finding(f: Any, articles: dict[str, str]) -> AuditKeyFinding:
+    """A finding of the run (a ``FindingRecord`` or a dict) as a row of the audit's list."""
+    from fingertip.reports.figures import province_name
+
+    severity, article, target_type = _attr(f, "severity"), _attr(f, "article"), _attr(f, "target_type")
+    return {"finding_id": _attr(f, "id"), "rule_id": _attr(f, "rule_id"), "title_zh": _attr(f, "title_zh"),
+            "severity": severity, "severity_zh": labels.SEVERITIES.get(severity, severity),
+            "article": article, "article_label": articles.get(article, article),
+            "basis": _attr(f, "basis"), "remediation_zh": _attr(f, "remediation_zh"),
+            "target_type": target_type, "target_type_zh": labels.ENTITY_TYPES.get(target_type, target_type),
+            "target_key": _attr(f, "target_key"), "target_name": _attr(f, "target_name") or _attr(f, "target_key"),
+            "division_code": _attr(f, "division_code"), "province_name": province_name(_attr(f, "division_code")),
+            "state": "open", "state_zh": labels.FINDING_STATES["open"], "first_seen_at": None}
+
+
+def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None = None) -> AuditFigures:
     """Figures of an audit from a detection result (findings and inspections in memory)."""
     from fingertip.reports.figures import article_labels, province_name
 
     articles = article_labels() if articles is None else articles
     findings = list(result.findings)
     inspections = list(result.inspections)
-    by_rule: dict[str, dict] = {}
-    by_article: dict[str, dict] = {}
-    severity = Counter()
+    by_rule: dict[str, AuditRuleRow] = {}
+    by_article: dict[str, AuditArticleRow] = {}
+    severity: Counter[str] = Counter()
     for f in findings:
         rid, art, sev = _attr(f, "rule_id"), _attr(f, "article"), _attr(f, "severity")
         r = by_rule.setdefault(rid, {"rule_id": rid, "title_zh": _attr(f, "title_zh"), "article": art,
@@ -315,20 +362,20 @@ def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None 
         u = unit[_attr(i, "sponsor_id")]
         u[0] += 1
         u[1] += ok
-    names = {}
+    names: dict[int, tuple[str, str | None, str | None]] = {}
     ids = [k for k in unit if k is not None]
     with engine.connect() as conn:
         for i in range(0, len(ids), 500):
-            q = sa.select(s.sponsors.c.id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code) \
-                .where(s.sponsors.c.id.in_(ids[i:i + 500]))
-            names.update({r[0]: r[1:] for r in conn.execute(q)})
+            q = sa.select(schema.sponsors.c.id, schema.sponsors.c.name, schema.sponsors.c.credit_code, schema.sponsors.c.division_code) \
+                .where(schema.sponsors.c.id.in_(ids[i:i + 500]))
+            names.update({r[0]: (r[1], r[2], r[3]) for r in conn.execute(q)})
 
-    def rate(ok, n):
+    def rate(ok: int, n: int) -> float | None:
         return round(ok / n, 4) if n else None
 
-    by_province = [{"province_code": p, "province_name": province_name(p), "checked": n, "passed": ok,
+    by_province: list[ProvincePassRow] = [{"province_code": p, "province_name": province_name(p), "checked": n, "passed": ok,
                     "failed": n - ok, "pass_rate": rate(ok, n)} for p, (n, ok) in sorted(prov.items(), key=lambda x: x[0] or "")]
-    by_unit = []
+    by_unit: list[UnitPassRow] = []
     for sid, (n, ok) in unit.items():
         name, code, div = names.get(sid, ("（未登记主办单位）", None, None))
         by_unit.append({"sponsor_id": sid, "sponsor_name": name, "credit_code": code, "division_code": div,
@@ -349,17 +396,5 @@ def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None 
                      "by_severity": {k: severity.get(k, 0) for k in labels.SEVERITIES}},
         "inspections": {"checked": checked_total, "passed": passed_total, "pass_rate": rate(passed_total, checked_total),
                         "by_province": by_province, "by_unit": by_unit, "check_date": None},
-        "key_findings": [{"finding_id": _attr(f, "id"), "rule_id": _attr(f, "rule_id"), "title_zh": _attr(f, "title_zh"),
-                          "severity": _attr(f, "severity"),
-                          "severity_zh": labels.SEVERITIES.get(_attr(f, "severity"), _attr(f, "severity")),
-                          "article": _attr(f, "article"),
-                          "article_label": articles.get(_attr(f, "article"), _attr(f, "article")),
-                          "basis": _attr(f, "basis"), "remediation_zh": _attr(f, "remediation_zh"),
-                          "target_type": _attr(f, "target_type"),
-                          "target_type_zh": labels.ENTITY_TYPES.get(_attr(f, "target_type"), _attr(f, "target_type")),
-                          "target_key": _attr(f, "target_key"),
-                          "target_name": _attr(f, "target_name") or _attr(f, "target_key"),
-                          "division_code": _attr(f, "division_code"),
-                          "province_name": province_name(_attr(f, "division_code")),
-                          "state": "open", "state_zh": "待整改", "first_seen_at": None} for f in key],
+        "key_findings": [_audit_key_finding(f, articles) for f in key],
     }

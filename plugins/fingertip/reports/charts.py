@@ -9,8 +9,12 @@ from __future__ import annotations
 import functools
 import logging
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from fingertip.reports.model import AnyFigures, ChartInfo, is_audit
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +31,7 @@ class Chart:
     title_zh: str
     path: str      # local PNG path
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ChartInfo:
         return {"name": self.name, "title_zh": self.title_zh, "path": self.path}
 
 
@@ -112,36 +116,44 @@ def bar_chart(dest: Path, title_zh: str, labels: list[str], values: list[float],
     return dest
 
 
-def report_charts(figures: dict, folder: Path, *, max_bars: int = 40) -> list[Chart]:
+def report_charts(figures: AnyFigures, folder: Path, *, max_bars: int = 40) -> list[Chart]:
     """The charts of a report (or audit) from its figures, written as PNG into ``folder``."""
     charts: list[Chart] = []
 
-    def add(name: str, title: str, pairs: list[tuple[str, float]], **kw) -> None:
+    def add(name: str, title: str, pairs: list[tuple[str, float]], **kw: Any) -> None:
         pairs = pairs[:max_bars]
         path = bar_chart(folder / f"{name}.png", title, [p[0] for p in pairs], [p[1] for p in pairs], **kw)
         charts.append(Chart(name, title, str(path)))
 
-    inv = figures.get("inventory")
-    if inv:
-        add("inventory_by_province", "各地区在册应用、账号和群组数量",
-            sorted(((r["province_name"], r["total"]) for r in inv["by_province"]), key=lambda x: -x[1]),
-            xlabel="数量")
-        add("inventory_by_platform", "按平台和类型统计的在册数量",
-            [(f"{r['entity_type_zh']}·{r['platform_zh']}", r["count"]) for r in inv["by_platform"]], xlabel="数量",
-            color="#1f4e79")
-    fnd = figures.get("findings")
-    if fnd:
-        audit = "total" in fnd
-        add("findings_by_article", "按政策条款统计的核查发现问题" if audit else "按政策条款统计的未整改问题",
-            [(r["article_label"], r["count"] if audit else r["open"]) for r in fnd["by_article"]], xlabel="问题数",
-            color="#c55a11")
-    insp = figures.get("inspections")
-    if insp:
-        add("pass_rate_by_province", f"各地区检查合格率（检查日 {insp.get('check_date') or '无'}）",
-            sorted(((r["province_name"], r["pass_rate"] or 0.0) for r in insp["by_province"]), key=lambda x: x[1]),
-            xlabel="合格率", percent=True, color="#548235")
-    cases = figures.get("cases")
-    if cases:
-        add("cases_by_state", "关停注销案件状态分布",
-            [(r["state_zh"], r["count"]) for r in cases["by_state"]], xlabel="案件数", color="#7030a0")
+    if is_audit(figures):
+        _findings_chart(add, "按政策条款统计的核查发现问题",
+                        [(r["article_label"], r["count"]) for r in figures["findings"]["by_article"]])
+        _pass_rate_chart(add, figures)
+        return charts
+    inv = figures["inventory"]
+    add("inventory_by_province", "各地区在册应用、账号和群组数量",
+        sorted(((r["province_name"], float(r["total"])) for r in inv["by_province"]), key=lambda x: -x[1]),
+        xlabel="数量")
+    add("inventory_by_platform", "按平台和类型统计的在册数量",
+        [(f"{r['entity_type_zh']}·{r['platform_zh']}", float(r["count"])) for r in inv["by_platform"]],
+        xlabel="数量", color="#1f4e79")
+    _findings_chart(add, "按政策条款统计的未整改问题",
+                    [(r["article_label"], r["open"]) for r in figures["findings"]["by_article"]])
+    _pass_rate_chart(add, figures)
+    add("cases_by_state", "关停注销案件状态分布",
+        [(r["state_zh"], float(r["count"])) for r in figures["cases"]["by_state"]], xlabel="案件数", color="#7030a0")
     return charts
+
+
+_Add = Callable[..., None]
+
+
+def _findings_chart(add: _Add, title: str, pairs: list[tuple[str, int]]) -> None:
+    add("findings_by_article", title, [(label, float(n)) for label, n in pairs], xlabel="问题数", color="#c55a11")
+
+
+def _pass_rate_chart(add: _Add, figures: AnyFigures) -> None:
+    insp = figures["inspections"]
+    add("pass_rate_by_province", f"各地区检查合格率（检查日 {insp['check_date'] or '无'}）",
+        sorted(((r["province_name"], r["pass_rate"] or 0.0) for r in insp["by_province"]), key=lambda x: x[1]),
+        xlabel="合格率", percent=True, color="#548235")

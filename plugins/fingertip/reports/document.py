@@ -14,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from fingertip.reports import labels
+from fingertip.reports.model import (
+    AuditFigures,
+    AuditInfo,
+    ChartInfo,
+    KeyFinding,
+    ReportFigures,
+    ReportMeta,
+)
+from fingertip.reports.outputs import Written, written_document
 
 pct = labels.pct
 
@@ -43,7 +52,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Block:
                  rows=tuple(tuple("—" if v is None else v for v in r) for r in rows))
 
 
-def key_figures(figures: dict) -> list[tuple[str, str]]:
+def key_figures(figures: ReportFigures) -> list[tuple[str, str]]:
     """Headline figures (label, formatted value) shared by the email, workbook and documents."""
     inv, fnd, insp, cases, cmp_ = (figures["inventory"], figures["findings"], figures["inspections"],
                                    figures["cases"], figures["comparison"])
@@ -64,7 +73,8 @@ def key_figures(figures: dict) -> list[tuple[str, str]]:
     ]
 
 
-def report_blocks(meta: dict, figures: dict, charts: Sequence[dict], *, rows: int = 20) -> list[Block]:
+def report_blocks(meta: ReportMeta, figures: ReportFigures, charts: Sequence[ChartInfo], *,
+                  rows: int = 20) -> list[Block]:
     """The body of a periodic or self-inspection report."""
     inv, chg, fnd = figures["inventory"], figures["changes"], figures["findings"]
     insp, cases, cmp_ = figures["inspections"], figures["cases"], figures["comparison"]
@@ -148,7 +158,8 @@ def report_blocks(meta: dict, figures: dict, charts: Sequence[dict], *, rows: in
     return out
 
 
-def key_findings_blocks(heading: str, items: Sequence[dict], rows: int, *, total: int | None = None) -> list[Block]:
+def key_findings_blocks(heading: str, items: Sequence[KeyFinding], rows: int, *,
+                        total: int | None = None) -> list[Block]:
     blocks = [Block("heading", text=heading, level=1)]
     if not items:
         return blocks + [Block("paragraph", text="无未整改问题。")]
@@ -161,7 +172,7 @@ def key_findings_blocks(heading: str, items: Sequence[dict], rows: int, *, total
     return blocks
 
 
-def audit_key_figures(figures: dict, audit: dict | None) -> list[tuple[str, str]]:
+def audit_key_figures(figures: AuditFigures, audit: AuditInfo | None) -> list[tuple[str, str]]:
     fnd, insp = figures["findings"], figures["inspections"]
     checked = figures["checked"]
     sev = fnd["by_severity"]
@@ -175,7 +186,8 @@ def audit_key_figures(figures: dict, audit: dict | None) -> list[tuple[str, str]
     return out
 
 
-def audit_blocks(meta: dict, figures: dict, charts: Sequence[dict], audit: dict, *, rows: int = 20) -> list[Block]:
+def audit_blocks(meta: ReportMeta, figures: AuditFigures, charts: Sequence[ChartInfo], audit: AuditInfo, *,
+                 rows: int = 20) -> list[Block]:
     """The body of an ad-hoc audit report."""
     fnd, insp = figures["findings"], figures["inspections"]
     chart = {c["name"]: c for c in charts}
@@ -214,13 +226,13 @@ def audit_blocks(meta: dict, figures: dict, charts: Sequence[dict], audit: dict,
 
 # --- mapping onto fingertip.documents --------------------------------------------------------------
 
-def to_official_document(meta: dict, blocks: Sequence[Block]):
+def to_official_document(meta: ReportMeta, blocks: Sequence[Block]):
     """An ``OfficialDocument`` of the documents helper for ``blocks``."""
     import datetime as dt
 
     from fingertip.documents import official as od
 
-    body = []
+    body: list[od.Block] = []
     for b in blocks:
         if b.kind == "heading":
             body.append(od.Heading(b.text, level=b.level))
@@ -232,49 +244,32 @@ def to_official_document(meta: dict, blocks: Sequence[Block]):
             body.append(od.Image(b.path, width_mm=150.0, caption=b.text))
         elif b.kind == "page_break":
             body.append(od.PageBreak())
-    date = meta.get("doc_date") or dt.date.today()
-    if isinstance(date, str):
-        date = dt.date.fromisoformat(date)
+    date = dt.date.fromisoformat(meta["doc_date"]) if meta["doc_date"] else dt.date.today()
     return od.OfficialDocument(
         title=meta["title"], blocks=body, issuer=meta["issuer"], date=date,
         doc_number=meta.get("doc_number"), addressee=meta.get("addressee"),
-        attachments_note=list(meta.get("attachments_note") or ()), subtitle=meta.get("subtitle"))
+        attachments_note=list(meta["attachments_note"]), subtitle=meta["subtitle"])
 
 
-def write_documents(meta: dict, blocks: Sequence[Block], folder: Path, stem: str, formats: Sequence[str]) -> list:
-    """Render DOCX / PDF (and HTML / Markdown when ``html`` is asked) of the report document.
-
-    Returns the documents helper's ``WrittenDocument`` list (or dicts with the same fields).
-    """
+def write_documents(meta: ReportMeta, blocks: Sequence[Block], folder: Path, stem: str,
+                    formats: Sequence[str]) -> list[Written]:
+    """Render DOCX / PDF (and Markdown when ``html`` is asked) of the report document."""
     written = []
     doc = to_official_document(meta, blocks)
     if "docx" in formats:
         from fingertip.documents.docx_render import render_docx
 
-        written.append(_written(render_docx(doc, folder / f"{stem}.docx"), "docx", folder / f"{stem}.docx"))
+        render_docx(doc, folder / f"{stem}.docx")
+        written.append(written_document("report", "docx", folder / f"{stem}.docx"))
     if "pdf" in formats:
         from fingertip.documents.pdf_render import render_pdf
 
-        written.append(_written(render_pdf(doc, folder / f"{stem}.pdf"), "pdf", folder / f"{stem}.pdf"))
+        render_pdf(doc, folder / f"{stem}.pdf")
+        written.append(written_document("report", "pdf", folder / f"{stem}.pdf"))
     if "html" in formats:
         from fingertip.documents.html_render import render_markdown
 
-        md = render_markdown(doc)
-        if isinstance(md, str):
-            dest = folder / f"{stem}.md"
-            dest.write_text(md, encoding="utf-8")
-            written.append(_written(None, "md", dest))
-        else:
-            written.append(_written(md, "md", folder / f"{stem}.md"))
+        dest = folder / f"{stem}.md"
+        dest.write_text(render_markdown(doc), encoding="utf-8")
+        written.append(written_document("report", "md", dest))
     return written
-
-
-def _written(result, fmt: str, dest: Path):
-    """Normalise a renderer's return value to a WrittenDocument-like object."""
-    from fingertip.reports.outputs import written_document
-
-    if result is not None and hasattr(result, "sha256"):
-        return result
-    if isinstance(result, list) and result and hasattr(result[0], "sha256"):
-        return result[0]
-    return written_document("report", fmt, dest)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fingertip.reports.model import AnyFigures, AuditFigures, AuditInfo, ChartInfo, FileInfo, ReportMeta, is_audit
+
 EMAIL_KEY_FINDINGS = 10
 ATTACH_FORMATS = ("xlsx", "docx", "pdf")
 
@@ -20,14 +22,14 @@ def _cid(name: str) -> str:
     return name.replace("_", "-")
 
 
-def email_template(audit: dict | None) -> str:
+def email_template(audit: AuditInfo | None) -> str:
     return "audit_summary" if audit else "report_summary"
 
 
-def email_context(meta: dict, figures: dict, key_figures: list[tuple[str, str]], charts: Sequence[dict],
-                  attachments: Sequence[str], *, audit: dict | None = None) -> dict[str, Any]:
+def email_context(meta: ReportMeta, figures: AnyFigures, key_figures: list[tuple[str, str]],
+                  charts: Sequence[ChartInfo], attachments: Sequence[str], *,
+                  audit: AuditInfo | None = None) -> dict[str, Any]:
     """Context of the mail layer's ``report_summary`` / ``audit_summary`` templates."""
-    items = figures.get("key_findings") or []
     common = {
         "title": meta["title"],
         "generated_at": meta["generated_at"],
@@ -36,30 +38,36 @@ def email_context(meta: dict, figures: dict, key_figures: list[tuple[str, str]],
         "attachments": list(attachments),
         "summary": meta["lead"],
     }
-    if audit is None:
-        highlights = [f"{f['target_type_zh']}“{f['target_name']}”（{f['province_name']}）：{f['title_zh']}"
-                      f"【{f['severity_zh']}，{f['article_label']}】" for f in items[:EMAIL_KEY_FINDINGS]]
-        total = figures.get("findings", {}).get("open_total", len(items))
-        if total > len(highlights):
-            highlights.append(f"另有 {total - len(highlights):,} 个未整改问题，见附件一张表。")
-        return {**common, "period_label": f"{meta['period_label_zh']}，{meta['scope_zh']}",
-                "greeting": meta.get("greeting") or "各位领导、同事", "highlights": highlights}
+    if is_audit(figures):
+        return {**common, **_audit_context(figures, audit)}
+    items = figures["key_findings"]
+    highlights = [f"{f['target_type_zh']}“{f['target_name']}”（{f['province_name']}）：{f['title_zh']}"
+                  f"【{f['severity_zh']}，{f['article_label']}】" for f in items[:EMAIL_KEY_FINDINGS]]
+    total = figures["findings"]["open_total"]
+    if total > len(highlights):
+        highlights.append(f"另有 {total - len(highlights):,} 个未整改问题，见附件一张表。")
+    return {**common, "period_label": f"{meta['period_label_zh']}，{meta['scope_zh']}",
+            "greeting": meta.get("greeting") or "各位领导、同事", "highlights": highlights}
+
+
+def _audit_context(figures: AuditFigures, audit: AuditInfo | None) -> dict[str, Any]:
     from fingertip.reports.audit import families
 
     fam = families()
-    rate = audit.get("sample_rate")
-    return {**common,
-            "scope": [audit["scope_zh"]],
-            "rule_families": [fam.get(f, f) for f in audit.get("families") or []] or ["全部规则类别"],
-            "sampling": {"rate": rate, "seed": audit.get("sample_seed")} if rate is not None and rate < 1 else None,
+    rate = audit["sample_rate"] if audit else None
+    return {"scope": [audit["scope_zh"]] if audit else [],
+            "rule_families": [fam.get(f, f) for f in (audit["families"] if audit else [])] or ["全部规则类别"],
+            "sampling": {"rate": rate, "seed": audit["sample_seed"] if audit else None}
+            if rate is not None and rate < 1 else None,
             "findings": [{"title": f["title_zh"], "severity": f["severity"], "target_type": f["target_type"],
-                          "target_name": f["target_name"], "basis": f.get("basis") or f["article_label"]}
-                         for f in items[:EMAIL_KEY_FINDINGS]],
+                          "target_name": f["target_name"], "basis": f["basis"] or f["article_label"]}
+                         for f in figures["key_findings"][:EMAIL_KEY_FINDINGS]],
             "total_findings": figures["findings"]["total"]}
 
 
-def build_email(meta: dict, figures: dict, key_figures: list[tuple[str, str]], charts: Sequence[dict],
-                files: Sequence[dict], recipients: Sequence[str], *, audit: dict | None = None):
+def build_email(meta: ReportMeta, figures: AnyFigures, key_figures: list[tuple[str, str]],
+                charts: Sequence[ChartInfo], files: Sequence[FileInfo], recipients: Sequence[str], *,
+                audit: AuditInfo | None = None):
     """The ``Email`` of a report (``files``: dicts with ``doc_format`` and local ``path``) and its HTML."""
     from fingertip.notifications import templates
     from fingertip.notifications.message import Attachment, Email, InlineImage

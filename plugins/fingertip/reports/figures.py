@@ -2,7 +2,8 @@
 
 Every figure is an aggregate query (SQLAlchemy Core, bound parameters, ``GROUP BY`` in the
 database), so a report over 200k entities reads a few thousand rows at most. The result is a plain,
-JSON-serialisable dict (``ReportFigures``) that the workbook, document, JSON and email writers read.
+JSON-serialisable dict typed as :class:`~fingertip.reports.model.ReportFigures` (the contract the
+workbook, document, JSON, e-mail and chart writers read).
 
 Definitions (also in ``docs/reports.md``):
 
@@ -33,12 +34,32 @@ from typing import Any
 import sqlalchemy as sa
 
 from fingertip.reports import labels
+from fingertip.reports.model import (
+    ArticleRow,
+    CaseFigures,
+    CaseStateRow,
+    ChangeFigures,
+    ComparisonFigures,
+    Delta,
+    FindingFigures,
+    InventoryFigures,
+    InventoryTotals,
+    KeyFinding,
+    LevelRow,
+    PeriodInspectionFigures,
+    PlatformRow,
+    ProvincePassRow,
+    ProvinceRow,
+    RegressedItem,
+    ReportFigures,
+    RuleRow,
+    TargetTypePassRow,
+    UnitPassRow,
+)
 from fingertip.reports.periods import Period
-from fingertip.store import schema as s
+from fingertip.store import schema
 
-ReportFigures = dict[str, Any]
-
-ENTITY_TABLES = (("app", s.apps), ("account", s.accounts), ("work_group", s.work_groups))
+ENTITY_TABLES = (("app", schema.apps), ("account", schema.accounts), ("work_group", schema.work_groups))
 OPEN_STATES = ("open", "acknowledged")
 
 
@@ -67,7 +88,7 @@ def province_name(code: str | None) -> str:
         return "未知"
     from fingertip.reference import division_map
 
-    div = division_map().get(province_of(code))
+    div = division_map().get(f"{code[:2]}0000")
     return div.name if div else f"{code[:2]}（未知地区）"
 
 
@@ -76,8 +97,8 @@ def article_labels() -> dict[str, str]:
     try:
         from fingertip.rules import load_policy
 
-        return {k: getattr(a, "label", a) for k, a in load_policy().articles.items()}
-    except Exception:  # rules engine not installed or policy invalid: fall back to the keys
+        return {k: str(getattr(a, "label", a)) for k, a in load_policy().articles.items()}
+    except Exception:  # noqa: BLE001 — a report must not fail on the policy files: fall back to the article keys
         return {}
 
 
@@ -111,16 +132,16 @@ class FigureBuilder:
 
     # --- inventory -------------------------------------------------------------------------------
 
-    def inventory(self) -> dict:
+    def inventory(self) -> InventoryFigures:
         by_level: dict[str, dict[str, int]] = {}
         by_province: dict[str, dict[str, int]] = {}
-        by_platform: list[dict] = []
-        totals = {}
+        by_platform: list[PlatformRow] = []
+        totals: dict[str, int] = {}
         for etype, table in ENTITY_TABLES:
             live = sa.and_(table.c.status != "closed", _div_filter(table.c.division_code, self.province))
-            q = (sa.select(s.sponsors.c.level, sa.func.count())
-                 .select_from(table.join(s.sponsors, s.sponsors.c.id == table.c.sponsor_id))
-                 .where(live).group_by(s.sponsors.c.level))
+            q = (sa.select(schema.sponsors.c.level, sa.func.count())
+                 .select_from(table.join(schema.sponsors, schema.sponsors.c.id == table.c.sponsor_id))
+                 .where(live).group_by(schema.sponsors.c.level))
             for level, n in self.conn.execute(q):
                 by_level.setdefault(level, {})[etype] = int(n)
             prov = sa.func.substr(table.c.division_code, 1, 2).label("p")
@@ -133,35 +154,43 @@ class FigureBuilder:
                 rows = [(f"{k}:{h}" if h else k, n) for k, h, n in self.conn.execute(q)]
             else:
                 q = sa.select(table.c.platform, sa.func.count()).where(live).group_by(table.c.platform)
-                rows = list(self.conn.execute(q))
+                rows = [(p, n) for p, n in self.conn.execute(q)]
             for platform, n in sorted(rows, key=lambda r: (-r[1], r[0])):
                 by_platform.append({"entity_type": etype, "entity_type_zh": labels.ENTITY_TYPES[etype],
                                     "platform": platform, "platform_zh": labels.platform_label(etype, platform),
                                     "count": int(n)})
             totals[etype] = sum(r["count"] for r in by_platform if r["entity_type"] == etype)
-        totals["all"] = sum(totals.values())
+        level_order = list(schema.SPONSOR_LEVELS)
 
-        def row(extra: dict, counts: dict[str, int]) -> dict:
-            out = {**extra, **{e: counts.get(e, 0) for e, _ in ENTITY_TABLES}}
-            out["total"] = sum(counts.values())
-            return out
+        def level_row(lv: str) -> LevelRow:
+            counts = by_level[lv]
+            return {"level": lv, "level_zh": labels.LEVELS.get(lv, lv), "app": counts.get("app", 0),
+                    "account": counts.get("account", 0), "work_group": counts.get("work_group", 0),
+                    "total": sum(counts.values())}
 
-        level_order = list(labels.LEVELS)
+        def province_row(p: str) -> ProvinceRow:
+            counts = by_province[p]
+            return {"province_code": p, "province_name": province_name(p), "app": counts.get("app", 0),
+                    "account": counts.get("account", 0), "work_group": counts.get("work_group", 0),
+                    "total": sum(counts.values())}
+
+        all_totals: InventoryTotals = {"app": totals.get("app", 0), "account": totals.get("account", 0),
+                                       "work_group": totals.get("work_group", 0), "all": sum(totals.values())}
         return {
-            "totals": totals,
-            "by_level": [row({"level": lv, "level_zh": labels.LEVELS.get(lv, lv)}, by_level[lv])
+            "totals": all_totals,
+            "by_level": [level_row(lv)
                          for lv in sorted(by_level, key=lambda x: level_order.index(x) if x in level_order else 99)],
-            "by_province": [row({"province_code": p, "province_name": province_name(p)}, by_province[p])
-                            for p in sorted(by_province)],
+            "by_province": [province_row(p) for p in sorted(by_province)],
             "by_platform": by_platform,
         }
 
     # --- new and closed ---------------------------------------------------------------------------
 
-    def changes(self) -> dict:
-        new, closed = {}, {}
-        date_col = {"app": s.apps.c.launched_on, "account": s.accounts.c.opened_on,
-                    "work_group": s.work_groups.c.opened_on}
+    def changes(self) -> ChangeFigures:
+        new: dict[str, int] = {}
+        closed: dict[str, int] = {}
+        date_col = {"app": schema.apps.c.launched_on, "account": schema.accounts.c.opened_on,
+                    "work_group": schema.work_groups.c.opened_on}
         for etype, table in ENTITY_TABLES:
             scope = _div_filter(table.c.division_code, self.province)
             col = date_col[etype]
@@ -178,9 +207,9 @@ class FigureBuilder:
 
     # --- findings ---------------------------------------------------------------------------------
 
-    def findings(self) -> dict:
-        f = s.findings
-        by_rule = []
+    def findings(self) -> FindingFigures:
+        f = schema.findings
+        by_rule: list[RuleRow] = []
         q_rows = self.conn.execute(
             sa.select(f.c.rule_id, f.c.article, f.c.severity, sa.func.max(f.c.title_zh),
                       sa.func.sum(sa.case((f.c.state.in_(OPEN_STATES), 1), else_=0)),
@@ -190,7 +219,7 @@ class FigureBuilder:
                                                    f.c.resolved_at < self.ts_end), 1), else_=0)))
             .where(_div_filter(f.c.division_code, self.province))
             .group_by(f.c.rule_id, f.c.article, f.c.severity)).all()
-        by_article: dict[str, dict] = {}
+        by_article: dict[str, ArticleRow] = {}
         by_severity = {k: 0 for k in labels.SEVERITIES}
         for rule_id, article, severity, title, o, n, r in q_rows:
             o, n, r = int(o or 0), int(n or 0), int(r or 0)
@@ -217,7 +246,7 @@ class FigureBuilder:
     # --- inspections ------------------------------------------------------------------------------
 
     def latest_check_date(self, start: dt.date, end_excl: dt.date) -> dt.date | None:
-        i = s.inspections
+        i = schema.inspections
         q = sa.select(sa.func.max(i.c.check_date)).where(
             i.c.check_date >= start, i.c.check_date < end_excl, _div_filter(i.c.province_code, self.province))
         value = self.conn.execute(q).scalar_one()
@@ -225,33 +254,33 @@ class FigureBuilder:
             value = dt.date.fromisoformat(value)
         return value
 
-    def _pass_rows(self, check_date: dt.date, group_col) -> list[tuple]:
-        i = s.inspections
+    def _pass_rows(self, check_date: dt.date, group_col) -> list[tuple[Any, int, int | None]]:
+        i = schema.inspections
         passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
         q = (sa.select(group_col, sa.func.count(), passed)
              .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
              .group_by(group_col))
-        return self.conn.execute(q).all()
+        return [(g, c, ok) for g, c, ok in self.conn.execute(q)]
 
-    def inspections(self, check_date: dt.date | None) -> dict:
+    def inspections(self, check_date: dt.date | None) -> PeriodInspectionFigures:
         if check_date is None:
             return {"check_date": None, "checked": 0, "passed": 0, "pass_rate": None, "by_province": [],
                     "by_unit": [], "by_target_type": []}
-        i = s.inspections
-        by_province = [{"province_code": p, "province_name": province_name(p), "checked": int(c),
+        i = schema.inspections
+        by_province: list[ProvincePassRow] = [{"province_code": p, "province_name": province_name(p), "checked": int(c),
                         "passed": int(ok or 0), "failed": int(c) - int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
                        for p, c, ok in self._pass_rows(check_date, i.c.province_code)]
         by_province.sort(key=lambda x: x["province_code"] or "")
-        by_type = [{"target_type": t, "target_type_zh": labels.ENTITY_TYPES.get(t, t), "checked": int(c),
+        by_type: list[TargetTypePassRow] = [{"target_type": t, "target_type_zh": labels.ENTITY_TYPES.get(t, t), "checked": int(c),
                     "passed": int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
                    for t, c, ok in self._pass_rows(check_date, i.c.target_type)]
         passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
-        q = (sa.select(i.c.sponsor_id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code,
+        q = (sa.select(i.c.sponsor_id, schema.sponsors.c.name, schema.sponsors.c.credit_code, schema.sponsors.c.division_code,
                        sa.func.count(), passed)
-             .select_from(i.outerjoin(s.sponsors, s.sponsors.c.id == i.c.sponsor_id))
+             .select_from(i.outerjoin(schema.sponsors, schema.sponsors.c.id == i.c.sponsor_id))
              .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
-             .group_by(i.c.sponsor_id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code))
-        by_unit = [{"sponsor_id": sid, "sponsor_name": name or "（未登记主办单位）", "credit_code": code,
+             .group_by(i.c.sponsor_id, schema.sponsors.c.name, schema.sponsors.c.credit_code, schema.sponsors.c.division_code))
+        by_unit: list[UnitPassRow] = [{"sponsor_id": sid, "sponsor_name": name or "（未登记主办单位）", "credit_code": code,
                     "division_code": div, "province_name": province_name(div), "checked": int(c),
                     "passed": int(ok or 0), "failed": int(c) - int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
                    for sid, name, code, div, c, ok in self.conn.execute(q)]
@@ -267,30 +296,30 @@ class FigureBuilder:
 
     def _case_scope(self):
         """Shutdown cases joined to their target's division (for the province scope)."""
-        c = s.shutdown_cases
+        c = schema.shutdown_cases
         if not self.province:
             return c, sa.true()
-        div = sa.func.coalesce(s.apps.c.division_code, s.accounts.c.division_code, s.work_groups.c.division_code,
-                               s.sponsors.c.division_code)
-        joined = (c.outerjoin(s.apps, sa.and_(c.c.target_type == "app", s.apps.c.app_key == c.c.target_key))
-                  .outerjoin(s.accounts, sa.and_(c.c.target_type == "account",
-                                                 s.accounts.c.account_key == c.c.target_key))
-                  .outerjoin(s.work_groups, sa.and_(c.c.target_type == "work_group",
-                                                    s.work_groups.c.group_key == c.c.target_key))
-                  .outerjoin(s.sponsors, sa.and_(c.c.target_type == "sponsor",
-                                                 s.sponsors.c.credit_code == c.c.target_key)))
+        div = sa.func.coalesce(schema.apps.c.division_code, schema.accounts.c.division_code, schema.work_groups.c.division_code,
+                               schema.sponsors.c.division_code)
+        joined = (c.outerjoin(schema.apps, sa.and_(c.c.target_type == "app", schema.apps.c.app_key == c.c.target_key))
+                  .outerjoin(schema.accounts, sa.and_(c.c.target_type == "account",
+                                                 schema.accounts.c.account_key == c.c.target_key))
+                  .outerjoin(schema.work_groups, sa.and_(c.c.target_type == "work_group",
+                                                    schema.work_groups.c.group_key == c.c.target_key))
+                  .outerjoin(schema.sponsors, sa.and_(c.c.target_type == "sponsor",
+                                                 schema.sponsors.c.credit_code == c.c.target_key)))
         return joined, _div_filter(div, self.province)
 
-    def cases(self) -> dict:
-        c = s.shutdown_cases
+    def cases(self) -> CaseFigures:
+        c = schema.shutdown_cases
         joined, scope = self._case_scope()
-        rows = dict(self.conn.execute(sa.select(c.c.state, sa.func.count()).select_from(joined).where(scope)
+        rows: dict[str, int] = dict(self.conn.execute(sa.select(c.c.state, sa.func.count()).select_from(joined).where(scope)
                                       .group_by(c.c.state)).all())
-        by_state = [{"state": st, "state_zh": labels.CASE_STATES[st], "count": int(rows.get(st, 0))}
-                    for st in s.CASE_STATES]
+        by_state: list[CaseStateRow] = [{"state": st, "state_zh": labels.CASE_STATES[st], "count": int(rows.get(st, 0))}
+                    for st in schema.CASE_STATES]
         opened = self.conn.execute(sa.select(sa.func.count()).select_from(joined).where(
             scope, c.c.created_at >= self.ts_start, c.c.created_at < self.ts_end)).scalar_one()
-        e = s.case_events
+        e = schema.case_events
         closed = self.conn.execute(
             sa.select(sa.func.count(sa.distinct(e.c.case_id)))
             .select_from(joined.join(e, e.c.case_id == c.c.id))
@@ -301,8 +330,8 @@ class FigureBuilder:
 
     # --- period over period ---------------------------------------------------------------------
 
-    def comparison(self, current_inspections: dict, check_date: dt.date | None) -> dict:
-        f = s.findings
+    def comparison(self, current_inspections: PeriodInspectionFigures, check_date: dt.date | None) -> ComparisonFigures:
+        f = schema.findings
         scope = _div_filter(f.c.division_code, self.province)
 
         def count(*conds) -> int:
@@ -317,10 +346,10 @@ class FigureBuilder:
                          f.c.last_seen_at < self.ts_end)
         prev_date = self.latest_check_date(self.previous.start, self.previous.end_exclusive)
         prev_rate = None
-        regressed_items: list[dict] = []
+        regressed_items: list[RegressedItem] = []
         regressed = 0
         if prev_date is not None:
-            i = s.inspections
+            i = schema.inspections
             passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
             c, ok = self.conn.execute(sa.select(sa.func.count(), passed).where(
                 i.c.check_date == prev_date, _div_filter(i.c.province_code, self.province))).one()
@@ -334,13 +363,13 @@ class FigureBuilder:
                                               prev.c.check_date == prev_date, prev.c.passed.is_(True)))
                 regressed = int(self.conn.execute(sa.select(sa.func.count()).select_from(join).where(cond))
                                 .scalar_one())
-                name = sa.func.coalesce(s.apps.c.name, s.accounts.c.name)
+                name = sa.func.coalesce(schema.apps.c.name, schema.accounts.c.name)
                 q = (sa.select(cur.c.target_type, cur.c.target_key, name, cur.c.province_code, prev.c.score,
                                cur.c.score)
-                     .select_from(join.outerjoin(s.apps, sa.and_(cur.c.target_type == "app",
-                                                                  s.apps.c.app_key == cur.c.target_key))
-                                  .outerjoin(s.accounts, sa.and_(cur.c.target_type == "account",
-                                                                 s.accounts.c.account_key == cur.c.target_key)))
+                     .select_from(join.outerjoin(schema.apps, sa.and_(cur.c.target_type == "app",
+                                                                  schema.apps.c.app_key == cur.c.target_key))
+                                  .outerjoin(schema.accounts, sa.and_(cur.c.target_type == "account",
+                                                                 schema.accounts.c.account_key == cur.c.target_key)))
                      .where(cond).order_by(cur.c.score, cur.c.target_type, cur.c.target_key)
                      .limit(self.key_findings_limit))
                 regressed_items = [{"target_type": t, "target_type_zh": labels.ENTITY_TYPES.get(t, t),
@@ -348,7 +377,7 @@ class FigureBuilder:
                                     "previous_score": int(ps), "score": int(cs)}
                                    for t, k, n, p, ps, cs in self.conn.execute(q)]
 
-        def delta(now, before):
+        def delta(now: float | None, before: float | None) -> Delta:
             return {"current": now, "previous": before,
                     "change": None if now is None or before is None else round(now - before, 4)}
 
@@ -357,7 +386,7 @@ class FigureBuilder:
             "previous_check_date": prev_date.isoformat() if prev_date else None,
             "new_findings": delta(new_now, new_prev),
             "resolved_findings": delta(res_now, res_prev),
-            "pass_rate": delta(current_inspections.get("pass_rate"), prev_rate),
+            "pass_rate": delta(current_inspections["pass_rate"], prev_rate),
             "regressed": regressed,
             "reopened": reopened,
             "regressed_items": regressed_items,
@@ -365,16 +394,16 @@ class FigureBuilder:
 
     # --- key findings (named entities) ---------------------------------------------------------
 
-    def key_findings(self) -> list[dict]:
-        f = s.findings
-        name = sa.func.coalesce(s.apps.c.name, s.accounts.c.name, s.work_groups.c.name, s.sponsors.c.name)
-        joined = (f.outerjoin(s.apps, sa.and_(f.c.target_type == "app", s.apps.c.app_key == f.c.target_key))
-                  .outerjoin(s.accounts, sa.and_(f.c.target_type == "account",
-                                                 s.accounts.c.account_key == f.c.target_key))
-                  .outerjoin(s.work_groups, sa.and_(f.c.target_type == "work_group",
-                                                    s.work_groups.c.group_key == f.c.target_key))
-                  .outerjoin(s.sponsors, sa.and_(f.c.target_type == "sponsor",
-                                                 s.sponsors.c.credit_code == f.c.target_key)))
+    def key_findings(self) -> list[KeyFinding]:
+        f = schema.findings
+        name = sa.func.coalesce(schema.apps.c.name, schema.accounts.c.name, schema.work_groups.c.name, schema.sponsors.c.name)
+        joined = (f.outerjoin(schema.apps, sa.and_(f.c.target_type == "app", schema.apps.c.app_key == f.c.target_key))
+                  .outerjoin(schema.accounts, sa.and_(f.c.target_type == "account",
+                                                 schema.accounts.c.account_key == f.c.target_key))
+                  .outerjoin(schema.work_groups, sa.and_(f.c.target_type == "work_group",
+                                                    schema.work_groups.c.group_key == f.c.target_key))
+                  .outerjoin(schema.sponsors, sa.and_(f.c.target_type == "sponsor",
+                                                 schema.sponsors.c.credit_code == f.c.target_key)))
         sev = sa.case((f.c.severity == "high", 0), (f.c.severity == "medium", 1), else_=2)
         q = (sa.select(f.c.id, f.c.rule_id, f.c.title_zh, f.c.severity, f.c.state, f.c.article, f.c.target_type,
                        f.c.target_key, name, f.c.division_code, f.c.first_seen_at)

@@ -1,6 +1,6 @@
 """Machine submission JSON: the report's figures under a documented, versioned schema.
 
-Schema: ``include/reports/report.schema.json`` (JSON Schema 2020-12, ``schema_version`` "1.0").
+Schema: ``resources/reports/report.schema.json`` (JSON Schema 2020-12, ``schema_version`` "1.0").
 Every file is validated against it before it is written; text is kept as data (JSON escaping
 only), UTF-8, ``ensure_ascii=False``.
 """
@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from fingertip import config
+from fingertip.reports.model import AnyFigures, Submission, SubmissionReport
 
 SCHEMA_VERSION = "1.0"
 
@@ -25,11 +26,11 @@ def load_schema() -> dict:
     return json.loads(schema_path().read_text(encoding="utf-8"))
 
 
-def build_submission(report: dict, figures: dict) -> dict:
+def build_submission(report: SubmissionReport, figures: AnyFigures) -> Submission:
     return {"schema_version": SCHEMA_VERSION, "report": report, "figures": figures}
 
 
-def validate_submission(doc: dict) -> None:
+def validate_submission(doc: Submission | dict) -> None:
     """Raise ``jsonschema.ValidationError`` when ``doc`` does not follow the schema."""
     import jsonschema
 
@@ -37,9 +38,15 @@ def validate_submission(doc: dict) -> None:
                                     format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(doc)
 
 
-def write_submission(dest: Path, report: dict, figures: dict) -> Path:
+def write_submission(dest: Path, report: SubmissionReport, figures: AnyFigures) -> Path:
     doc = build_submission(report, figures)
     validate_submission(doc)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return dest
+
+
+def read_submission(path: Path) -> Submission:
+    """A submission file written by :func:`write_submission` (how the figures reach the mail task)."""
+    doc: Submission = json.loads(Path(path).read_text(encoding="utf-8"))
+    return doc

@@ -12,6 +12,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from fingertip.reports import labels
+from fingertip.reports.model import PeriodDict
+
 KINDS = ("monthly", "quarterly", "annual")
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -40,7 +43,7 @@ class Period:
 
     @property
     def kind_zh(self) -> str:
-        return {"monthly": "月度", "quarterly": "季度", "annual": "年度"}[self.kind]
+        return labels.REPORT_KINDS[self.kind]
 
     @property
     def end_exclusive(self) -> dt.date:
@@ -49,7 +52,7 @@ class Period:
     def previous(self) -> Period:
         return period_containing(self.kind, self.start - dt.timedelta(days=1))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> PeriodDict:
         return {"kind": self.kind, "label": self.label, "label_zh": self.label_zh,
                 "start": self.start.isoformat(), "end": self.end.isoformat()}
 

@@ -72,6 +72,6 @@ def default_recipients() -> list[str]:
         from airflow.sdk import Variable
 
         value = Variable.get(settings["recipients_variable"], default=None)
-    except Exception:  # outside a task / no metadata DB: fall back to the file
+    except Exception:  # noqa: BLE001 — outside a task / no metadata DB (any error of Airflow's): use the file
         value = None
     return parse_recipients(value) or list(settings["default_recipients"])

@@ -20,7 +20,6 @@ task results (XCom) carry only keys and paths.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from pathlib import Path
@@ -29,12 +28,27 @@ from typing import Any
 import sqlalchemy as sa
 
 from fingertip.reports import labels
+from fingertip.reports.jsonout import read_submission
+from fingertip.reports.model import (
+    AnyFigures,
+    AuditInfo,
+    BuiltReport,
+    ChartInfo,
+    FileInfo,
+    ReportFigures,
+    ReportMeta,
+    ReportSpec,
+    SentReport,
+    SubmissionReport,
+    is_audit,
+)
 from fingertip.reports.periods import KINDS, PeriodError, due_date, due_reports, parse_period
 from fingertip.reports.settings import FORMATS, default_recipients, load_settings, parse_recipients
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 
+#: Report kinds of the periodic DAG (the period kinds and the provincial self-inspection).
 REPORT_KINDS = (*KINDS, "self_inspection")
 
 
@@ -52,7 +66,7 @@ def start_run(engine: sa.Engine, *, run_key: str, kind: str, period_start: dt.da
               period_end: dt.date | None = None, params: dict | None = None, sample_rate: float | None = None,
               sample_seed: int | None = None) -> int:
     """Create (or, on a re-run, reset) the ``audit_runs`` row of ``run_key``; returns its id."""
-    t = s.audit_runs
+    t = schema.audit_runs
     values = {"kind": kind, "period_start": period_start, "period_end": period_end, "params": params,
               "sample_rate": sample_rate, "sample_seed": sample_seed, "status": "running", "summary": None,
               "started_at": _now(), "finished_at": None}
@@ -67,7 +81,7 @@ def start_run(engine: sa.Engine, *, run_key: str, kind: str, period_start: dt.da
 
 def finish_run(engine: sa.Engine, run_id: int, *, status: str, summary: dict | None) -> None:
     with engine.begin() as conn:
-        conn.execute(s.audit_runs.update().where(s.audit_runs.c.id == run_id)
+        conn.execute(schema.audit_runs.update().where(schema.audit_runs.c.id == run_id)
                      .values(status=status, summary=summary, finished_at=_now()))
 
 
@@ -85,7 +99,7 @@ def _formats(value: Any, default: list[str]) -> list[str]:
     return formats
 
 
-def plan_reports(run_date: dt.date, params: dict | None = None) -> list[dict]:
+def plan_reports(run_date: dt.date, params: dict | None = None) -> list[ReportSpec]:
     """Report specs for a run: the params' report when ``period`` or ``kind`` is given, else the
     reports the settings' cadences make due on ``run_date`` (previous month / quarter / year)."""
     params = params or {}
@@ -137,10 +151,10 @@ def _beijing_today() -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(TIMEZONE)).date()
 
 
-def report_meta(spec: dict, figures: dict, settings: dict) -> dict:
+def report_meta(spec: ReportSpec, figures: ReportFigures, settings: dict) -> ReportMeta:
     period = parse_period(spec["period"])
     kind = spec["kind"]
-    province_name = figures.get("province_name")
+    province_name = figures["province_name"]
     scope_zh = province_name or "全国"
     if kind == "self_inspection":
         title = f"{province_name}{period.label_zh}政务移动互联网应用程序和公众账号治理自查自评报告"
@@ -168,13 +182,14 @@ def report_meta(spec: dict, figures: dict, settings: dict) -> dict:
     }
 
 
-def _stem(spec: dict) -> str:
-    parts = [spec["kind"], spec["period"]] + ([spec["province"]] if spec.get("province") else [])
+def _stem(spec: ReportSpec) -> str:
+    province = spec["province"]
+    parts = [spec["kind"], spec["period"]] + ([province] if province else [])
     return "report_" + "_".join(parts)
 
 
-def _write_outputs(folder, stem: str, meta: dict, figures: dict, blocks, sheets, front_extra, formats,
-                   report_json: dict) -> tuple[list, list[dict]]:
+def _write_outputs(folder, stem: str, meta: ReportMeta, figures: AnyFigures, blocks, sheets, front_extra, formats,
+                   report_json: SubmissionReport) -> tuple[list, list[FileInfo]]:
     """Charts are already in ``figures``' folder; writes xlsx/docx/pdf/md/json/html, returns files."""
     from fingertip.reports import document, jsonout, workbook
     from fingertip.reports.outputs import written_document
@@ -189,11 +204,14 @@ def _write_outputs(folder, stem: str, meta: dict, figures: dict, blocks, sheets,
     path = jsonout.write_submission(local / f"{stem}.json", report_json, figures)
     if "json" in formats:
         written.append(written_document("report", "json", path))
-    return written, [{"doc_format": w.doc_format, "path": str(w.path), "sha256": w.sha256,
-                      "size_bytes": w.size_bytes} for w in written]
+    return written, [_file_info(w) for w in written]
 
 
-def _write_html(folder, stem: str, email_html: str, formats, written: list, files: list[dict]) -> None:
+def _file_info(w) -> FileInfo:
+    return {"doc_format": w.doc_format, "path": str(w.path), "sha256": w.sha256, "size_bytes": w.size_bytes}
+
+
+def _write_html(folder, stem: str, email_html: str, formats, written: list, files: list[FileInfo]) -> None:
     from fingertip.reports.outputs import written_document
 
     if "html" not in formats:
@@ -202,7 +220,7 @@ def _write_html(folder, stem: str, email_html: str, formats, written: list, file
     path.write_text(email_html, encoding="utf-8")
     w = written_document("report", "html", path)
     written.append(w)
-    files.append({"doc_format": "html", "path": str(path), "sha256": w.sha256, "size_bytes": w.size_bytes})
+    files.append(_file_info(w))
 
 
 def _record(engine, folder, written: list, audit_run_id: int) -> None:
@@ -215,8 +233,8 @@ def _record(engine, folder, written: list, audit_run_id: int) -> None:
     record_documents(engine, as_urls, audit_run_id=audit_run_id)
 
 
-def produce_report(engine: sa.Engine, spec: dict, *, run_key: str | None = None,
-                   timings: dict | None = None) -> dict:
+def produce_report(engine: sa.Engine, spec: ReportSpec, *, run_key: str | None = None,
+                   timings: dict | None = None) -> BuiltReport:
     """Figures, charts and files of one periodic / self-inspection report; records the run.
 
     ``timings`` (optional dict) receives the seconds spent on figures, charts and documents.
@@ -241,22 +259,25 @@ def produce_report(engine: sa.Engine, spec: dict, *, run_key: str | None = None,
     period = parse_period(spec["period"])
     run_key = run_key or spec["key"]
     run_id = start_run(engine, run_key=run_key, kind="self_inspection" if spec["kind"] == "self_inspection" else "periodic",
-                       period_start=period.start, period_end=period.end, params=spec)
+                       period_start=period.start, period_end=period.end, params=dict(spec))
     try:
         figures = compute_figures(engine, period, province=spec.get("province"),
                                   document_rows=settings["document_rows"],
                                   key_findings_limit=settings["key_findings_limit"])
         lap("figures")
         meta = report_meta(spec, figures, settings)
-        folder = ReportFolder("reports", period.label, *([spec["province"]] if spec.get("province") else []))
+        province = spec["province"]
+        folder = ReportFolder("reports", period.label, *([province] if province else []))
         stem = _stem(spec)
-        charts = [c.to_dict() for c in charts_mod.report_charts(figures, folder.local / f"{stem}_charts")]
+        charts: list[ChartInfo] = [c.to_dict() for c in charts_mod.report_charts(figures,
+                                                                                  folder.local / f"{stem}_charts")]
         lap("charts")
         blocks = document.report_blocks(meta, figures, charts, rows=settings["document_rows"])
-        report_json = {"key": spec["key"], "kind": spec["kind"], "title": meta["title"], "issuer": meta["issuer"],
-                       "generated_at": meta["generated_at"], "period": meta["period"], "due_date": meta["due_date"],
-                       "scope": {"province": spec.get("province"), "province_name": figures.get("province_name")},
-                       "sampling": None, "audit_run_id": run_id}
+        report_json: SubmissionReport = {
+            "key": spec["key"], "kind": spec["kind"], "title": meta["title"], "issuer": meta["issuer"],
+            "generated_at": meta["generated_at"], "period": meta["period"], "due_date": meta.get("due_date"),
+            "scope": {"province": spec.get("province"), "province_name": figures["province_name"]},
+            "sampling": None, "audit_run_id": run_id}
         written, files = _write_outputs(folder, stem, meta, figures, blocks, None, [], spec["formats"], report_json)
         email_html = _email_html(meta, figures, charts, files)
         _write_html(folder, stem, email_html, spec["formats"], written, files)
@@ -274,26 +295,27 @@ def produce_report(engine: sa.Engine, spec: dict, *, run_key: str | None = None,
             "recipients": spec.get("recipients") or [], "audit": None}
 
 
-def _email_html(meta, figures, charts, files, audit=None) -> str:
+def _email_html(meta: ReportMeta, figures: AnyFigures, charts: list[ChartInfo], files: list[FileInfo],
+                audit: AuditInfo | None = None) -> str:
     from fingertip.notifications import templates
-    from fingertip.reports.email import email_context, email_template
+    from fingertip.reports.email import ATTACH_FORMATS, email_context, email_template
 
     kf = _key_figures(figures, audit)
-    names = [Path(f["path"]).name for f in files if f["doc_format"] in ("xlsx", "docx", "pdf")]
+    names = [Path(f["path"]).name for f in files if f["doc_format"] in ATTACH_FORMATS]
     return templates.render(f"{email_template(audit)}.html.j2",
                             **email_context(meta, figures, kf, charts, names, audit=audit))
 
 
-def _key_figures(figures: dict, audit: dict | None) -> list[tuple[str, str]]:
+def _key_figures(figures: AnyFigures, audit: AuditInfo | None) -> list[tuple[str, str]]:
     from fingertip.reports import document
 
-    return document.audit_key_figures(figures, audit) if audit else document.key_figures(figures)
+    return document.audit_key_figures(figures, audit) if is_audit(figures) else document.key_figures(figures)
 
 
 # --- sending ------------------------------------------------------------------------------------
 
-def send_report(engine: sa.Engine, built: dict, *, recipients: list[str] | None = None,
-                smtp_conn_id: str = "smtp_default") -> dict:
+def send_report(engine: sa.Engine, built: BuiltReport, *, recipients: list[str] | None = None,
+                smtp_conn_id: str = "smtp_default") -> SentReport:
     """Mail a produced report or audit to its recipients, exactly once per report and recipient."""
     from fingertip.notifications.message import validate_addresses
     from fingertip.reports.email import build_email, send_report_email
@@ -301,9 +323,8 @@ def send_report(engine: sa.Engine, built: dict, *, recipients: list[str] | None 
     recipients = validate_addresses(recipients or built.get("recipients") or default_recipients())
     if not recipients:
         log.warning("report %s: no recipients (param, Variable or settings); nothing sent", built["key"])
-        return {"key": built["key"], "recipients": [], "sent": None}
-    doc = json.loads(Path(built["json_path"]).read_text(encoding="utf-8"))
-    figures = doc["figures"]
+        return {"key": built["key"], "recipients": [], "delivery": None}
+    figures = read_submission(Path(built["json_path"]))["figures"]
     email, _ = build_email(built["meta"], figures, _key_figures(figures, built.get("audit")), built["charts"],
                            built["files"], recipients, audit=built.get("audit"))
     report = send_report_email(engine, key=built["key"], email=email, kind=built.get("mail_kind", "report"),
@@ -325,7 +346,7 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:120] or "audit"
 
 
-def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> dict:
+def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> BuiltReport:
     """Run the rules on the request's scope (``persist=False``), write the audit report, record it."""
     from fingertip.reports import charts as charts_mod
     from fingertip.reports import document, workbook
@@ -339,11 +360,11 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> dict:
     try:
         result = run_detection(engine, req)
         figures = audit_figures(engine, result)
-        audit = {"scope_zh": req.scope_zh(), "sampling_zh": req.sampling_zh(), "sample_rate": req.sample_rate,
+        audit: AuditInfo = {"scope_zh": req.scope_zh(), "sampling_zh": req.sampling_zh(), "sample_rate": req.sample_rate,
                  "sample_seed": req.sample_seed, "families": req.families}
         today = _beijing_today()
         title = req.title or "政务移动互联网应用程序和公众账号专项核查报告"
-        meta = {"key": f"audit:{run_key}", "kind": "adhoc", "kind_zh": "专项核查", "title": title,
+        meta: ReportMeta = {"key": f"audit:{run_key}", "kind": "adhoc", "kind_zh": "专项核查", "title": title,
                 "subtitle": "（专项核查）", "issuer": settings["issuer"], "addressee": None,
                 "doc_date": today.isoformat(), "period": None, "period_label_zh": today.isoformat(),
                 "period_start": today.isoformat(), "period_end": today.isoformat(), "scope_zh": audit["scope_zh"],
@@ -353,9 +374,10 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> dict:
                 "attachments_note": ["核查一张表（XLSX）"]}
         folder = ReportFolder("audits", _safe(run_key))
         stem = "audit_" + today.strftime("%Y%m%d")
-        charts = [c.to_dict() for c in charts_mod.report_charts(figures, folder.local / f"{stem}_charts")]
+        charts: list[ChartInfo] = [c.to_dict() for c in charts_mod.report_charts(figures,
+                                                                                  folder.local / f"{stem}_charts")]
         blocks = document.audit_blocks(meta, figures, charts, audit, rows=settings["document_rows"])
-        report_json = {"key": meta["key"], "kind": "adhoc", "title": title, "issuer": meta["issuer"],
+        report_json: SubmissionReport = {"key": meta["key"], "kind": "adhoc", "title": title, "issuer": meta["issuer"],
                        "generated_at": meta["generated_at"], "period": None, "due_date": None,
                        "scope": {k: v for k, v in req.to_dict().items()
                                  if k not in ("recipients", "formats", "sample_rate", "sample_seed", "title")},

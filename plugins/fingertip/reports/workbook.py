@@ -15,6 +15,7 @@ from typing import Any
 
 from fingertip.documents.xlsx import HEADER_FILL, sheet_title, write_only_cell
 from fingertip.reports import labels
+from fingertip.reports.model import AnyFigures, AuditFigures, ComparisonFigures, ReportFigures, ReportMeta, is_audit
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
 
@@ -54,11 +55,11 @@ def _col(idx: int) -> str:
     return get_column_letter(idx + 1)
 
 
-def _pct(rate):
+def _pct(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 2)
 
 
-def report_sheets(figures: dict) -> list[Sheet]:
+def report_sheets(figures: ReportFigures) -> list[Sheet]:
     """The topic sheets of a periodic report from its figures."""
     inv, chg, fnd = figures["inventory"], figures["changes"], figures["findings"]
     insp, cases, cmp_ = figures["inspections"], figures["cases"], figures["comparison"]
@@ -87,17 +88,7 @@ def report_sheets(figures: dict) -> list[Sheet]:
         ("关停案件", ["状态", "状态代码", "案件数"],
          [[r["state_zh"], r["state"], r["count"]] for r in cases["by_state"]]
          + [["本期新立案", "opened", cases["opened_in_period"]], ["本期办结", "closed", cases["closed_in_period"]]]),
-        ("环比变化", ["指标", "本期", "上期", "变化"],
-         [["新发现问题", cmp_["new_findings"]["current"], cmp_["new_findings"]["previous"],
-           cmp_["new_findings"]["change"]],
-          ["已整改问题", cmp_["resolved_findings"]["current"], cmp_["resolved_findings"]["previous"],
-           cmp_["resolved_findings"]["change"]],
-          ["合格率(%)", _pct(cmp_["pass_rate"]["current"]), _pct(cmp_["pass_rate"]["previous"]),
-           _pct(cmp_["pass_rate"]["change"])],
-          ["由合格转为不合格", cmp_["regressed"], None, None],
-          ["重新打开的问题", cmp_["reopened"], None, None]]
-         + [[f"退步：{r['target_type_zh']} {r['target_name']}", r["score"], r["previous_score"],
-             r["score"] - r["previous_score"]] for r in cmp_["regressed_items"]]),
+        ("环比变化", ["指标", "本期", "上期", "变化"], _comparison_rows(cmp_)),
         ("重点问题清单", ["问题编号", "对象类型", "对象名称", "对象标识", "地区", "规则", "严重程度", "政策条款",
                      "状态", "首次发现(UTC)"],
          [[r["finding_id"], r["target_type_zh"], r["target_name"], r["target_key"], r["province_name"],
@@ -106,7 +97,21 @@ def report_sheets(figures: dict) -> list[Sheet]:
     ]
 
 
-def audit_sheets(figures: dict) -> list[Sheet]:
+def _comparison_rows(cmp_: ComparisonFigures) -> list[list[Any]]:
+    new, resolved, rate = cmp_["new_findings"], cmp_["resolved_findings"], cmp_["pass_rate"]
+    rows: list[list[Any]] = [
+        ["新发现问题", new["current"], new["previous"], new["change"]],
+        ["已整改问题", resolved["current"], resolved["previous"], resolved["change"]],
+        ["合格率(%)", _pct(rate["current"]), _pct(rate["previous"]), _pct(rate["change"])],
+        ["由合格转为不合格", cmp_["regressed"], None, None],
+        ["重新打开的问题", cmp_["reopened"], None, None],
+    ]
+    rows += [[f"退步：{r['target_type_zh']} {r['target_name']}", r["score"], r["previous_score"],
+              r["score"] - r["previous_score"]] for r in cmp_["regressed_items"]]
+    return rows
+
+
+def audit_sheets(figures: AuditFigures) -> list[Sheet]:
     """The topic sheets of an ad-hoc audit from its figures."""
     fnd, insp = figures["findings"], figures["inspections"]
     return [
@@ -125,18 +130,24 @@ def audit_sheets(figures: dict) -> list[Sheet]:
         ("问题清单", ["问题编号", "对象类型", "对象名称", "对象标识", "地区", "规则", "严重程度", "政策条款", "依据",
                   "整改要求"],
          [[r["finding_id"], r["target_type_zh"], r["target_name"], r["target_key"], r["province_name"], r["title_zh"],
-           r["severity_zh"], r["article_label"], r.get("basis"), r.get("remediation_zh")]
+           r["severity_zh"], r["article_label"], r["basis"], r["remediation_zh"]]
           for r in figures["key_findings"]]),
     ]
 
 
-def write_report_workbook(dest: Path, meta: dict, figures: dict, extra_front: Sequence[tuple[str, Any]] = (),
-                          sheets: Sequence[Sheet] | None = None) -> Path:
+def write_report_workbook(dest: Path, meta: ReportMeta, figures: AnyFigures,
+                          extra_front: Sequence[tuple[str, Any]] = (), sheets: Sequence[Sheet] | None = None) -> Path:
+    """The 一张表 of a report or an audit: 总表 (what, when, scope, key figures) and the topic sheets."""
     from fingertip.reports.document import audit_key_figures, key_figures
 
-    audit = meta.get("kind") == "adhoc"
-    period = ("核查日期", meta["doc_date"]) if audit else (
-        "报告期", f"{meta['period_label_zh']}（{meta['period_start']} 至 {meta['period_end']}）")
-    front = [("报告", meta["title"]), period, ("范围", meta["scope_zh"]), ("生成时间", meta["generated_at"]),
-             *extra_front, *(audit_key_figures(figures, None) if audit else key_figures(figures))]
-    return write_workbook(dest, meta["title"], front, report_sheets(figures) if sheets is None else sheets)
+    head: list[tuple[str, Any]] = [("报告", meta["title"])]
+    if is_audit(figures):
+        head.append(("核查日期", meta["doc_date"]))
+        figures_front = audit_key_figures(figures, None)
+        default_sheets = audit_sheets(figures)
+    else:
+        head.append(("报告期", f"{meta['period_label_zh']}（{meta['period_start']} 至 {meta['period_end']}）"))
+        figures_front = key_figures(figures)
+        default_sheets = report_sheets(figures)
+    front = [*head, ("范围", meta["scope_zh"]), ("生成时间", meta["generated_at"]), *extra_front, *figures_front]
+    return write_workbook(dest, meta["title"], front, default_sheets if sheets is None else sheets)

@@ -1,0 +1,398 @@
+"""The typed contract of the report data that crosses modules.
+
+:mod:`.figures` (periodic, self-inspection) and :mod:`.audit` (ad-hoc audits) produce the figures;
+the workbook (XLSX), document (DOCX/PDF), JSON, e-mail (HTML) and chart writers read them, and the
+JSON file carries them from the ``produce`` task to the ``send`` task. They are ``TypedDict`` s — plain
+JSON-serialisable dicts at run time (the machine submission is validated against
+``resources/reports/report.schema.json``) and checked field by field by mypy, so a renamed or missing
+figure fails ``make lint``, not a national report.
+
+Also here: the report metadata (:class:`ReportMeta`), what the report tasks return to XCom
+(:class:`ReportSpec`, :class:`BuiltReport`, :class:`SentReport`) and the submission header
+(:class:`SubmissionReport`).
+
+(No ``from __future__ import annotations`` here: ``NotRequired`` keys must be known at run time.)
+"""
+
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+class PeriodDict(TypedDict):
+    """A reporting period (``Period.to_dict``)."""
+
+    kind: str  # monthly / quarterly / annual
+    label: str  # 2026-10 / 2026Q3 / 2026
+    label_zh: str
+    start: str  # ISO date
+    end: str  # ISO date, inclusive
+
+
+class ProvincePassRow(TypedDict):
+    province_code: str | None
+    province_name: str
+    checked: int
+    passed: int
+    failed: int
+    pass_rate: float | None  # 0–1, None when nothing was checked
+
+
+class UnitPassRow(TypedDict):
+    sponsor_id: int | None
+    sponsor_name: str
+    credit_code: str | None
+    division_code: str | None
+    province_name: str
+    checked: int
+    passed: int
+    failed: int
+    pass_rate: float | None
+
+
+class InspectionFigures(TypedDict):
+    """Inspections of one check date (audits: the run's own inspections, ``check_date`` None)."""
+
+    check_date: str | None
+    checked: int
+    passed: int
+    pass_rate: float | None
+    by_province: list[ProvincePassRow]
+    by_unit: list[UnitPassRow]
+
+
+class KeyFinding(TypedDict):
+    """An open finding with its target's name, for the lists of the reports."""
+
+    finding_id: str | None
+    rule_id: str
+    title_zh: str
+    severity: str
+    severity_zh: str
+    state: str
+    state_zh: str
+    article: str
+    article_label: str
+    target_type: str
+    target_type_zh: str
+    target_key: str
+    target_name: str
+    division_code: str | None
+    province_name: str
+    first_seen_at: str | None
+
+
+# --- periodic and self-inspection reports -------------------------------------------------------
+
+
+class EntityCounts(TypedDict):
+    app: int
+    account: int
+    work_group: int
+
+
+class InventoryTotals(EntityCounts):
+    all: int
+
+
+class LevelRow(EntityCounts):
+    level: str
+    level_zh: str
+    total: int
+
+
+class ProvinceRow(EntityCounts):
+    province_code: str
+    province_name: str
+    total: int
+
+
+class PlatformRow(TypedDict):
+    entity_type: str
+    entity_type_zh: str
+    platform: str
+    platform_zh: str
+    count: int
+
+
+class InventoryFigures(TypedDict):
+    totals: InventoryTotals
+    by_level: list[LevelRow]
+    by_province: list[ProvinceRow]
+    by_platform: list[PlatformRow]
+
+
+class ChangeFigures(TypedDict):
+    """New and closed per entity type, plus ``all`` (keys: app, account, work_group, all)."""
+
+    new: dict[str, int]
+    closed: dict[str, int]
+
+
+class RuleRow(TypedDict):
+    rule_id: str
+    title_zh: str
+    article: str
+    article_label: str
+    severity: str
+    severity_zh: str
+    open: int
+    new: int
+    resolved: int
+
+
+class ArticleRow(TypedDict):
+    article: str
+    article_label: str
+    open: int
+    new: int
+    resolved: int
+
+
+class FindingFigures(TypedDict):
+    open_total: int
+    new_in_period: int
+    resolved_in_period: int
+    by_rule: list[RuleRow]
+    by_article: list[ArticleRow]
+    open_by_severity: dict[str, int]
+
+
+class TargetTypePassRow(TypedDict):
+    target_type: str
+    target_type_zh: str
+    checked: int
+    passed: int
+    pass_rate: float | None
+
+
+class PeriodInspectionFigures(InspectionFigures):
+    by_target_type: list[TargetTypePassRow]
+
+
+class CaseStateRow(TypedDict):
+    state: str
+    state_zh: str
+    count: int
+
+
+class CaseFigures(TypedDict):
+    total: int
+    by_state: list[CaseStateRow]
+    opened_in_period: int
+    closed_in_period: int
+
+
+class Delta(TypedDict):
+    current: float | None
+    previous: float | None
+    change: float | None
+
+
+class RegressedItem(TypedDict):
+    target_type: str
+    target_type_zh: str
+    target_key: str
+    target_name: str
+    province_name: str
+    previous_score: int
+    score: int
+
+
+class ComparisonFigures(TypedDict):
+    previous_period: PeriodDict
+    previous_check_date: str | None
+    new_findings: Delta
+    resolved_findings: Delta
+    pass_rate: Delta
+    regressed: int
+    reopened: int
+    regressed_items: list[RegressedItem]
+
+
+class ReportFigures(TypedDict):
+    """All figures of one periodic or self-inspection report (:func:`.figures.compute_figures`)."""
+
+    period: PeriodDict
+    previous_period: PeriodDict
+    province: str | None
+    province_name: str | None
+    inventory: InventoryFigures
+    changes: ChangeFigures
+    findings: FindingFigures
+    inspections: PeriodInspectionFigures
+    cases: CaseFigures
+    comparison: ComparisonFigures
+    key_findings: list[KeyFinding]
+
+
+# --- ad-hoc audits ------------------------------------------------------------------------------
+
+
+class AuditRuleRow(TypedDict):
+    rule_id: str
+    title_zh: str
+    article: str
+    article_label: str
+    severity: str
+    severity_zh: str
+    count: int
+
+
+class AuditArticleRow(TypedDict):
+    article: str
+    article_label: str
+    count: int
+
+
+class AuditFindingFigures(TypedDict):
+    total: int
+    by_rule: list[AuditRuleRow]
+    by_article: list[AuditArticleRow]
+    by_severity: dict[str, int]
+
+
+class SamplingFigures(TypedDict):
+    rate: float | None
+    seed: int | None
+    sampled: int
+
+
+class AuditKeyFinding(KeyFinding):
+    basis: str | None
+    remediation_zh: str | None
+
+
+class AuditFigures(TypedDict):
+    """Figures of an ad-hoc audit (:func:`.audit.audit_figures`)."""
+
+    checked: dict[str, int]
+    sampling: SamplingFigures
+    findings: AuditFindingFigures
+    inspections: InspectionFigures
+    key_findings: list[AuditKeyFinding]
+
+
+AnyFigures = ReportFigures | AuditFigures
+
+
+def is_audit(figures: AnyFigures) -> "TypeIs[AuditFigures]":
+    """Audit figures carry ``checked`` (what the audit looked at); periodic ones do not."""
+    return "checked" in figures
+
+
+# --- what the writers share besides the figures ---------------------------------------------------
+
+
+class AuditInfo(TypedDict):
+    """How an audit was scoped and sampled, in words for the documents and the mail."""
+
+    scope_zh: str
+    sampling_zh: str
+    sample_rate: float | None
+    sample_seed: int | None
+    families: list[str]
+
+
+class ReportMeta(TypedDict):
+    """Title, issuer, dates and wording of one report or audit document."""
+
+    key: str
+    kind: str
+    kind_zh: str
+    title: str
+    subtitle: str
+    issuer: str
+    addressee: str | None
+    doc_date: str
+    period: PeriodDict | None
+    period_label_zh: str
+    period_start: str
+    period_end: str
+    scope_zh: str
+    generated_at: str
+    subject: str
+    lead: str
+    attachments_note: list[str]
+    province: NotRequired[str | None]
+    due_date: NotRequired[str | None]
+    doc_number: NotRequired[str | None]
+    greeting: NotRequired[str | None]
+
+
+class ChartInfo(TypedDict):
+    """A written chart (``Chart.to_dict``)."""
+
+    name: str
+    title_zh: str
+    path: str
+
+
+class FileInfo(TypedDict):
+    """A written report file."""
+
+    doc_format: str
+    path: str
+    sha256: str
+    size_bytes: int
+
+
+class SubmissionReport(TypedDict):
+    """The ``report`` header of the machine submission JSON (see the schema)."""
+
+    key: str
+    kind: str
+    title: str
+    issuer: str
+    generated_at: str
+    period: PeriodDict | None
+    due_date: str | None
+    scope: dict[str, Any]
+    sampling: dict[str, Any] | None
+    audit_run_id: int | None
+
+
+class Submission(TypedDict):
+    schema_version: str
+    report: SubmissionReport
+    figures: ReportFigures | AuditFigures
+
+
+# --- task results (XCom) --------------------------------------------------------------------------
+
+
+class ReportSpec(TypedDict):
+    """One report to produce (``plan`` → ``produce``)."""
+
+    kind: str
+    period: str
+    province: str | None
+    recipients: list[str]
+    formats: list[str]
+    key: str
+
+
+class BuiltReport(TypedDict):
+    """A produced report or audit (``produce`` → ``send``); the figures stay in ``json_path``."""
+
+    key: str
+    kind: str
+    audit_run_id: int
+    mail_kind: str
+    json_path: str
+    meta: ReportMeta
+    charts: list[ChartInfo]
+    files: list[FileInfo]
+    recipients: list[str]
+    audit: AuditInfo | None
+
+
+class SentReport(TypedDict):
+    """What ``send`` returns: the recipients and the mail ledger's delivery report."""
+
+    key: str
+    recipients: list[str]
+    delivery: NotRequired[dict[str, Any] | None]
