@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
 from fingertip.store import engine as store_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 class StoreHook(BaseHook):
@@ -28,7 +31,7 @@ class StoreHook(BaseHook):
     def __init__(self, store_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.store_conn_id = store_conn_id or store_engine.store_conn_id()
-        self._engine = None
+        self._engine: Engine | None = None
 
     @classmethod
     def url_if_configured(cls, conn_id: str | None = None) -> str | None:
@@ -41,7 +44,7 @@ class StoreHook(BaseHook):
     def get_uri(self) -> str:
         return store_engine.resolve_store_url(self.store_conn_id)
 
-    def get_engine(self):
+    def get_engine(self) -> Engine:
         if self._engine is None:
             self._engine = store_engine.create_store_engine(self.get_uri())
         return self._engine
