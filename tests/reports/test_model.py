@@ -76,6 +76,20 @@ def test_audit_figures_follow_the_contract(dataset_engine):
     assert model.is_audit(figures)
 
 
+def test_detection_evidence_and_summary_follow_the_contract(dataset_engine):
+    """The rules engine's side: finding evidence, near-duplicate matches and the run summary."""
+    from fingertip.reports.audit import AuditRequest, run_detection
+    from fingertip.rules import model as rules_model
+
+    result = run_detection(dataset_engine, AuditRequest(check_date="2026-09-30"))
+    assert result.findings
+    for finding in result.findings:
+        conforms(finding.evidence, rules_model.FindingEvidence)
+        for match in finding.evidence["facts"].get("near_duplicates") or ():
+            conforms(match, rules_model.NearDuplicateMatch)
+    conforms(result.summary(), rules_model.DetectionSummary)
+
+
 def test_task_results_follow_the_contract(dataset_engine, outputs):
     import datetime as dt
 

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from fingertip.documents import xlsx
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 
 def safe_cell(ws, row: int, column: int, value: Any):
@@ -103,7 +103,7 @@ def write_rejection_report(engine, verdict, frames, failures: list[dict[str, Any
     path = folder / f"退回报告_批次{verdict.batch_id}.xlsx"
     path.write_bytes(data)
     url = str(path)
-    d = s.documents
+    d = schema.documents
     with engine.begin() as conn:
         conn.execute(sa.delete(d).where(d.c.path == url))
         conn.execute(sa.insert(d).values(doc_kind="quality_rejection_report", doc_format="xlsx", path=url,

@@ -20,11 +20,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fingertip.rules import conditions as C
-from fingertip.rules import facts as F
+from fingertip.rules import conditions, facts
 from fingertip.rules.catalogue import FAMILIES
+from fingertip.rules.model import DetectionSummary, FindingEvidence
 from fingertip.rules.policy import Policy, Rule, load_policy
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class FindingRecord:
     title_zh: str
     basis: str
     article: str
-    evidence: dict[str, Any]
+    evidence: FindingEvidence
     division_code: str | None
     sponsor_id: int | None
     remediation_zh: str
@@ -150,7 +150,7 @@ class DetectionResult:
     timings: dict[str, float] = field(default_factory=dict)
     policy_version: str = ""
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> DetectionSummary:
         checked = sum(self.checked[t] for t in SCORED)
         passed = sum(self.passed[t] for t in SCORED)
         return {
@@ -198,10 +198,10 @@ class _Evaluator:
         self._compiled: dict[str | None, list[tuple[Rule, Callable, dict, str]]] = {}
         det = policy.settings["scoring"]
         self.start, self.pass_mark = det["start"], det["pass_mark"]
-        self.tiers = [(t["tier"], C.compile_condition(t["when"], {}))
+        self.tiers = [(t["tier"], conditions.compile_condition(t["when"], {}))
                       for t in policy.settings.get("risk_tiers", {}).get(target, [])]
         self.tier_facts = sorted({n for t in policy.settings.get("risk_tiers", {}).get(target, [])
-                                  for n in C.facts_named(t["when"])})
+                                  for n in conditions.facts_named(t["when"])})
 
     def for_province(self, province: str | None):
         got = self._compiled.get(province)
@@ -223,6 +223,158 @@ class _Evaluator:
         return "low", factors
 
 
+def _today() -> dt.date:
+    import pendulum
+
+    from fingertip.runtime import TIMEZONE
+
+    today = pendulum.now(TIMEZONE)
+    return dt.date(today.year, today.month, today.day)
+
+
+def _check_arguments(families: Sequence[str] | None, sample_rate: float | None, sample_seed: int | None) -> None:
+    if families is not None:
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown rule families {unknown}; known: {', '.join(FAMILIES)}")
+    if sample_rate is not None:
+        if not 0 < sample_rate <= 1:
+            raise ValueError("sample_rate must be in (0, 1]")
+        if sample_seed is None:
+            raise ValueError("a sample needs a seed (sample_seed) so that it can be drawn again")
+
+
+class _Detection:
+    """One detection run: which records to check, evaluating them, and where the results go."""
+
+    def __init__(self, policy: Policy, result: DetectionResult, fams: set[str] | None, *, collect: bool):
+        self.policy, self.result = policy, result
+        self.scope, self.check_date = result.scope, result.check_date
+        self.sample_rate, self.sample_seed = result.sample_rate, result.sample_seed
+        self.collect = collect
+        self.evaluators = {t: _Evaluator(policy, t, fams) for t in ("app", "account", "work_group", "sponsor",
+                                                                     "listing")}
+        self.scope_empty = self.scope.empty
+        self.full = self.scope_empty and self.sample_rate is None
+        self.write_inspections = result.persist and fams is None
+        self.evaluated_targets: dict[str, set[str]] = defaultdict(set)
+
+    def selected(self, target: str, f: Mapping[str, Any]) -> bool:
+        """In scope and (spot checks) in the sample; records what was checked."""
+        if not self.scope_empty and not self.scope.matches(target, f):
+            return False
+        if self.sample_rate is not None and target != "sponsor":
+            if not sampled(self.sample_seed or 0, target, f["key"], self.sample_rate):
+                return False
+            self.result.sampled_keys.add((target, f["key"]))
+        self.result.checked[target] += 1
+        if not self.full:
+            self.evaluated_targets[target].add(f["key"])
+        return True
+
+    def evidence(self, rule: Rule, th: Mapping[str, Any], f: Mapping[str, Any],
+                 province: str | None) -> FindingEvidence:
+        override = self.policy.overrides.get(province or "")
+        return {
+            "target_name": f.get("name"),
+            "facts": _jsonable({n: f.get(n) for n in rule.evidence_facts}),
+            "thresholds": dict(th),
+            "check_date": self.check_date.isoformat(),
+            "data_as_of": _jsonable(f.get("activity_date") or f.get("latest_version_released_at")),
+            "province_override": bool(override and rule.id in override.thresholds),
+        }
+
+    def visit(self, target: str, items: list[dict], inspections_out: list[dict] | None, sink: list) -> None:
+        ev = self.evaluators[target]
+        if not ev.rules and target not in SCORED:
+            return
+        for f in items:
+            if self.selected(target, f):
+                vetoes, deductions = self.evaluate(ev, target, f, sink)
+                if target in SCORED:
+                    self.inspect(ev, target, f, vetoes, deductions, inspections_out)
+
+    def evaluate(self, ev: _Evaluator, target: str, f: Mapping[str, Any],
+                 sink: list) -> tuple[list[str], dict[str, int]]:
+        """The rules of the record's province: findings into ``sink``; its vetoes and deductions."""
+        result = self.result
+        province = f.get("province_code")
+        vetoes: list[str] = []
+        deductions: dict[str, int] = {}
+        for rule, pred, th, severity in ev.for_province(province):
+            if not pred(f):
+                continue
+            sink.append(FindingRecord(
+                id=finding_id(rule.id, target, f["key"]), rule_id=rule.id, target_type=target,
+                target_key=f["key"], target_name=f.get("name"), severity=severity, title_zh=rule.title_for(th),
+                basis=rule.basis, article=rule.article, evidence=self.evidence(rule, th, f, province),
+                division_code=f.get("division_code"), sponsor_id=f.get("sponsor_id"),
+                remediation_zh=rule.remediation_zh,
+            ))
+            result.by_rule[rule.id] += 1
+            result.by_article[rule.article] += 1
+            result.by_severity[severity] += 1
+            if rule.veto:
+                vetoes.append(rule.id)
+            elif rule.deduction:
+                deductions[rule.id] = rule.deduction
+        return vetoes, deductions
+
+    def inspect(self, ev: _Evaluator, target: str, f: Mapping[str, Any], vetoes: list[str],
+                deductions: dict[str, int], inspections_out: list[dict] | None) -> None:
+        """Score an app or account (national indicator scheme) and keep its inspection."""
+        result = self.result
+        province = f.get("province_code")
+        score = max(0, ev.start - sum(deductions.values()))
+        ok = not vetoes and score >= ev.pass_mark
+        tier, factors = ev.risk(f)
+        result.passed[target] += ok
+        bucket = result.pass_by_province[province or "unknown"]
+        bucket[0] += 1
+        bucket[1] += ok
+        rec = InspectionRecord(target, f["key"], f.get("name"), f["division_code"], province or "",
+                               f.get("sponsor_id"), score, ok, vetoes, deductions, tier, _jsonable(factors))
+        if self.collect:
+            result.inspections.append(rec)
+        if inspections_out is not None:
+            inspections_out.append({
+                "check_date": self.check_date, "target_type": target, "target_key": f["key"],
+                "division_code": f["division_code"], "province_code": province or "",
+                "sponsor_id": f.get("sponsor_id"), "score": score, "passed": ok, "vetoes": vetoes,
+                "deductions": deductions, "risk_tier": tier, "risk_factors": rec.risk_factors,
+            })
+
+    def province(self, conn: sa.Connection, ctx: facts.FactContext, prefix: str, orphan_filings: dict,
+                 found: list[FindingRecord]) -> None:
+        """Every target type of one province (two-digit prefix); inspections written, findings in ``found``."""
+        evs = self.evaluators
+        batch: list[dict] | None = [] if self.write_inspections else None
+        if _wants(evs["account"]):
+            self.visit("account", facts.account_facts(conn, ctx, prefix), batch, found)
+        if _wants(evs["app"]):
+            self.visit("app", facts.app_facts(conn, ctx, prefix, orphan_filings), batch, found)
+        if evs["work_group"].rules:
+            self.visit("work_group", facts.group_facts(conn, ctx, prefix), None, found)
+        if evs["sponsor"].rules:
+            self.visit("sponsor", facts.sponsor_facts(conn, ctx, prefix), None, found)
+        if self.write_inspections and self.full:
+            conn.execute(sa.delete(schema.inspections).where(schema.inspections.c.check_date == self.check_date,
+                                                             schema.inspections.c.province_code == prefix + "0000"))
+        if batch:
+            _write_inspections(conn, batch, replace=not self.full)
+
+
+def _select_prefixes(conn: sa.Connection, scope: Scope) -> list[str]:
+    """Two-digit province prefixes to walk: those in the store, limited to the scope."""
+    prefixes = facts.province_prefixes(conn)
+    wanted = set(scope.division_prefixes())
+    if wanted:
+        return [p for p in prefixes if any(w.startswith(p) or p.startswith(w[:2]) for w in wanted)]
+    if scope.keyed or scope.sponsor_credit_codes:
+        return _prefixes_of_keys(conn, scope) or []
+    return prefixes
+
+
 def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.date | None = None,
            scope: Scope | None = None, families: Sequence[str] | None = None, sample_rate: float | None = None,
            sample_seed: int | None = None, persist: bool = True, collect: bool | None = None,
@@ -232,158 +384,58 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
     province and keeps counts only, so memory does not grow with the findings)."""
     policy = policy or load_policy()
     scope = scope or Scope()
-    if check_date is None:
-        import pendulum
-
-        from fingertip.runtime import TIMEZONE
-
-        today = pendulum.now(TIMEZONE)
-        check_date = dt.date(today.year, today.month, today.day)
-    if families is not None:
-        unknown = sorted(set(families) - set(FAMILIES))
-        if unknown:
-            raise ValueError(f"unknown rule families {unknown}; known: {', '.join(FAMILIES)}")
+    check_date = check_date or _today()
+    _check_arguments(families, sample_rate, sample_seed)
     fams = set(families) if families else None
-    if sample_rate is not None:
-        if not 0 < sample_rate <= 1:
-            raise ValueError("sample_rate must be in (0, 1]")
-        if sample_seed is None:
-            raise ValueError("a sample needs a seed (sample_seed) so that it can be drawn again")
     collect = (not persist) if collect is None else collect
-    collect_findings = collect
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     result = DetectionResult(check_date, persist, tuple(sorted(fams)) if fams else None, scope, sample_rate,
                              sample_seed, policy_version=policy.version)
-    ctx = F.FactContext(check_date, policy.settings)
-    evaluators = {t: _Evaluator(policy, t, fams) for t in ("app", "account", "work_group", "sponsor", "listing")}
-    full = scope.empty and sample_rate is None
-    write_inspections = persist and fams is None
-    evaluated_targets: dict[str, set[str]] = defaultdict(set)
+    run = _Detection(policy, result, fams, collect=collect)
+    ctx = facts.FactContext(check_date, policy.settings)
     t0 = time.perf_counter()
 
-    scope_empty = scope.empty
-
-    def visit(target: str, items: list[dict], inspections_out: list[dict] | None, sink: list) -> None:
-        ev = evaluators[target]
-        if not ev.rules and target not in SCORED:
-            return
-        for f in items:
-            if not scope_empty and not scope.matches(target, f):
-                continue
-            if sample_rate is not None and target != "sponsor":
-                if not sampled(sample_seed, target, f["key"], sample_rate):
-                    continue
-                result.sampled_keys.add((target, f["key"]))
-            result.checked[target] += 1
-            if not full:
-                evaluated_targets[target].add(f["key"])
-            province = f.get("province_code")
-            vetoes, deductions = [], {}
-            for rule, pred, th, severity in ev.for_province(province):
-                if not pred(f):
-                    continue
-                evidence = {
-                    "target_name": f.get("name"),
-                    "facts": _jsonable({n: f.get(n) for n in rule.evidence_facts}),
-                    "thresholds": dict(th),
-                    "check_date": check_date.isoformat(),
-                    "data_as_of": _jsonable(f.get("activity_date") or f.get("latest_version_released_at")),
-                    "province_override": bool(policy.overrides.get(province or "")
-                                              and rule.id in policy.overrides[province].thresholds),
-                }
-                sink.append(FindingRecord(
-                    id=finding_id(rule.id, target, f["key"]), rule_id=rule.id, target_type=target,
-                    target_key=f["key"], target_name=f.get("name"), severity=severity, title_zh=rule.title_for(th),
-                    basis=rule.basis, article=rule.article, evidence=evidence, division_code=f.get("division_code"),
-                    sponsor_id=f.get("sponsor_id"), remediation_zh=rule.remediation_zh,
-                ))
-                result.by_rule[rule.id] += 1
-                result.by_article[rule.article] += 1
-                result.by_severity[severity] += 1
-                if rule.veto:
-                    vetoes.append(rule.id)
-                elif rule.deduction:
-                    deductions[rule.id] = rule.deduction
-            if target in SCORED:
-                score = max(0, ev.start - sum(deductions.values()))
-                ok = not vetoes and score >= ev.pass_mark
-                tier, factors = ev.risk(f)
-                result.passed[target] += ok
-                bucket = result.pass_by_province[province or "unknown"]
-                bucket[0] += 1
-                bucket[1] += ok
-                rec = InspectionRecord(target, f["key"], f.get("name"), f["division_code"], province or "",
-                                       f.get("sponsor_id"), score, ok, vetoes, deductions, tier, _jsonable(factors))
-                if collect:
-                    result.inspections.append(rec)
-                if inspections_out is not None:
-                    inspections_out.append({
-                        "check_date": check_date, "target_type": target, "target_key": f["key"],
-                        "division_code": f["division_code"], "province_code": province or "",
-                        "sponsor_id": f.get("sponsor_id"), "score": score, "passed": ok, "vetoes": vetoes,
-                        "deductions": deductions, "risk_tier": tier, "risk_factors": rec.risk_factors,
-                    })
-
-    prefixes_wanted = set(scope.division_prefixes())
     # One transaction per province (and one to finish): a long single transaction makes SQLite's
     # WAL grow with the store and every read slower — superlinear. A run that fails half-way leaves
     # the provinces it finished up to date; its retry redoes everything idempotently.
     with engine.connect() as conn:
         with conn.begin():
-            prefixes = F.province_prefixes(conn)
-            if prefixes_wanted:
-                prefixes = [p for p in prefixes
-                            if any(w.startswith(p) or p.startswith(w[:2]) for w in prefixes_wanted)]
-            elif scope.keyed or scope.sponsor_credit_codes:
-                prefixes = _prefixes_of_keys(conn, scope) or []
-            orphan_filings = F.unlinked_filings(conn) if _wants(evaluators["app"]) else {}
+            prefixes = _select_prefixes(conn, scope)
+            orphan_filings = facts.unlinked_filings(conn) if _wants(run.evaluators["app"]) else {}
         reconciler = None
         if persist:
             from fingertip.rules.findings import Reconciler
 
-            reconciler = Reconciler(conn, rule_ids=[r.id for ev in evaluators.values() for r in ev.rules],
+            reconciler = Reconciler(conn, rule_ids=[r.id for ev in run.evaluators.values() for r in ev.rules],
                                     check_date=check_date, now=now,
-                                    targets=None if full else evaluated_targets)
+                                    targets=None if run.full else run.evaluated_targets)
         t_reconcile = 0.0
 
-        def flush(found: list) -> None:
+        def flush(found: list[FindingRecord]) -> None:
             nonlocal t_reconcile
             if reconciler is not None and found:
                 t1 = time.perf_counter()
                 reconciler.add(found)
                 t_reconcile += time.perf_counter() - t1
-            if collect_findings:
+            if collect:
                 result.findings.extend(found)
 
         for prefix in prefixes:
             tp = time.perf_counter()
             with conn.begin():
-                batch: list[dict] | None = [] if write_inspections else None
                 found: list[FindingRecord] = []
-                if _wants(evaluators["account"]):
-                    visit("account", F.account_facts(conn, ctx, prefix), batch, found)
-                if _wants(evaluators["app"]):
-                    visit("app", F.app_facts(conn, ctx, prefix, orphan_filings), batch, found)
-                if evaluators["work_group"].rules:
-                    visit("work_group", F.group_facts(conn, ctx, prefix), None, found)
-                if evaluators["sponsor"].rules:
-                    visit("sponsor", F.sponsor_facts(conn, ctx, prefix), None, found)
-                if write_inspections and full:
-                    conn.execute(sa.delete(s.inspections).where(s.inspections.c.check_date == check_date,
-                                                                s.inspections.c.province_code == prefix + "0000"))
-                if batch:
-                    _write_inspections(conn, batch, replace=not full)
+                run.province(conn, ctx, prefix, orphan_filings, found)
                 flush(found)
             result.timings[f"province_{prefix}"] = time.perf_counter() - tp
         with conn.begin():
-            if evaluators["listing"].rules:
+            if run.evaluators["listing"].rules:
                 found = []
-                visit("listing", F.listing_facts(conn, ctx), None, found)
+                run.visit("listing", facts.listing_facts(conn, ctx), None, found)
                 flush(found)
-            if write_inspections and full:  # provinces that no longer hold anything
-                conn.execute(sa.delete(s.inspections).where(
-                    s.inspections.c.check_date == check_date,
-                    s.inspections.c.province_code.not_in([p + "0000" for p in prefixes] or [""])))
+            if run.write_inspections and run.full:  # provinces that no longer hold anything
+                conn.execute(sa.delete(schema.inspections).where(
+                    schema.inspections.c.check_date == check_date,
+                    schema.inspections.c.province_code.not_in([p + "0000" for p in prefixes] or [""])))
             result.timings["evaluate"] = time.perf_counter() - t0 - t_reconcile
             if reconciler is not None:
                 t1 = time.perf_counter()
@@ -402,9 +454,9 @@ def _wants(ev: _Evaluator) -> bool:
 
 def _prefixes_of_keys(conn, scope: Scope) -> list[str]:
     found: set[str] = set()
-    pairs = ((s.apps, s.apps.c.app_key, scope.app_keys), (s.accounts, s.accounts.c.account_key, scope.account_keys),
-             (s.work_groups, s.work_groups.c.group_key, scope.group_keys),
-             (s.sponsors, s.sponsors.c.credit_code, scope.sponsor_credit_codes))
+    pairs = ((schema.apps, schema.apps.c.app_key, scope.app_keys), (schema.accounts, schema.accounts.c.account_key, scope.account_keys),
+             (schema.work_groups, schema.work_groups.c.group_key, scope.group_keys),
+             (schema.sponsors, schema.sponsors.c.credit_code, scope.sponsor_credit_codes))
     for table, col, keys in pairs:
         for chunk in _chunks(list(keys)):
             q = sa.select(sa.func.substr(table.c.division_code, 1, 2)).where(col.in_(chunk)).distinct()
@@ -422,6 +474,6 @@ def _write_inspections(conn, rows: list[dict], *, replace: bool) -> None:
 
     for chunk in _chunks(rows, 2000):
         if replace:
-            ops.upsert(conn, s.inspections, chunk, key=("check_date", "target_type", "target_key"))
+            ops.upsert(conn, schema.inspections, chunk, key=("check_date", "target_type", "target_key"))
         else:
-            conn.execute(sa.insert(s.inspections), chunk)
+            conn.execute(sa.insert(schema.inspections), chunk)

@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
-F = s.findings
+if TYPE_CHECKING:
+    from fingertip.rules.engine import FindingRecord
+
+F = schema.findings
 ACTIVE = ("open", "acknowledged", "waived")
 
 
@@ -33,7 +35,7 @@ def _utcnow() -> dt.datetime:
 
 
 def active_waivers(conn: Connection, now: dt.datetime, ids: Iterable[str] | None = None) -> set[str]:
-    w = s.waivers
+    w = schema.waivers
     q = sa.select(w.c.finding_id).where(w.c.revoked_at.is_(None), w.c.expires_at > now)
     if ids is None:
         return set(conn.execute(q).scalars())
@@ -59,9 +61,9 @@ class Reconciler:
         self.now = now or _utcnow()
         self.targets = targets
         self.seen: set[str] = set()
-        self.counts: Counter = Counter()
+        self.counts: Counter[str] = Counter()
 
-    def add(self, produced: Sequence) -> None:
+    def add(self, produced: Sequence[FindingRecord]) -> None:
         fresh = []
         for f in produced:
             if f.id not in self.seen:
@@ -70,7 +72,7 @@ class Reconciler:
         for chunk in ops.chunks(fresh, 500):
             self._add_chunk(chunk)
 
-    def _add_chunk(self, chunk: Sequence) -> None:
+    def _add_chunk(self, chunk: Sequence[FindingRecord]) -> None:
         conn, now = self.conn, self.now
         cols = (F.c.id, F.c.state, F.c.first_seen_at, F.c.reopened_count)
         existing = {r["id"]: r for r in conn.execute(
@@ -123,7 +125,7 @@ class Reconciler:
         return dict(self.counts)
 
 
-def reconcile(conn: Connection, produced: Sequence, *, rule_ids: Sequence[str], check_date: dt.date,
+def reconcile(conn: Connection, produced: Sequence[FindingRecord], *, rule_ids: Sequence[str], check_date: dt.date,
               now: dt.datetime | None = None, targets: Mapping[str, set[str]] | None = None) -> dict[str, int]:
     """One-shot :class:`Reconciler` over a complete list of findings."""
     rec = Reconciler(conn, rule_ids=rule_ids, check_date=check_date, now=now, targets=targets)
@@ -131,7 +133,7 @@ def reconcile(conn: Connection, produced: Sequence, *, rule_ids: Sequence[str], 
     return rec.finish()
 
 
-def _get(conn: Connection, finding_id: str) -> Mapping[str, Any]:
+def _get(conn: Connection, finding_id: str) -> sa.RowMapping:
     row = conn.execute(sa.select(F).where(F.c.id == finding_id)).mappings().first()
     if row is None:
         raise FindingStateError(f"没有编号为 {finding_id} 的问题 / no finding {finding_id}")
@@ -164,9 +166,9 @@ def waive(engine: sa.Engine, finding_id: str, *, reason: str, approver: str, exp
         row = _get(conn, finding_id)
         if row["state"] == "resolved":
             raise FindingStateError("已解决的问题无需豁免 / a resolved finding cannot be waived")
-        wid = conn.execute(sa.insert(s.waivers).values(
+        wid = conn.execute(sa.insert(schema.waivers).values(
             finding_id=finding_id, reason=reason.strip(), approver=approver.strip(), granted_at=now,
-            expires_at=expires_at)).inserted_primary_key[0]
+            expires_at=expires_at).returning(schema.waivers.c.id)).scalar_one()
         conn.execute(sa.update(F).where(F.c.id == finding_id).values(state="waived", updated_at=now))
         return wid
 
@@ -175,8 +177,8 @@ def revoke_waivers(engine: sa.Engine, finding_id: str, *, now: dt.datetime | Non
     """Revoke the finding's waivers; it reopens at once (the next run resolves it if it cleared)."""
     now = now or _utcnow()
     with engine.begin() as conn:
-        n = conn.execute(sa.update(s.waivers).where(s.waivers.c.finding_id == finding_id,
-                                                    s.waivers.c.revoked_at.is_(None)).values(revoked_at=now)).rowcount
+        n = conn.execute(sa.update(schema.waivers).where(schema.waivers.c.finding_id == finding_id,
+                                                    schema.waivers.c.revoked_at.is_(None)).values(revoked_at=now)).rowcount
         conn.execute(sa.update(F).where(F.c.id == finding_id, F.c.state == "waived").values(
             state="open", reopened_count=F.c.reopened_count + 1, updated_at=now))
         return n

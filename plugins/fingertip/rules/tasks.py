@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fingertip.rules.engine import DetectionResult, Scope, detect
+from fingertip.rules.model import DetectionRunSummary, FindingEvidence, FindingItem, RunOutputs
 from fingertip.rules.policy import Policy, load_policy
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,12 @@ def check_policy() -> dict[str, Any]:
 
 
 def run_detection(engine, *, check_date: dt.date, dry_run: bool = False, families: Sequence[str] | None = None,
-                  scope: Scope | None = None, write_outputs: bool = True) -> dict[str, Any]:
+                  scope: Scope | None = None, write_outputs: bool = True) -> DetectionRunSummary:
     """Detect, persist (unless dry run), write ``out/findings/<date>/`` and log the tables."""
     policy = load_policy()
     result = detect(engine, policy, check_date=check_date, families=families or None, scope=scope,
                     persist=not dry_run, collect=dry_run)
-    summary = result.summary()
-    summary["dry_run"] = dry_run
+    summary: DetectionRunSummary = {**result.summary(), "dry_run": dry_run}
     if write_outputs:
         summary["outputs"] = write_run_outputs(result, policy, dry_run=dry_run, engine=engine)
     for line in format_tables(result, policy).splitlines():
@@ -38,7 +38,7 @@ def run_detection(engine, *, check_date: dt.date, dry_run: bool = False, familie
     return summary
 
 
-def _finding_items(result: DetectionResult, engine):
+def _finding_items(result: DetectionResult, engine) -> Iterator[FindingItem]:
     """The run's findings: collected ones, or (stored runs) those the store holds for the check date."""
     if result.findings or engine is None:
         for f in result.findings:
@@ -49,20 +49,23 @@ def _finding_items(result: DetectionResult, engine):
         return
     import sqlalchemy as sa
 
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
-    t = s.findings
+    t = schema.findings
     q = (sa.select(t.c.id, t.c.rule_id, t.c.title_zh, t.c.severity, t.c.state, t.c.target_type, t.c.target_key,
                    t.c.division_code, t.c.basis, t.c.article, t.c.evidence, t.c.remediation_zh)
          .where(t.c.check_date == result.check_date, t.c.state != "resolved").order_by(t.c.rule_id, t.c.target_key))
     with engine.connect() as conn:
         for row in conn.execution_options(stream_results=True, yield_per=2000).execute(q).mappings():
-            item = dict(row)
-            item["target_name"] = (item["evidence"] or {}).get("target_name")
-            yield item
+            evidence: FindingEvidence = row["evidence"]  # NOT NULL
+            yield {"id": row["id"], "rule_id": row["rule_id"], "title_zh": row["title_zh"],
+                   "severity": row["severity"], "state": row["state"], "target_type": row["target_type"],
+                   "target_key": row["target_key"], "division_code": row["division_code"], "basis": row["basis"],
+                   "article": row["article"], "evidence": evidence, "remediation_zh": row["remediation_zh"],
+                   "target_name": evidence.get("target_name")}
 
 
-def write_run_outputs(result: DetectionResult, policy: Policy, *, dry_run: bool, engine=None) -> dict[str, str]:
+def write_run_outputs(result: DetectionResult, policy: Policy, *, dry_run: bool, engine=None) -> RunOutputs:
     """``summary.json`` and ``findings.jsonl`` (one finding per line, evidence included)."""
     from fingertip.config import output_path
 
