@@ -91,7 +91,7 @@ ACCOUNT_PLATFORM_WEIGHTS = (("wechat", 30), ("weibo", 20), ("douyin", 18), ("tou
                             ("bilibili", 4), ("wechat_channels", 8), ("xiaohongshu", 4))
 GROUP_PLATFORM_WEIGHTS = (("wechat", 45), ("wecom", 15), ("dingtalk", 25), ("qq", 5), ("zhengwuwei", 10))
 HOST_WEIGHTS = (("wechat", 70), ("alipay", 20), ("baidu", 5), ("douyin", 5))
-ANDROID_STORES = ("huawei", "xiaomi", "oppo", "vivo", "honor", "yingyongbao")
+ANDROID_STORES = tuple(s for s in schema.STORES if s != "apple")  # one list: fingertip.store.schema.STORES
 
 #: Labels that need a native app with store listings.
 _NATIVE_LABELS = frozenset({"zombie_app", "shell_app", "delisted_app", "filing_cancelled_still_listed",
