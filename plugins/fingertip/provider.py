@@ -192,6 +192,7 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": _connection_types(),
         "notifications": ["fingertip.notifiers.FingertipMailNotifier"],
         "extra-links": ["fingertip.links.FingertipOutputLink"],
-        "plugins": [{"name": "fingertip", "plugin-class": "fingertip.plugin.FingertipPlugin"}],
+        # The plugin registers through the ``airflow.plugins`` entry point only: declaring it here as
+        # well makes Airflow register it twice when providers are loaded eagerly.
         "config": _config_section(),
     }
