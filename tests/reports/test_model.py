@@ -7,10 +7,11 @@ import types
 import typing
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from tests.reports.conftest import ARTICLES
+
 from fingertip.reports import model
 from fingertip.reports.figures import compute_figures
 from fingertip.reports.periods import parse_period
-from tests.reports.conftest import ARTICLES
 
 
 def conforms(value: Any, tp: Any, path: str = "$") -> None:
@@ -94,7 +95,7 @@ def test_task_results_follow_the_contract(dataset_engine, outputs):
     import datetime as dt
 
     from fingertip.reports.jsonout import read_submission, validate_submission
-    from fingertip.reports.tasks import plan_reports, produce_report, send_report
+    from fingertip.reports.tasks import plan_reports, produce_report
 
     (spec,) = plan_reports(dt.date(2026, 10, 1), {"period": "2026Q3", "kind": "quarterly", "formats": ["json"]})
     conforms(spec, model.ReportSpec)
@@ -103,3 +104,27 @@ def test_task_results_follow_the_contract(dataset_engine, outputs):
     doc = read_submission(built["json_path"])
     conforms(doc, model.Submission)
     validate_submission(doc)
+
+
+def test_every_code_has_its_label():
+    """Each vocabulary is defined once; the report labels cover it exactly (same order where it ranks)."""
+    import json
+
+    from fingertip.reports import labels, periods
+    from fingertip.reports.jsonout import schema_path
+    from fingertip.rules.policy import SEVERITIES
+    from fingertip.store import schema
+
+    assert tuple(labels.LEVELS) == schema.SPONSOR_LEVELS
+    assert tuple(labels.APP_KINDS) == schema.APP_KINDS
+    assert set(labels.CASE_STATES) == set(schema.CASE_STATES)
+    assert set(labels.FINDING_STATES) == set(schema.FINDING_STATES)
+    assert tuple(labels.SEVERITIES) == SEVERITIES
+    assert set(schema.TARGET_TYPES) <= set(labels.ENTITY_TYPES)
+    platforms = {*schema.ACCOUNT_PLATFORMS, *schema.GROUP_PLATFORMS, *schema.MINI_PROGRAM_HOSTS}
+    assert platforms <= set(labels.PLATFORMS)
+    assert set(labels.REPORT_KINDS) == {*periods.REPORT_KINDS, "adhoc"}
+    submission = json.loads(schema_path().read_text(encoding="utf-8"))
+    assert set(submission["properties"]["report"]["properties"]["kind"]["enum"]) == set(labels.REPORT_KINDS)
+    period_kinds = submission["properties"]["report"]["properties"]["period"]["properties"]["kind"]["enum"]
+    assert tuple(period_kinds) == periods.KINDS

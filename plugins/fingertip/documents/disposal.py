@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 from fingertip.documents.official import (
-    TARGET_TYPES, OfficialDocument, Paragraph, Table, WrittenDocument, as_dir, format_date, safe_file_stem,
+    TARGET_TYPES,
+    OfficialDocument,
+    Paragraph,
+    Table,
+    WrittenDocument,
+    as_dir,
+    format_date,
+    safe_file_stem,
     written,
 )
 
@@ -181,6 +189,16 @@ class DisposalContext:
         if not str(self.responsible_person or "").strip():
             self.responsible_person = UNASSIGNED  # the sponsor has no contact on record: fill in by hand
 
+    @property
+    def due(self) -> dt.date:
+        """The disposal deadline (set by ``__post_init__`` when not given)."""
+        return self.deadline if self.deadline is not None else default_deadline(self.stop_date)
+
+    @property
+    def categories(self) -> list[DataCategory]:
+        """The data categories (the defaults of the target type when not given)."""
+        return self.data_categories if self.data_categories is not None else default_categories(self.target_type)
+
     def validate(self) -> None:
         problems: list[tuple[str, str]] = []
         if self.target_type not in TARGET_TYPES:
@@ -188,8 +206,8 @@ class DisposalContext:
         for name, label in (("case_key", "案件编号"), ("target_name", "处置对象名称"), ("sponsor_name", "主办单位")):
             if not str(getattr(self, name) or "").strip():
                 problems.append((f"缺少{label}", f"{name} is empty"))
-        if self.deadline < self.stop_date:
-            problems.append((f"处置期限（{format_date(self.deadline)}）早于停止服务日期（{format_date(self.stop_date)}）",
+        if self.due < self.stop_date:
+            problems.append((f"处置期限（{format_date(self.due)}）早于停止服务日期（{format_date(self.stop_date)}）",
                              f"deadline {self.deadline} is before the stop date {self.stop_date}"))
         if not self.data_categories:
             problems.append(("未列出任何数据类别", "no data categories"))
@@ -230,8 +248,8 @@ def _step_deadline(ctx: DisposalContext, step: int) -> dt.date:
     if step in (1, 3, 4):
         return ctx.stop_date
     if step == 2:
-        return min(add_working_days(ctx.stop_date, 5), ctx.deadline)
-    return ctx.deadline
+        return min(add_working_days(ctx.stop_date, 5), ctx.due)
+    return ctx.due
 
 
 def _merge_basis(*texts: str) -> str:
@@ -264,7 +282,7 @@ def checklist_rows(ctx: DisposalContext) -> list[dict[str, Any]]:
             rows.append({**base, "序号": str(step), "数据类别": "全部" if step in (1, 9) else "—",
                          "是否个人信息": None, "是否敏感": None, "存放位置": extra or None, "处置方式": None})
             continue
-        for i, cat in enumerate(ctx.data_categories, start=1):
+        for i, cat in enumerate(ctx.categories, start=1):
             deadline = base["完成期限"]
             if step == 3 and cat.retention_until:
                 deadline = cat.retention_until

@@ -22,6 +22,8 @@ import json
 import sys
 import uuid
 
+from fingertip.reports.periods import REPORT_KINDS
+
 
 def _engine():
     from fingertip.runtime import store_engine
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("periodic", help="produce (and send) periodic / self-inspection reports")
     p.add_argument("--period", help="2026-10, 2026Q3 or 2026")
-    p.add_argument("--kind", choices=["monthly", "quarterly", "annual", "self_inspection"])
+    p.add_argument("--kind", choices=REPORT_KINDS)
     p.add_argument("--province", help="PP0000 code (self_inspection)")
     p.add_argument("--date", help="run date (YYYY-MM-DD) when no period is given: the reports due that day")
     p.add_argument("--recipients", help="comma-separated; default: Variable fingertip_report_recipients")

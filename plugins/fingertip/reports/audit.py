@@ -384,8 +384,8 @@ def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None 
     by_unit.sort(key=lambda x: (x["pass_rate"] if x["pass_rate"] is not None else 2, -x["checked"], x["sponsor_name"]))
     checked_total = sum(x["checked"] for x in by_province)
     passed_total = sum(x["passed"] for x in by_province)
-    sev_rank = {"high": 0, "medium": 1, "low": 2}
-    key = sorted(findings, key=lambda f: (sev_rank.get(_attr(f, "severity"), 3), _attr(f, "rule_id"),
+    rank, last = labels.SEVERITY_RANK, len(labels.SEVERITY_RANK)
+    key = sorted(findings, key=lambda f: (rank.get(_attr(f, "severity"), last), _attr(f, "rule_id"),
                                           str(_attr(f, "target_key"))))
     return {
         "checked": dict(getattr(result, "checked", {}) or {}),

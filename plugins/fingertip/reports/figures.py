@@ -404,7 +404,8 @@ class FigureBuilder:
                                                     schema.work_groups.c.group_key == f.c.target_key))
                   .outerjoin(schema.sponsors, sa.and_(f.c.target_type == "sponsor",
                                                  schema.sponsors.c.credit_code == f.c.target_key)))
-        sev = sa.case((f.c.severity == "high", 0), (f.c.severity == "medium", 1), else_=2)
+        sev = sa.case(*((f.c.severity == k, rank) for k, rank in labels.SEVERITY_RANK.items()),
+                      else_=len(labels.SEVERITY_RANK))
         q = (sa.select(f.c.id, f.c.rule_id, f.c.title_zh, f.c.severity, f.c.state, f.c.article, f.c.target_type,
                        f.c.target_key, name, f.c.division_code, f.c.first_seen_at)
              .select_from(joined)

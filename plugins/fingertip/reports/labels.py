@@ -1,4 +1,9 @@
-"""Chinese labels of the codes that appear in reports."""
+"""Chinese labels of the codes that appear in reports.
+
+The codes themselves are defined once elsewhere — sponsor levels, app kinds, platforms, case and
+finding states in ``fingertip.store.schema``, severities in ``fingertip.rules.policy``, period kinds in
+:mod:`.periods` — and ``tests/reports/test_model.py`` checks that every code has its label here.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ CASE_STATES = {
     "service_stopped": "已停止服务", "data_disposed": "数据已处置", "delisting_verified": "已核验下架",
     "closed": "已办结", "cancelled": "已撤销",
 }
-SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
+SEVERITIES = {"high": "高", "medium": "中", "low": "低"}  # in rank order (rules.policy.SEVERITIES)
+#: Severity → sort rank (high first); unknown severities sort last.
+SEVERITY_RANK = {k: i for i, k in enumerate(SEVERITIES)}
 FINDING_STATES = {"open": "待整改", "acknowledged": "已确认", "resolved": "已整改", "waived": "已豁免"}
 REPORT_KINDS = {"monthly": "月度", "quarterly": "季度", "annual": "年度", "self_inspection": "自查自评",
                 "adhoc": "专项核查"}

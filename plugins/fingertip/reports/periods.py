@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from fingertip.reports import labels
 from fingertip.reports.model import PeriodDict
 
+#: Period kinds (the cadences of the periodic report).
 KINDS = ("monthly", "quarterly", "annual")
+#: Kinds of periodic report: a period kind, or the provincial self-inspection (on a quarter).
+REPORT_KINDS = (*KINDS, "self_inspection")
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")

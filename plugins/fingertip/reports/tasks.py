@@ -42,14 +42,12 @@ from fingertip.reports.model import (
     SubmissionReport,
     is_audit,
 )
-from fingertip.reports.periods import KINDS, PeriodError, due_date, due_reports, parse_period
+from fingertip.reports.periods import KINDS, REPORT_KINDS, PeriodError, due_date, due_reports, parse_period
 from fingertip.reports.settings import FORMATS, default_recipients, load_settings, parse_recipients
 from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 
-#: Report kinds of the periodic DAG (the period kinds and the provincial self-inspection).
-REPORT_KINDS = (*KINDS, "self_inspection")
 
 
 class ReportParamsError(ValueError):

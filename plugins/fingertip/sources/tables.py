@@ -334,7 +334,7 @@ class Table:
         self._known = known
         self._min_matches = min_matches
         self._scan_rows = scan_rows
-        self._workbook = None
+        self._workbook: Any = None  # openpyxl read-only Workbook, opened on first read
         self._sheet_names: list[str] | None = None
         if fmt == "xlsx":
             self._open_workbook()
@@ -800,11 +800,15 @@ def _formula_cells_without_value(archive, member) -> dict[int, list[int]]:
 # --------------------------------------------------------------------------------------------
 
 
+def _bytes_opener(data: bytes) -> Callable[[], BinaryIO]:
+    return lambda: io.BytesIO(data)
+
+
 def _source(path_or_bytes: Any, name: str | None) -> tuple[Callable[[], BinaryIO], Path | None, str, int | None]:
     """(opener of a binary stream, local path or None, display name, size or None)."""
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         data = bytes(path_or_bytes)
-        return (lambda: io.BytesIO(data)), None, name or "<bytes>", len(data)
+        return _bytes_opener(data), None, name or "<bytes>", len(data)
     if isinstance(path_or_bytes, str) and "://" in path_or_bytes:
         from airflow.sdk import ObjectStoragePath
 
@@ -816,12 +820,12 @@ def _source(path_or_bytes: Any, name: str | None) -> tuple[Callable[[], BinaryIO
         return (lambda: open(path, "rb")), path, name or path.name, path.stat().st_size
     if hasattr(path_or_bytes, "read_bytes"):  # ObjectStoragePath and friends: read once
         data = path_or_bytes.read_bytes()
-        return (lambda: io.BytesIO(data)), None, name or getattr(path_or_bytes, "name", "<file>"), len(data)
+        return _bytes_opener(data), None, str(name or getattr(path_or_bytes, "name", "<file>")), len(data)
     if hasattr(path_or_bytes, "read"):
         data = path_or_bytes.read()
         if isinstance(data, str):
             data = data.encode("utf-8")
-        return (lambda: io.BytesIO(data)), None, name or getattr(path_or_bytes, "name", "<stream>"), len(data)
+        return _bytes_opener(data), None, str(name or getattr(path_or_bytes, "name", "<stream>")), len(data)
     raise TypeError(f"cannot read a table from {type(path_or_bytes).__name__}")
 
 
@@ -843,6 +847,16 @@ def _detect_format(head: bytes, name: str, problems: ProblemLog) -> str:
             problems.add("extension_mismatch", "文件扩展名为 CSV，但内容是 Excel 工作簿，已按 Excel 读取。",
                          "The file is named .csv but holds an Excel workbook; read as Excel.")
         return "xlsx"
+    _reject_binary(head)
+    _reject_markup(head)
+    if lower_name.endswith(_SPREADSHEET_EXT):
+        problems.add("extension_mismatch", "文件扩展名为 Excel，但内容是文本（CSV），已按 CSV 读取。",
+                     "The file is named as an Excel workbook but holds text (CSV); read as CSV.")
+    return "csv"
+
+
+def _reject_binary(head: bytes) -> None:
+    """Raise for the files people submit instead of a table: old Excel/WPS, PDF, images, archives."""
     if head.startswith(_OLE2):
         raise _ole2_error(head)
     if head.startswith(b"%PDF"):
@@ -853,6 +867,10 @@ def _detect_format(head: bytes, name: str, problems: ProblemLog) -> str:
         raise _invalid("rtf", "内容是 RTF 文档", "it is an RTF document")
     if head.startswith((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
         raise _invalid("archive", "内容是压缩包", "it is a compressed archive")
+
+
+def _reject_markup(head: bytes) -> None:
+    """Raise for binary data, web pages and XML under a table's name (text that is not CSV)."""
     encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
     if encoding == "utf-16":
         sample = head.decode("utf-16", errors="ignore")
@@ -869,10 +887,6 @@ def _detect_format(head: bytes, name: str, problems: ProblemLog) -> str:
     if probe.startswith("<?xml") or (probe.startswith("<") and "xmlns" in probe):
         raise _invalid("xml", "内容是 XML（可能是 Excel 2003 XML 表格）",
                        "it is XML (possibly an Excel 2003 XML spreadsheet)")
-    if lower_name.endswith(_SPREADSHEET_EXT):
-        problems.add("extension_mismatch", "文件扩展名为 Excel，但内容是文本（CSV），已按 CSV 读取。",
-                     "The file is named as an Excel workbook but holds text (CSV); read as CSV.")
-    return "csv"
 
 
 def _ole2_error(head: bytes) -> TableError:
