@@ -283,6 +283,7 @@ class IngestSourceOperator(BaseOperator):
                 f"{self.source}: partitions is an empty list and exports is None — nothing to ingest. Give "
                 "provinces/stores, leave partitions unset to derive them from the store, or name exports.")
         partitions = self._validate(given) if given is not None else None
+        context[self.LABEL_KEY] = _label(self.source, partitions)  # type: ignore[literal-required]
         hook = self.get_hook()
         if self.source is Source.GOV_APP and not hook.extra("gov_app_feed", True):
             raise AirflowSkipException(
@@ -408,7 +409,9 @@ def _bind(func: Callable[..., dict], *args: Any, **kwargs: Any) -> Callable[[], 
     return lambda: func(*args, **kwargs)
 
 
-def _label(source: Source, partitions: list[str]) -> str:
+def _label(source: Source, partitions: list[str] | None) -> str:
+    if partitions is None:
+        return str(source)
     if not partitions:
         return f"{source}/exports"
     if len(partitions) == 1:
