@@ -5,6 +5,10 @@ Figures carry their unit, backend and the N they were measured at, and the targe
 These machines are noisy: compare ratios measured in the same run, not absolute seconds across runs.
 
 Usage: python scripts/bench.py [--with-1m] [--only NAME] [--sizes 10000,200000]
+
+Two entries time the project's own commands: "make demo pipeline" (``demo_pipeline_seconds``, the
+demo's pipeline at the default 10,000 entities in a scratch Airflow home, target ≤ 150 s) and
+"make test (whole suite)" (``test_suite_seconds``, the ``make test`` command line, target ≤ 360 s).
 """
 
 from __future__ import annotations
@@ -142,6 +146,30 @@ def benches(with_1m: bool) -> list[Bench]:
             ],
         ),
         Bench(
+            name="make demo pipeline",
+            command=[sys.executable, "-m", "fingertip_dev.bench.demo", "--entities", "{n}", "--json"],
+            sizes=[10_000],
+            backends=["sqlite"],
+            metrics=[
+                Metric("demo_pipeline_seconds", "s", 150, higher_is_better=False),
+                Metric("demo_wall_seconds", "s", None, higher_is_better=False),
+                Metric("setup_seconds", "s", None, higher_is_better=False),
+            ],
+        ),
+        Bench(
+            name="make test (whole suite)",
+            command=[sys.executable, "-m", "fingertip_dev.bench.test_suite", "--json"],
+            sizes=[0],  # N does not apply: the whole suite
+            backends=["sqlite"],
+            metrics=[
+                Metric("test_suite_seconds", "s", 360, higher_is_better=False),
+                Metric("cpu_seconds", "s", None, higher_is_better=False),
+                Metric("passed", "tests", None),
+                Metric("failed", "tests", 0, higher_is_better=False),
+                Metric("errors", "tests", 0, higher_is_better=False),
+            ],
+        ),
+        Bench(
             name="mail ledger (500 mails, 200 KB each)",
             command=[sys.executable, "-m", "fingertip_dev.bench.notifications", "--messages", "{n}",
                      "--store-url", "{url}"],
@@ -204,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                     results.append({"bench": bench.name, "backend": backend, "n": n,
                                     "skipped": f"PostgreSQL unavailable ({pg_problem})"})
                     continue
-                print(f"running {bench.name} backend={backend} N={n:,} …", flush=True)
+                print(f"running {bench.name} backend={backend}" + (f" N={n:,}" if n else "") + " …", flush=True)
                 out = run_one(bench, n, backend, tmp)
                 for file in tmp.glob(f"bench-{n}.db*"):
                     file.unlink()
@@ -237,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "value": ratio, "unit": "x", "backend": backend, "n": big, "target": target,
                                 "target_kind": "<=", "meets_target": ratio <= target})
     report = {
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": results,
     }
@@ -254,13 +282,17 @@ def print_table(results: list[dict]) -> None:
     for r in results:
         if "metric" not in r:
             note = r.get("skipped") or f"ERROR {r.get('error')}"
-            print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {note}")
+            print(f"{r['bench']:<36} {r['backend']:<10} {_n(r['n']):>10} {note}")
             continue
         v = r["value"]
         val = (f"{v:.5f}" if isinstance(v, float) and abs(v) < 1 else f"{v:,.1f}" if isinstance(v, float)
                else f"{v:,}")
         tgt = "" if r["target"] is None else f"{r['target_kind']} {r['target']:,} {'ok' if r['meets_target'] else 'MISSED'}"
-        print(f"{r['bench']:<36} {r['backend']:<10} {r['n']:>10,} {r['metric']:<28} {val:>14} {r['unit']:<9} {tgt}")
+        print(f"{r['bench']:<36} {r['backend']:<10} {_n(r['n']):>10} {r['metric']:<28} {val:>14} {r['unit']:<9} {tgt}")
+
+
+def _n(n: int) -> str:
+    return f"{n:,}" if n else "—"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""Benchmark of ``make test``: the whole test suite, run the way the Makefile runs it.
+
+``python -m fingertip_dev.bench.test_suite [--workers auto] [--json]``
+
+Runs ``pytest -n <workers> --dist loadfile --no-loadscope-reorder`` (the ``test`` target of the
+Makefile) from the project root with the project environment, and reports ``test_suite_seconds``
+(wall clock of the pytest process, collection included), the CPU seconds it and its children used,
+the outcome counts from pytest's summary line and the worker count. A failing suite is still a
+measurement: the counts say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+OUTCOMES = ("passed", "failed", "errors", "error", "skipped", "xfailed", "xpassed")
+
+
+def run(workers: str = "auto", extra: list[str] | None = None) -> dict:
+    cmd = [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", "-q",
+           *(extra or [])]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT / "dev"),
+                                                       os.environ.get("PYTHONPATH")]))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tail = (proc.stdout or "").strip().splitlines()[-1:] or [""]
+    counts = {name: int(n) for n, name in re.findall(r"(\d+) (" + "|".join(OUTCOMES) + r")\b", tail[0])}
+    if "error" in counts:
+        counts["errors"] = counts.pop("error") + counts.get("errors", 0)
+    return {
+        "test_suite_seconds": round(seconds, 1),
+        "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
+        "exit_code": proc.returncode,
+        "workers": workers,
+        "cpus": os.cpu_count(),
+        "summary": tail[0],
+        **{name: counts.get(name, 0) for name in ("passed", "failed", "errors", "skipped")},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fingertip_dev.bench.test_suite")
+    parser.add_argument("--workers", default=os.environ.get("TEST_WORKERS", "auto"))
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    args, extra = parser.parse_known_args(argv)
+    result = run(args.workers, extra)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"make test equivalent (-n {args.workers}): {result['test_suite_seconds']} s wall, "
+              f"{result['cpu_seconds']} s CPU — {result['summary']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
