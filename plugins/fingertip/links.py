@@ -72,6 +72,11 @@ class FingertipOutputLink(BaseOperatorLink):
 
         from fingertip import config
 
+        # On the worker Airflow asks for the link of every finished task instance; one that did not
+        # succeed returned nothing (and asking for its XCom would log a "not found" error).
+        state = getattr(ti_key, "state", None)
+        if state is not None and str(getattr(state, "value", state)) != "success":
+            return ""
         try:
             value = XCom.get_value(ti_key=ti_key, key="return_value")
         except Exception:  # noqa: BLE001 - no XCom (task failed or was skipped): no link
