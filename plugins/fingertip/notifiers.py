@@ -156,6 +156,18 @@ class FingertipMailNotifier(BaseNotifier):
 
     def _update_context(self, context: Any) -> Any:
         context = super()._update_context(context)
+        if "var" not in context:
+            # a DAG callback without a task context (e.g. a success callback in the DAG processor)
+            # gets only dag, run_id and reason: keep ``var`` and ``params`` usable in templates
+            try:
+                from airflow.sdk.execution_time.context import VariableAccessor
+
+                context["var"] = {"json": VariableAccessor(deserialize_json=True),
+                                  "value": VariableAccessor(deserialize_json=False)}
+            except ImportError:  # pragma: no cover - older task SDK
+                pass
+        if "params" not in context:
+            context["params"] = dict(getattr(context.get("dag"), "params", None) or {})
         context["fingertip"] = event_facts(context)
         return context
 

@@ -126,3 +126,20 @@ def test_task_and_dag_callbacks_in_a_real_run(dag_env, smtp_server, smtp_port):
     assert "summary-ready:2026-11-20:ops@cac.example.gov.cn" in keys
     assert any(k.startswith("airflow:notify_probe:manual__") and ":fetch_listings:-1:1:failed:" in k for k in keys)
     assert len(smtp_server.messages) == 3
+
+
+def test_dag_callback_with_the_minimal_context_renders_var_and_params(sqlite_store, smtp_server, smtp_conn,  # noqa: F811
+                                                                       monkeypatch):
+    """The DAG processor gives a DAG callback only dag, run_id and reason when no task is involved."""
+    from airflow.sdk import DAG
+
+    monkeypatch.setenv("FINGERTIP_STORE_URL", sqlite_store.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("AIRFLOW_VAR_FINGERTIP_OPS_RECIPIENTS", "ops@cac.example.gov.cn")
+    notifier = FingertipMailNotifier(recipients="{{ var.value.get('fingertip_ops_recipients', '') }}",
+                                     subject="【指尖治理】{{ params.title }}：{{ fingertip.state_zh }}", smtp_conn_id=smtp_conn)
+    dag = DAG("periodic_report", schedule=None, params={"title": "定期报告"})
+    notifier({"dag": dag, "run_id": "scheduled__2026-10-01", "reason": "success"})
+    [mail] = smtp_server.messages
+    assert mail.rcpt_tos == ["ops@cac.example.gov.cn"] and str(mail.msg["Subject"]) == "【指尖治理】定期报告：成功"
+    assert [r.notification_key for r in _rows(sqlite_store)] == [
+        "airflow:periodic_report:scheduled__2026-10-01:dag:success:ops@cac.example.gov.cn"]
