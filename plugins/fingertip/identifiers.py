@@ -47,7 +47,7 @@ def org_code_check_char(body: str) -> str:
     """GB 11714 check character for the 8-character organisation-code body."""
     if len(body) != 8:
         raise ValueError(f"organisation-code body must have 8 characters, got {len(body)}")
-    check = 11 - sum(_char_value(c) * w for c, w in zip(body.upper(), _ORG_WEIGHTS)) % 11
+    check = 11 - sum(_char_value(c) * w for c, w in zip(body.upper(), _ORG_WEIGHTS, strict=True)) % 11
     return "X" if check == 10 else "0" if check == 11 else str(check)
 
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fingertip import config
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import postgresql, sqlite
 
 #: Label of the pinned code list; stored with every ``divisions`` row.
 SNAPSHOT = "2025-04"
@@ -215,12 +220,15 @@ def load_divisions_into_store(engine, divisions: Iterable[Division] | None = Non
     if not rows:
         return 0
     dialect = engine.dialect.name
+    insert: Callable[[sa.Table], postgresql.Insert | sqlite.Insert] | None = None
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects import postgresql
+
+        insert = postgresql.insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        insert = None
+        from sqlalchemy.dialects import sqlite
+
+        insert = sqlite.insert
     with engine.begin() as conn:
         if insert is not None:
             stmt = insert(table)

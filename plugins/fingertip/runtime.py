@@ -39,7 +39,8 @@ def label_map_index(label: str) -> None:
     """Name a mapped task instance in the UI (used with ``map_index_template="{{ map_label }}"``)."""
     from airflow.sdk import get_current_context
 
-    get_current_context()["map_label"] = label
+    # the Context TypedDict lists Airflow's own keys; map_index_template renders extra ones set here
+    get_current_context()["map_label"] = label  # type: ignore[typeddict-unknown-key]
 
 
 def store_engine():

@@ -110,7 +110,8 @@ def _python_default(column: sa.Column, now: str):
         if isinstance(column.type, sa.Integer):
             return int(arg)
         return arg
-    text = str(arg.compile() if hasattr(arg, "compile") else arg).lower()
+    compile_ = getattr(arg, "compile", None)
+    text = str(compile_() if compile_ is not None else arg).lower()
     if "current_timestamp" in text or "now" in text:
         return now
     if text in ("true", "1"):
@@ -142,10 +143,18 @@ _INFO: dict[str, _TableInfo] = {name: _TableInfo(t) for name, t in _TABLES.items
 # Writers (one DBAPI connection each; run in the caller's thread or in the background thread)
 # --------------------------------------------------------------------------------------------
 
+def _driver_connection(raw: Any) -> Any:
+    """The DBAPI driver's own connection under SQLAlchemy's pooled wrapper."""
+    con = raw.driver_connection
+    if con is None:
+        raise RuntimeError("the pooled connection has no driver connection (already closed)")
+    return con
+
+
 class _SQLiteWriter:
     def __init__(self, engine: sa.Engine):
         self._raw = engine.raw_connection()
-        self._con = self._raw.driver_connection
+        self._con = _driver_connection(self._raw)  # sqlite3.Connection
         self._con.commit()
         cur = self._con.cursor()
         self._old_sync = cur.execute("PRAGMA synchronous").fetchone()[0]
@@ -195,7 +204,7 @@ class _SQLiteWriter:
 class _PostgresWriter:
     def __init__(self, engine: sa.Engine):
         self._raw = engine.raw_connection()
-        self._con = self._raw.driver_connection  # psycopg.Connection
+        self._con = _driver_connection(self._raw)  # psycopg.Connection
         self._con.commit()
         self._sql: dict[str, str] = {}
 
@@ -239,7 +248,7 @@ class _PostgresWriter:
         self._raw.close()
 
 
-def _make_writer(engine: sa.Engine):
+def _make_writer(engine: sa.Engine) -> _SQLiteWriter | _PostgresWriter:
     backend = engine.dialect.name
     if backend == "sqlite":
         return _SQLiteWriter(engine)
@@ -286,7 +295,7 @@ class BulkLoader:
         if background:
             self._queue: queue.Queue = queue.Queue(maxsize=1)
             self._ready = threading.Event()
-            self._writer = None
+            self._writer: _SQLiteWriter | _PostgresWriter | None = None
             self._thread = threading.Thread(target=self._run, name="bulk-loader", daemon=True)
             self._thread.start()
             self._ready.wait()
@@ -353,7 +362,7 @@ class BulkLoader:
         if self.background:
             self._put(batches)
         else:
-            self._write(self._writer, batches)
+            self._write(self._direct_writer(), batches)
 
     def close(self) -> Counter[str]:
         """Flush, finish (sequences), restore settings and release the connection."""
@@ -366,7 +375,7 @@ class BulkLoader:
                 self._thread.join()
                 self._raise_if_failed()
             else:
-                self._writer.finish(sorted(self._touched))
+                self._direct_writer().finish(sorted(self._touched))
         finally:
             self._closed = True
             if not self.background and self._writer is not None:
@@ -431,7 +440,7 @@ class BulkLoader:
                 finally:
                     writer.close()
             else:
-                nxt = self._writer.max_id(name) + 1
+                nxt = self._direct_writer().max_id(name) + 1
         self._next_id[name] = nxt + 1
         return nxt
 
@@ -442,6 +451,12 @@ class BulkLoader:
         self._pending += 1
         if self._pending >= self.chunk_rows:
             self.flush()
+
+    def _direct_writer(self) -> _SQLiteWriter | _PostgresWriter:
+        """The writer of a loader that writes in the caller's thread (``background=False``)."""
+        if self._writer is None:
+            raise RuntimeError("this BulkLoader writes on its background thread")
+        return self._writer
 
     def _write(self, writer, batches) -> None:
         start = time.perf_counter()
@@ -457,13 +472,13 @@ class BulkLoader:
             except queue.Full:
                 if not self._thread.is_alive():
                     self._raise_if_failed()
-                    raise RuntimeError("bulk-loader thread died")
+                    raise RuntimeError("bulk-loader thread died") from None
 
     def _run(self) -> None:
         writer = None
         try:
             writer = _make_writer(self.engine)
-        except BaseException as exc:  # surfaced to the caller by _raise_if_failed
+        except BaseException as exc:  # noqa: BLE001 — any failure on the loader thread must reach the producer: stored and re-raised by _raise_if_failed
             self._error = exc
             self._ready.set()
             return
@@ -478,7 +493,7 @@ class BulkLoader:
                     self._write(writer, item)
                 finally:
                     self._queue.task_done()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 — re-raised on the producer thread by _raise_if_failed
             self._error = exc
             # keep draining so the producer never blocks on a dead consumer
             while True:
@@ -563,7 +578,7 @@ def delete_by_source(engine: sa.Engine, source_prefix: str) -> dict[str, int]:
                     temp_indexes.append(index_name)
                     lead.add(col.name)
                 parent_ids = sa.select(parent.c.id).where(matches(parent))
-                cond = col.in_(parent_ids)
+                cond: sa.ColumnElement[bool] = col.in_(parent_ids)
                 if child.name in cleaned_names:
                     cond = sa.and_(cond, sa.not_(matches(child)))
                 if fk.ondelete and fk.ondelete.upper() == "CASCADE":

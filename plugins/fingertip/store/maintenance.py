@@ -10,8 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from fingertip.store import migrate, ops
-from fingertip.store import schema as s
+from fingertip.store import migrate, ops, schema
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +35,15 @@ def overview(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         counts = ops.table_counts(conn)
         per_province: dict[str, dict[str, int]] = {}
-        for table, kind in ((s.apps, "apps"), (s.accounts, "accounts"), (s.work_groups, "work_groups")):
+        for table, kind in ((schema.apps, "apps"), (schema.accounts, "accounts"), (schema.work_groups, "work_groups")):
             prov = sa.func.substr(table.c.division_code, 1, 2)
             q = sa.select(prov, sa.func.count()).where(table.c.status == "active").group_by(prov)
             for code, n in conn.execute(q):
                 per_province.setdefault(f"{code}0000", {})[kind] = n
-        names = dict(conn.execute(sa.select(s.divisions.c.code, s.divisions.c.name)
-                                  .where(s.divisions.c.level == "province")).all())
+        names = dict(conn.execute(sa.select(schema.divisions.c.code, schema.divisions.c.name)
+                                  .where(schema.divisions.c.level == "province")).all())
     return {
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tables": counts,
         "provinces": {code: {"name": names.get(code), **v} for code, v in sorted(per_province.items())},
     }

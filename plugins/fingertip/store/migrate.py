@@ -35,7 +35,10 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("the store migrations have no head revision")
+    return head
 
 
 def current_revision(url: str | None = None) -> str | None:

@@ -6,20 +6,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from fingertip.store.schema import TABLES
 
 
-def _insert_for(conn: Connection, table: sa.Table):
+def _insert_for(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT (with ON CONFLICT) for ``table``."""
     name = conn.dialect.name
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two supported backends
-        raise NotImplementedError(f"upsert is not implemented for {name}")
-    return insert(table)
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert is not implemented for {name}")  # pragma: no cover - two backends only
 
 
 def upsert(
@@ -40,7 +40,7 @@ def upsert(
     columns = update if update is not None else [c for c in rows[0] if c not in key]
     columns = list(columns)
     if columns:
-        set_ = {c: stmt.excluded[c] for c in columns}
+        set_: dict[str, Any] = {c: stmt.excluded[c] for c in columns}
         if "updated_at" in table.c and "updated_at" not in set_:
             set_["updated_at"] = sa.func.current_timestamp()
         stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=set_)
