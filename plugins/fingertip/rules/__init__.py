@@ -7,7 +7,7 @@ Public API::
 
 from __future__ import annotations
 
-from fingertip.rules.catalogue import FAMILIES, FACTS, TARGETS
+from fingertip.rules.catalogue import FACTS, FAMILIES, TARGETS
 from fingertip.rules.policy import Policy, Rule, load_policy
 from fingertip.rules.yamlsource import PolicySourceError
 

@@ -82,16 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "show":
         import sqlalchemy as sa
 
-        from fingertip.store import schema as s
+        from fingertip.store import schema
 
-        q = sa.select(s.findings.c.id, s.findings.c.state, s.findings.c.rule_id, s.findings.c.target_type,
-                      s.findings.c.target_key, s.findings.c.title_zh, s.findings.c.last_seen_at)
+        q = sa.select(schema.findings.c.id, schema.findings.c.state, schema.findings.c.rule_id, schema.findings.c.target_type,
+                      schema.findings.c.target_key, schema.findings.c.title_zh, schema.findings.c.last_seen_at)
         if args.rule:
-            q = q.where(s.findings.c.rule_id == args.rule)
+            q = q.where(schema.findings.c.rule_id == args.rule)
         if args.state:
-            q = q.where(s.findings.c.state == args.state)
+            q = q.where(schema.findings.c.state == args.state)
         with _engine().connect() as conn:
-            for row in conn.execute(q.order_by(s.findings.c.rule_id, s.findings.c.target_key).limit(args.limit)):
+            for row in conn.execute(q.order_by(schema.findings.c.rule_id, schema.findings.c.target_key).limit(args.limit)):
                 print("\t".join(str(v) for v in row))
         return 0
     try:

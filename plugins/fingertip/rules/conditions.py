@@ -138,7 +138,7 @@ def facts_named(cond: Mapping[str, Any]) -> set[str]:
     """Every fact a condition reads (used to put them in the evidence)."""
     if "all" in cond or "any" in cond:
         out: set[str] = set()
-        for c in cond.get("all") or cond.get("any"):
+        for c in cond.get("all") or cond.get("any") or ():
             out |= facts_named(c)
         return out
     if "not" in cond:

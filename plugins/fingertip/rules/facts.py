@@ -21,8 +21,7 @@ from sqlalchemy.engine import Connection
 
 from fingertip import reference
 from fingertip.rules import similarity
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 
 @dataclass
@@ -54,7 +53,7 @@ class FactContext:
 def province_prefixes(conn: Connection) -> list[str]:
     """Two-digit province prefixes that hold any inventory record, in order."""
     out: set[str] = set()
-    for table in (s.apps, s.accounts, s.work_groups, s.sponsors):
+    for table in (schema.apps, schema.accounts, schema.work_groups, schema.sponsors):
         q = sa.select(sa.func.substr(table.c.division_code, 1, 2)).distinct()
         out.update(p for p in conn.execute(q).scalars() if p)
     return sorted(out)
@@ -90,14 +89,14 @@ def _sponsor_common(row: Mapping, ctx: FactContext) -> dict[str, Any]:
 
 
 def _sponsor_columns():
-    return (s.sponsors.c.name.label("sponsor_name"), s.sponsors.c.credit_code.label("sponsor_credit_code"),
-            s.sponsors.c.level.label("sponsor_level"))
+    return (schema.sponsors.c.name.label("sponsor_name"), schema.sponsors.c.credit_code.label("sponsor_credit_code"),
+            schema.sponsors.c.level.label("sponsor_level"))
 
 
 # -- accounts ----------------------------------------------------------------------------------
 
 def account_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[str, Any]]:
-    a, act = s.accounts, s.account_activity
+    a, act = schema.accounts, schema.account_activity
     x = act.alias("x")
     latest = (sa.select(sa.func.max(x.c.activity_date))
               .where(x.c.account_id == a.c.id, x.c.activity_date <= ctx.check_date)
@@ -110,7 +109,7 @@ def account_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[
             act.c.followers, act.c.unanswered_messages, act.c.oldest_unanswered_days,
             act.c.interaction_channel,
         )
-        .select_from(a.join(s.sponsors, s.sponsors.c.id == a.c.sponsor_id)
+        .select_from(a.join(schema.sponsors, schema.sponsors.c.id == a.c.sponsor_id)
                      .outerjoin(act, sa.and_(act.c.account_id == a.c.id, act.c.activity_date == latest)))
         .where(_range(a.c.division_code, prefix), a.c.status != "closed")
         .order_by(a.c.division_code, a.c.id)
@@ -231,7 +230,7 @@ def _near(blocks: Mapping[tuple, list[dict]], ctx: FactContext, group_of=None) -
 
 def unlinked_filings(conn: Connection) -> dict[tuple[str, str], list[dict]]:
     """Filings not linked to an inventory app, by (service name, service type)."""
-    f = s.filings
+    f = schema.filings
     q = sa.select(f.c.service_licence, f.c.service_name, f.c.service_type, f.c.sponsor_name, f.c.sponsor_credit_code,
                   f.c.status, f.c.access_restricted, f.c.cancelled_at).where(f.c.app_id.is_(None))
     out: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -242,14 +241,51 @@ def unlinked_filings(conn: Connection) -> dict[tuple[str, str], list[dict]]:
 
 def app_facts(conn: Connection, ctx: FactContext, prefix: str,
               orphan_filings: Mapping[tuple[str, str], list[dict]]) -> list[dict[str, Any]]:
-    a, l, f, snap = s.apps, s.store_listings, s.filings, s.listing_snapshots
-    in_prov = _range(a.c.division_code, prefix)
+    in_prov = _range(schema.apps.c.division_code, prefix)
+    apps, descriptions = _app_rows(conn, ctx, in_prov)
+    if not apps:
+        return []
+    _add_listings(conn, apps, descriptions, in_prov)
+    _add_rating_growth(conn, ctx, apps, in_prov)
+
+    # filings linked to the apps; unlinked ones matched by name, kind and province
+    f, a = schema.filings, schema.apps
+    fq = (sa.select(f.c.app_id, f.c.service_licence, f.c.sponsor_name, f.c.sponsor_credit_code, f.c.status,
+                    f.c.access_restricted, f.c.cancelled_at)
+          .select_from(f.join(a, a.c.id == f.c.app_id)).where(in_prov))
+    linked: dict[int, list[dict]] = defaultdict(list)
+    for row in conn.execute(fq).mappings():
+        linked[row["app_id"]].append(dict(row))
+    abbr = reference.province_abbreviation(prefix + "0000")
+    for app_id, app in apps.items():
+        rows = linked.get(app_id) or [
+            r for r in orphan_filings.get((app["name"], app["kind"]), ())
+            if abbr and r["service_licence"].startswith(abbr)
+        ]
+        _filing_facts(app, rows)
+        rel = app["latest_version_released_at"]
+        app["days_since_version"] = _days(ctx.check_date, rel)
+        app["all_listings_delisted"] = app["listing_count"] > 0 and app["listings_available"] == 0
+        _description_facts(app, descriptions[app_id], ctx)
+    items = list(apps.values())
+    blocks: dict[tuple, list[dict]] = defaultdict(list)
+    for app in items:
+        blocks[(_block(app),)].append(app)
+    _near(blocks, ctx)
+    return items
+
+
+def _app_rows(conn: Connection, ctx: FactContext,
+              in_prov: sa.ColumnElement[bool]) -> tuple[dict[int, dict], dict[int, list[str]]]:
+    """Open apps in the province with their own facts (listing and filing facts zeroed), and each
+    app's descriptions (the inventory's first), both by app id."""
+    a = schema.apps
     q = (
         sa.select(a.c.id, a.c.app_key, a.c.name, a.c.kind, a.c.host_platform, a.c.package_name, a.c.division_code,
                   a.c.sponsor_id,
                   a.c.status, a.c.user_scale, a.c.launched_on, a.c.has_complaint_channel, a.c.declared_features,
                   a.c.approved_features, a.c.description, *_sponsor_columns())
-        .select_from(a.join(s.sponsors, s.sponsors.c.id == a.c.sponsor_id))
+        .select_from(a.join(schema.sponsors, schema.sponsors.c.id == a.c.sponsor_id))
         .where(in_prov, a.c.status != "closed")
         .order_by(a.c.division_code, a.c.id)
     )
@@ -257,13 +293,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
     descriptions: dict[int, list[str]] = {}
     for row in conn.execute(q).mappings():
         declared = list(row["declared_features"] or [])
-        approvals = row["approved_features"] or []
-        approved = {}
-        for item in approvals if isinstance(approvals, list) else []:
-            if isinstance(item, Mapping) and item.get("feature"):
-                approved[item["feature"]] = item
-            elif isinstance(item, str):
-                approved[item] = {"feature": item}
+        approved = _approved_features(row["approved_features"] or [])
         forced = [c for c in declared if c in ctx.forced]
         apps[row["id"]] = {
             "key": row["app_key"], "name": row["name"], "kind": row["kind"], "host_platform": row["host_platform"],
@@ -284,50 +314,73 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
             "filing_access_restricted": [], "filing_cancelled": [],
         }
         descriptions[row["id"]] = [row["description"] or ""]
-    if not apps:
-        return []
+    return apps, descriptions
 
-    # listings and their current state
-    lq = (sa.select(l.c.id, l.c.app_id, l.c.store, l.c.available, l.c.version_released_at, l.c.rating_count,
-                    l.c.downloads, l.c.description, l.c.delisted_at)
-          .select_from(l.join(a, a.c.id == l.c.app_id)).where(in_prov))
+
+def _approved_features(approvals: Any) -> dict[str, Mapping]:
+    """Feature → approval entry (a mapping with 'feature', or a bare feature name)."""
+    approved: dict[str, Mapping] = {}
+    for item in approvals if isinstance(approvals, list) else []:
+        if isinstance(item, Mapping) and item.get("feature"):
+            approved[item["feature"]] = item
+        elif isinstance(item, str):
+            approved[item] = {"feature": item}
+    return approved
+
+
+def _add_listings(conn: Connection, apps: dict[int, dict], descriptions: dict[int, list[str]],
+                  in_prov: sa.ColumnElement[bool]) -> None:
+    """Listings and their current state: counts, stores, delisting, versions, ratings, downloads."""
+    a, listings = schema.apps, schema.store_listings
+    lq = (sa.select(listings.c.id, listings.c.app_id, listings.c.store, listings.c.available,
+                    listings.c.version_released_at, listings.c.rating_count, listings.c.downloads,
+                    listings.c.description, listings.c.delisted_at)
+          .select_from(listings.join(a, a.c.id == listings.c.app_id)).where(in_prov))
     for row in conn.execute(lq).mappings():
         app = apps.get(row["app_id"])
         if app is None:
             continue
-        app["listing_count"] += 1
-        if row["available"]:
-            app["listings_available"] += 1
-            app["stores_listed"].append(row["store"])
-        else:
-            app["stores_delisted"].append(row["store"])
-            if row["delisted_at"] and (app["delisted_since"] is None or row["delisted_at"] < app["delisted_since"]):
-                app["delisted_since"] = row["delisted_at"]
-        rel = row["version_released_at"]
-        if rel is not None and (app["latest_version_released_at"] is None or rel > app["latest_version_released_at"]):
-            app["latest_version_released_at"] = rel
-        if row["rating_count"] is not None:
-            app["rating_count_total"] = (app["rating_count_total"] or 0) + row["rating_count"]
-            app["rating_count_max"] = max(app["rating_count_max"] or 0, row["rating_count"])
-        if row["downloads"] is not None:
-            app["downloads_total"] = (app["downloads_total"] or 0) + row["downloads"]
-            app["downloads_max"] = max(app["downloads_max"] or 0, row["downloads"])
+        _add_listing(app, row)
         if row["description"]:
             descriptions[row["app_id"]].append(row["description"])
 
-    # rating-count growth over the snapshot window (only with enough history)
+
+def _add_listing(app: dict, row: Mapping) -> None:
+    app["listing_count"] += 1
+    if row["available"]:
+        app["listings_available"] += 1
+        app["stores_listed"].append(row["store"])
+    else:
+        app["stores_delisted"].append(row["store"])
+        if row["delisted_at"] and (app["delisted_since"] is None or row["delisted_at"] < app["delisted_since"]):
+            app["delisted_since"] = row["delisted_at"]
+    rel = row["version_released_at"]
+    if rel is not None and (app["latest_version_released_at"] is None or rel > app["latest_version_released_at"]):
+        app["latest_version_released_at"] = rel
+    if row["rating_count"] is not None:
+        app["rating_count_total"] = (app["rating_count_total"] or 0) + row["rating_count"]
+        app["rating_count_max"] = max(app["rating_count_max"] or 0, row["rating_count"])
+    if row["downloads"] is not None:
+        app["downloads_total"] = (app["downloads_total"] or 0) + row["downloads"]
+        app["downloads_max"] = max(app["downloads_max"] or 0, row["downloads"])
+
+
+def _add_rating_growth(conn: Connection, ctx: FactContext, apps: dict[int, dict],
+                       in_prov: sa.ColumnElement[bool]) -> None:
+    """Rating-count growth over the snapshot window (only with enough history)."""
+    a, listings, snap = schema.apps, schema.store_listings, schema.listing_snapshots
     start = ctx.check_date - dt.timedelta(days=ctx.growth_window)
     w = (sa.select(snap.c.listing_id, sa.func.min(snap.c.snapshot_date).label("d0"),
                    sa.func.max(snap.c.snapshot_date).label("d1"))
-         .select_from(snap.join(l, l.c.id == snap.c.listing_id).join(a, a.c.id == l.c.app_id))
+         .select_from(snap.join(listings, listings.c.id == snap.c.listing_id).join(a, a.c.id == listings.c.app_id))
          .where(in_prov, snap.c.present.is_(True), snap.c.snapshot_date >= start,
                 snap.c.snapshot_date <= ctx.check_date)
          .group_by(snap.c.listing_id).subquery("w"))
     s0, s1 = snap.alias("s0"), snap.alias("s1")
-    gq = (sa.select(l.c.app_id, w.c.d0, w.c.d1, s0.c.rating_count.label("r0"), s1.c.rating_count.label("r1"))
+    gq = (sa.select(listings.c.app_id, w.c.d0, w.c.d1, s0.c.rating_count.label("r0"), s1.c.rating_count.label("r1"))
           .select_from(w.join(s0, sa.and_(s0.c.listing_id == w.c.listing_id, s0.c.snapshot_date == w.c.d0))
                        .join(s1, sa.and_(s1.c.listing_id == w.c.listing_id, s1.c.snapshot_date == w.c.d1))
-                       .join(l, l.c.id == w.c.listing_id)))
+                       .join(listings, listings.c.id == w.c.listing_id)))
     for row in conn.execute(gq).mappings():
         app = apps.get(row["app_id"])
         if app is None or (row["d1"] - row["d0"]).days < ctx.growth_min_days:
@@ -336,42 +389,22 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
             continue
         app["rating_count_growth"] = (app["rating_count_growth"] or 0) + max(0, row["r1"] - row["r0"])
 
-    # filings linked to the apps; unlinked ones matched by name, kind and province
-    fq = (sa.select(f.c.app_id, f.c.service_licence, f.c.sponsor_name, f.c.sponsor_credit_code, f.c.status,
-                    f.c.access_restricted, f.c.cancelled_at)
-          .select_from(f.join(a, a.c.id == f.c.app_id)).where(in_prov))
-    linked: dict[int, list[dict]] = defaultdict(list)
-    for row in conn.execute(fq).mappings():
-        linked[row["app_id"]].append(dict(row))
-    abbr = reference.province_abbreviation(prefix + "0000")
-    for app_id, app in apps.items():
-        rows = linked.get(app_id) or [
-            r for r in orphan_filings.get((app["name"], app["kind"]), ())
-            if abbr and r["service_licence"].startswith(abbr)
-        ]
-        _filing_facts(app, rows)
-        rel = app["latest_version_released_at"]
-        app["days_since_version"] = _days(ctx.check_date, rel)
-        app["all_listings_delisted"] = app["listing_count"] > 0 and app["listings_available"] == 0
-        texts = [t.strip() for t in descriptions[app_id] if t and t.strip()]
-        longest = max(texts, key=len) if texts else ""
-        app["description_length"] = len(longest)
-        app["description_trivial"] = (not longest or longest in ctx.trivial or longest == app["name"]
-                                      or len(longest) < ctx.min_desc)
-        found = []
-        for pattern, feature in ctx.phrases:
-            for text in texts:
-                m = pattern.search(text)
-                if m:
-                    found.append({"feature": feature, "feature_zh": ctx.forced[feature], "phrase": m.group(0)})
-                    break
-        app["forced_phrases_found"] = found
-    items = list(apps.values())
-    blocks: dict[tuple, list[dict]] = defaultdict(list)
-    for app in items:
-        blocks[(_block(app),)].append(app)
-    _near(blocks, ctx)
-    return items
+
+def _description_facts(app: dict, descriptions: Sequence[str], ctx: FactContext) -> None:
+    """Length and triviality of the longest description; forced-feature phrases found in any."""
+    texts = [t.strip() for t in descriptions if t and t.strip()]
+    longest = max(texts, key=len) if texts else ""
+    app["description_length"] = len(longest)
+    app["description_trivial"] = (not longest or longest in ctx.trivial or longest == app["name"]
+                                  or len(longest) < ctx.min_desc)
+    found = []
+    for pattern, feature in ctx.phrases:
+        for text in texts:
+            m = pattern.search(text)
+            if m:
+                found.append({"feature": feature, "feature_zh": ctx.forced[feature], "phrase": m.group(0)})
+                break
+    app["forced_phrases_found"] = found
 
 
 def _filing_facts(app: dict, rows: Sequence[Mapping]) -> None:
@@ -395,10 +428,10 @@ def _filing_facts(app: dict, rows: Sequence[Mapping]) -> None:
 # -- work groups, sponsors, orphan listings ----------------------------------------------------
 
 def group_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[str, Any]]:
-    g = s.work_groups
+    g = schema.work_groups
     q = (sa.select(g.c.group_key, g.c.name, g.c.platform, g.c.division_code, g.c.sponsor_id, g.c.status,
                    g.c.is_temporary, g.c.task_ends_on, g.c.closed_on, g.c.member_count, *_sponsor_columns())
-         .select_from(g.join(s.sponsors, s.sponsors.c.id == g.c.sponsor_id))
+         .select_from(g.join(schema.sponsors, schema.sponsors.c.id == g.c.sponsor_id))
          .where(_range(g.c.division_code, prefix), g.c.status != "closed")
          .order_by(g.c.division_code, g.c.id))
     out = []
@@ -414,15 +447,15 @@ def group_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[st
 
 
 def sponsor_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[str, Any]]:
-    sp = s.sponsors
+    sp = schema.sponsors
     counts: dict[int, dict[str, Any]] = defaultdict(lambda: {"apps_by_kind": {}, "account_count": 0,
                                                              "group_count": 0})
-    aq = (sa.select(s.apps.c.sponsor_id, s.apps.c.kind, sa.func.count())
-          .where(_range(s.apps.c.division_code, prefix), s.apps.c.status == "active")
-          .group_by(s.apps.c.sponsor_id, s.apps.c.kind))
+    aq = (sa.select(schema.apps.c.sponsor_id, schema.apps.c.kind, sa.func.count())
+          .where(_range(schema.apps.c.division_code, prefix), schema.apps.c.status == "active")
+          .group_by(schema.apps.c.sponsor_id, schema.apps.c.kind))
     for sid, kind, n in conn.execute(aq):
         counts[sid]["apps_by_kind"][kind] = n
-    for table, name in ((s.accounts, "account_count"), (s.work_groups, "group_count")):
+    for table, name in ((schema.accounts, "account_count"), (schema.work_groups, "group_count")):
         q = (sa.select(table.c.sponsor_id, sa.func.count()).where(_range(table.c.division_code, prefix),
                                                                   table.c.status == "active")
              .group_by(table.c.sponsor_id))
@@ -449,17 +482,17 @@ def sponsor_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[
 
 def listing_facts(conn: Connection, ctx: FactContext) -> list[dict[str, Any]]:
     """Store listings matching no inventory app, with the sponsor whose name is the developer."""
-    l = s.store_listings
+    sl = schema.store_listings
     rows = [dict(r) for r in conn.execute(
-        sa.select(l.c.store, l.c.store_app_id, l.c.name, l.c.developer, l.c.available, l.c.last_seen_at)
-        .where(l.c.app_id.is_(None)).order_by(l.c.store, l.c.store_app_id)).mappings()]
+        sa.select(sl.c.store, sl.c.store_app_id, sl.c.name, sl.c.developer, sl.c.available, sl.c.last_seen_at)
+        .where(sl.c.app_id.is_(None)).order_by(sl.c.store, sl.c.store_app_id)).mappings()]
     names = sorted({r["developer"] for r in rows if r["developer"]})
     sponsors: dict[str, Mapping] = {}
     for chunk in ops.chunks(names, 500):
-        q = sa.select(s.sponsors.c.id, s.sponsors.c.name, s.sponsors.c.credit_code, s.sponsors.c.division_code).where(
-            s.sponsors.c.name.in_(list(chunk)))
-        for r in conn.execute(q).mappings():
-            sponsors[r["name"]] = r
+        q = sa.select(schema.sponsors.c.id, schema.sponsors.c.name, schema.sponsors.c.credit_code, schema.sponsors.c.division_code).where(
+            schema.sponsors.c.name.in_(list(chunk)))
+        for found in conn.execute(q).mappings():
+            sponsors[found["name"]] = found
     out = []
     for r in rows:
         sp = sponsors.get(r["developer"] or "")

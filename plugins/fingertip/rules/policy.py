@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from fingertip.rules import conditions as C
+from fingertip.rules import conditions
 from fingertip.rules.catalogue import FACTS, FAMILIES, TARGETS
 from fingertip.rules.yamlsource import PolicySourceError, line_of, load
 
@@ -79,12 +79,12 @@ class Rule:
         key = tuple(sorted(thresholds.items()))
         fn = self._compiled.get(key)
         if fn is None:
-            fn = self._compiled[key] = C.compile_condition(self.when, thresholds)
+            fn = self._compiled[key] = conditions.compile_condition(self.when, thresholds)
         return fn
 
     @cached_property
     def evidence_facts(self) -> tuple[str, ...]:
-        named = sorted(C.facts_named(self.when))
+        named = sorted(conditions.facts_named(self.when))
         return tuple(dict.fromkeys([*named, *self.evidence]))
 
 
@@ -217,6 +217,20 @@ def _check_settings(doc: Any, path: Path) -> None:
     for key in ("levels", "generic_words", "trivial_descriptions", "sensitive_features", "internal_scopes"):
         if not isinstance(det.get(key), list):
             raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a list")
+    _check_forced_phrases(det, path)
+    _check_similarity(det, path)
+    for key in ("min_description_chars", "rating_growth_window_days", "rating_growth_min_days"):
+        if not isinstance(det.get(key), int) or det[key] < 0:
+            raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a non-negative integer")
+    scoring = _mapping(doc.get("scoring"), path, line_of(doc, "scoring"), "'scoring'")
+    for key in ("start", "pass_mark"):
+        if not isinstance(scoring.get(key), int) or not 0 <= scoring[key] <= 1000:
+            raise PolicySourceError(path, line_of(scoring, key), f"scoring.{key} must be an integer")
+    _check_risk_tiers(doc, path)
+
+
+def _check_forced_phrases(det: Mapping, path: Path) -> None:
+    """detection.forced_features is a mapping; each forced phrase is a valid pattern naming one of them."""
     _mapping(det.get("forced_features"), path, line_of(det, "forced_features"), "detection.forced_features")
     for i, item in enumerate(det.get("forced_phrases") or []):
         item = _mapping(item, path, line_of(det["forced_phrases"], i), "a forced phrase")
@@ -228,6 +242,9 @@ def _check_settings(doc: Any, path: Path) -> None:
             raise PolicySourceError(path, line_of(item, "pattern"), f"bad regular expression: {exc}") from None
         if item["feature"] not in det["forced_features"]:
             raise PolicySourceError(path, line_of(item, "feature"), f"unknown forced feature {item['feature']!r}")
+
+
+def _check_similarity(det: Mapping, path: Path) -> None:
     sim = _mapping(det.get("similarity"), path, line_of(det, "similarity"), "detection.similarity")
     for key in ("shingle",):
         if not isinstance(sim.get(key), int) or sim[key] < 1:
@@ -235,13 +252,9 @@ def _check_settings(doc: Any, path: Path) -> None:
     cm = sim.get("candidate_min")
     if not isinstance(cm, (int, float)) or not 0 < cm <= 1:
         raise PolicySourceError(path, line_of(sim, "candidate_min"), "similarity.candidate_min must be in (0, 1]")
-    for key in ("min_description_chars", "rating_growth_window_days", "rating_growth_min_days"):
-        if not isinstance(det.get(key), int) or det[key] < 0:
-            raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a non-negative integer")
-    scoring = _mapping(doc.get("scoring"), path, line_of(doc, "scoring"), "'scoring'")
-    for key in ("start", "pass_mark"):
-        if not isinstance(scoring.get(key), int) or not 0 <= scoring[key] <= 1000:
-            raise PolicySourceError(path, line_of(scoring, key), f"scoring.{key} must be an integer")
+
+
+def _check_risk_tiers(doc: Mapping, path: Path) -> None:
     tiers = _mapping(doc.get("risk_tiers"), path, line_of(doc, "risk_tiers"), "'risk_tiers'")
     for target, entries in tiers.items():
         if target not in ("app", "account"):
@@ -250,7 +263,7 @@ def _check_settings(doc: Any, path: Path) -> None:
             entry = _mapping(entry, path, line_of(entries, i), "a risk tier")
             if set(entry) != {"tier", "when"} or entry["tier"] not in ("high", "medium"):
                 raise PolicySourceError(path, line_of(entry), "a risk tier needs 'tier' (high or medium) and 'when'")
-            C.check(entry["when"], facts=FACTS[target], thresholds={}, path=str(path), used=set())
+            conditions.check(entry["when"], facts=FACTS[target], thresholds={}, path=str(path), used=set())
 
 
 def _load_rules(path: Path, articles: Mapping[str, Article]) -> list[Rule]:
@@ -268,6 +281,46 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
     item = _mapping(item, path, line, "a rule")
     rid = item.get("id", "?")
     where = f"rule {rid!r}"
+    _check_rule_fields(item, path, where)
+    target = item["target"]
+    basis = item["basis"]
+    if not isinstance(basis, list) or not basis:
+        raise PolicySourceError(path, line_of(item, "basis"), f"{where}: 'basis' must be a non-empty list of articles")
+    for i, key in enumerate(basis):
+        if key not in articles:
+            raise PolicySourceError(path, line_of(basis, i), f"{where}: unknown article {key!r} "
+                                                             f"(see articles.yaml)")
+    thresholds = _thresholds(item.get("thresholds") or {}, path, item, where)
+    used: set[str] = set()
+    conditions.check(item["when"], facts=FACTS[target], thresholds=thresholds, path=str(path), used=used)
+    unused = set(thresholds) - used
+    if unused:
+        raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold(s) {sorted(unused)} "
+                                                                   "are defined but never used in 'when'")
+    veto, deduction = _rule_scoring(item, path, where) if "scoring" in item else (False, 0)
+    actions = item.get("actions") or []
+    for i, a in enumerate(actions):
+        if a not in ACTIONS:
+            raise PolicySourceError(path, line_of(actions, i), f"{where}: unknown action {a!r} (known: {ACTIONS})")
+    evidence = item.get("evidence") or []
+    for i, f in enumerate(evidence):
+        if f not in FACTS[target]:
+            raise PolicySourceError(path, line_of(evidence, i), f"{where}: evidence names unknown fact {f!r}")
+    enabled = item.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise PolicySourceError(path, line_of(item, "enabled"), f"{where}: 'enabled' must be true or false")
+    labels = [articles[k].label for k in basis]
+    return Rule(
+        id=rid, title_zh=item["title_zh"].strip(), target=target, family=item["family"], severity=item["severity"],
+        basis_keys=tuple(basis), basis="；".join(labels), article=basis[0], thresholds=thresholds,
+        when=item["when"], veto=veto, deduction=deduction, actions=tuple(actions), evidence=tuple(evidence),
+        remediation_zh=item["remediation_zh"].strip(), enabled=enabled, source=f"{path}:{line_of(item)}",
+    )
+
+
+def _check_rule_fields(item: Mapping, path: Path, where: str) -> None:
+    """Known and required keys, the id's shape, the texts, target, family and severity."""
+    rid = item.get("id", "?")
     for key in item:
         if key not in RULE_KEYS:
             raise PolicySourceError(path, line_of(item, key), f"{where}: unknown key {key!r} "
@@ -288,53 +341,24 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
                                                                f"(known: {', '.join(FAMILIES)})")
     if item["severity"] not in SEVERITIES:
         raise PolicySourceError(path, line_of(item, "severity"), f"{where}: severity must be one of {SEVERITIES}")
-    basis = item["basis"]
-    if not isinstance(basis, list) or not basis:
-        raise PolicySourceError(path, line_of(item, "basis"), f"{where}: 'basis' must be a non-empty list of articles")
-    for i, key in enumerate(basis):
-        if key not in articles:
-            raise PolicySourceError(path, line_of(basis, i), f"{where}: unknown article {key!r} "
-                                                             f"(see articles.yaml)")
-    thresholds = _thresholds(item.get("thresholds") or {}, path, item, where)
-    used: set[str] = set()
-    C.check(item["when"], facts=FACTS[target], thresholds=thresholds, path=str(path), used=used)
-    unused = set(thresholds) - used
-    if unused:
-        raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold(s) {sorted(unused)} "
-                                                                   "are defined but never used in 'when'")
-    veto, deduction = False, 0
-    if "scoring" in item:
-        sc = _mapping(item["scoring"], path, line_of(item, "scoring"), f"{where}: 'scoring'")
-        if target not in ("app", "account"):
-            raise PolicySourceError(path, line_of(item, "scoring"), f"{where}: only app and account rules are scored")
-        bad = set(sc) - {"veto", "deduction"}
-        if bad or not sc:
-            raise PolicySourceError(path, line_of(item, "scoring"), f"{where}: scoring takes 'veto' or 'deduction'")
-        veto = sc.get("veto", False)
-        deduction = sc.get("deduction", 0)
-        if not isinstance(veto, bool):
-            raise PolicySourceError(path, line_of(sc, "veto"), f"{where}: scoring.veto must be true or false")
-        if isinstance(deduction, bool) or not isinstance(deduction, int) or not 0 <= deduction <= 100:
-            raise PolicySourceError(path, line_of(sc, "deduction"), f"{where}: scoring.deduction must be an "
-                                                                    "integer from 0 to 100")
-    actions = item.get("actions") or []
-    for i, a in enumerate(actions):
-        if a not in ACTIONS:
-            raise PolicySourceError(path, line_of(actions, i), f"{where}: unknown action {a!r} (known: {ACTIONS})")
-    evidence = item.get("evidence") or []
-    for i, f in enumerate(evidence):
-        if f not in FACTS[target]:
-            raise PolicySourceError(path, line_of(evidence, i), f"{where}: evidence names unknown fact {f!r}")
-    enabled = item.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise PolicySourceError(path, line_of(item, "enabled"), f"{where}: 'enabled' must be true or false")
-    labels = [articles[k].label for k in basis]
-    return Rule(
-        id=rid, title_zh=item["title_zh"].strip(), target=target, family=item["family"], severity=item["severity"],
-        basis_keys=tuple(basis), basis="；".join(labels), article=basis[0], thresholds=thresholds,
-        when=item["when"], veto=veto, deduction=deduction, actions=tuple(actions), evidence=tuple(evidence),
-        remediation_zh=item["remediation_zh"].strip(), enabled=enabled, source=f"{path}:{line_of(item)}",
-    )
+
+
+def _rule_scoring(item: Mapping, path: Path, where: str) -> tuple[bool, int]:
+    """(veto, deduction) from a rule's 'scoring' (app and account rules only)."""
+    sc = _mapping(item["scoring"], path, line_of(item, "scoring"), f"{where}: 'scoring'")
+    if item["target"] not in ("app", "account"):
+        raise PolicySourceError(path, line_of(item, "scoring"), f"{where}: only app and account rules are scored")
+    bad = set(sc) - {"veto", "deduction"}
+    if bad or not sc:
+        raise PolicySourceError(path, line_of(item, "scoring"), f"{where}: scoring takes 'veto' or 'deduction'")
+    veto = sc.get("veto", False)
+    deduction = sc.get("deduction", 0)
+    if not isinstance(veto, bool):
+        raise PolicySourceError(path, line_of(sc, "veto"), f"{where}: scoring.veto must be true or false")
+    if isinstance(deduction, bool) or not isinstance(deduction, int) or not 0 <= deduction <= 100:
+        raise PolicySourceError(path, line_of(sc, "deduction"), f"{where}: scoring.deduction must be an "
+                                                                "integer from 0 to 100")
+    return veto, deduction
 
 
 def _thresholds(raw: Any, path: Path, item: Mapping, where: str) -> dict[str, float]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fingertip import reference
+
 
 @functools.lru_cache(maxsize=8192)
 def place_tokens(division_code: str) -> tuple[tuple[str, ...], str | None]:
@@ -107,6 +107,15 @@ def near_duplicates(cores: Sequence[str], *, shingle: int = 2, min_similarity: f
     if len(by_core) < 2 or min_similarity > 1:
         return out
     sets = {c: shingles(c, shingle) for c in by_core}
+    for a, b, sim in _similar_cores(sets, min_similarity):
+        for i in by_core[a]:
+            for j in by_core[b]:
+                pair(i, j, sim)
+    return out
+
+
+def _prefix_index(sets: dict[str, frozenset[str]], min_similarity: float) -> dict[str, list[str]]:
+    """Shingle → cores indexed under it: each core under its rarest ``|s| - ceil(t·|s|) + 1`` shingles."""
     freq = Counter(t for sh in sets.values() for t in sh)
     index: dict[str, list[str]] = defaultdict(list)
     for core, sh in sets.items():
@@ -114,8 +123,14 @@ def near_duplicates(cores: Sequence[str], *, shingle: int = 2, min_similarity: f
         prefix = len(tokens) - math.ceil(min_similarity * len(tokens) - 1e-9) + 1
         for t in tokens[:prefix]:
             index[t].append(core)
+    return index
+
+
+def _similar_cores(sets: dict[str, frozenset[str]], min_similarity: float) -> Iterator[tuple[str, str, float]]:
+    """(core, core, similarity rounded to 3 places) for each distinct pair meeting in a prefix bucket
+    and reaching ``min_similarity``, each pair once."""
     seen: set[tuple[str, str]] = set()
-    for bucket in index.values():
+    for bucket in _prefix_index(sets, min_similarity).values():
         for x in range(len(bucket)):
             a = bucket[x]
             for y in range(x + 1, len(bucket)):
@@ -127,8 +142,4 @@ def near_duplicates(cores: Sequence[str], *, shingle: int = 2, min_similarity: f
                 sim = jaccard(sets[a], sets[b])
                 if sim < min_similarity:
                     continue
-                sim = round(sim, 3)
-                for i in by_core[a]:
-                    for j in by_core[b]:
-                        pair(i, j, sim)
-    return out
+                yield a, b, round(sim, 3)
