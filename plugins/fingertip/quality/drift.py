@@ -20,8 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +31,15 @@ def _series(conn, source: str) -> dict[str, dict[dt.date, int]]:
     """scope → date → count, for the dates of one source."""
     out: dict[str, dict[dt.date, int]] = {}
     if source == "listing_snapshots":
-        ls, sl = s.listing_snapshots, s.store_listings
+        ls, sl = schema.listing_snapshots, schema.store_listings
         q = (sa.select(sl.c.store, ls.c.snapshot_date, sa.func.count())
              .join(sl, sl.c.id == ls.c.listing_id).where(ls.c.present.is_(True))
              .group_by(sl.c.store, ls.c.snapshot_date))
     elif source == "account_activity":
-        a = s.account_activity
+        a = schema.account_activity
         q = sa.select(sa.literal("all"), a.c.activity_date, sa.func.count()).group_by(a.c.activity_date)
     else:
-        f = s.filings
+        f = schema.filings
         day = sa.func.date(f.c.fetched_at)
         q = sa.select(sa.literal("all"), day, sa.func.count()).group_by(day)
     for scope, when, n in conn.execute(q):
@@ -55,7 +54,7 @@ def _series(conn, source: str) -> dict[str, dict[dt.date, int]]:
 def check_drift(engine: Engine, day: dt.date, *, threshold: float = DEFAULT_THRESHOLD,
                 now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Findings for ``day`` (see the module docstring); each is also stored in ``drift_findings``."""
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     findings: list[dict[str, Any]] = []
     with engine.connect() as conn:
         for source in ("listing_snapshots", "account_activity", "filings"):
@@ -75,7 +74,7 @@ def check_drift(engine: Engine, day: dt.date, *, threshold: float = DEFAULT_THRE
                                      "current_count": current, "drop_share": round(drop, 4), "detected_at": now})
     if findings:
         with engine.begin() as conn:
-            ops.upsert(conn, s.drift_findings, findings, key=["check_date", "source", "scope"],
+            ops.upsert(conn, schema.drift_findings, findings, key=["check_date", "source", "scope"],
                        update=["previous_date", "previous_count", "current_count", "drop_share", "detected_at"])
     for f in findings:
         log.warning("drift: %s %s on %s has %d rows, %.0f%% fewer than %d on %s — check the source before "

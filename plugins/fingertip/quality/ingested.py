@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def _frames(conn, day: dt.date) -> dict[str, Any]:
     import pandas as pd
 
-    ls, sl, f, a = s.listing_snapshots, s.store_listings, s.filings, s.account_activity
+    ls, sl, f, a = schema.listing_snapshots, schema.store_listings, schema.filings, schema.account_activity
     listings = pd.DataFrame(conn.execute(
         sa.select(sl.c.store, sl.c.store_app_id, ls.c.rating, ls.c.rating_count, ls.c.downloads)
         .join(sl, sl.c.id == ls.c.listing_id).where(ls.c.snapshot_date == day)).mappings().all(),

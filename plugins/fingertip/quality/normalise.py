@@ -123,7 +123,7 @@ def natural_keys(df: pd.DataFrame, entity_type: str) -> list[str | None]:
     credit, name = _col(df, "sponsor_credit_code"), _col(df, "name")
     keys: list[str | None] = []
     if entity_type == "app":
-        for inv, c, k, n in zip(_col(df, "inventory_key"), credit, _col(df, "kind"), name):
+        for inv, c, k, n in zip(_col(df, "inventory_key"), credit, _col(df, "kind"), name, strict=True):
             if inv and len(inv) <= 40:
                 keys.append(inv)
             elif c and k and n:
@@ -131,11 +131,11 @@ def natural_keys(df: pd.DataFrame, entity_type: str) -> list[str | None]:
             else:
                 keys.append(None)
     elif entity_type == "account":
-        for p, pid in zip(_col(df, "platform"), _col(df, "platform_account_id")):
+        for p, pid in zip(_col(df, "platform"), _col(df, "platform_account_id"), strict=True):
             keys.append(f"{p}|{pid}" if p and pid else None)
     else:
         for p, gid, c, n, o in zip(_col(df, "platform"), _col(df, "platform_group_id"), credit, name,
-                                   _col(df, "opened_on")):
+                                   _col(df, "opened_on"), strict=True):
             if p and gid:
                 keys.append("grp-" + _hash(p, "id", gid)[:32])
             elif p and c and n:

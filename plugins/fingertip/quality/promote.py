@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from fingertip import identifiers, reference
 from fingertip.quality.normalise import account_key
-from fingertip.store import schema as s
+from fingertip.store import schema
 from fingertip.store.ops import chunks
 
 _LEVELS = {"province": "provincial", "prefecture": "prefectural", "county": "county"}
@@ -90,7 +90,7 @@ def _upsert_with_history(conn, table: sa.Table, rows: dict[Any, dict[str, Any]],
             conn.execute(stmt, [{"_id": u["_id"], **{f"v_{c}": u.get(c) for c in fields}} for u in chunk])
     # idempotent: a (batch, table, key) already recorded is not written again
     if history:
-        h = s.inventory_history
+        h = schema.inventory_history
         recorded = set()
         for chunk in chunks([x["record_key"] for x in history], 400):
             recorded.update(conn.execute(sa.select(h.c.record_key).where(
@@ -173,7 +173,7 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                 "contact_phone": rec.get("contact_phone"), "contact_email": rec.get("contact_email"),
                 "request_fingerprint": frame.rows[i]["fingerprint"], **prov,
             }
-    n, h = _upsert_with_history(conn, s.sponsors, sponsors, ("credit_code",),
+    n, h = _upsert_with_history(conn, schema.sponsors, sponsors, ("credit_code",),
                                 ("name", "division_code", "level", "nature", "contact_name", "contact_phone",
                                  "contact_email"), batch_id, now, insert_only=sponsor_defaults,
                                 keep_stored_when_empty=True)
@@ -181,11 +181,11 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
     sponsor_ids: dict[str, int] = {}
     for chunk in chunks(list(sponsors), 500):
         sponsor_ids.update({c: i for c, i in conn.execute(
-            sa.select(s.sponsors.c.credit_code, s.sponsors.c.id).where(s.sponsors.c.credit_code.in_(list(chunk))))})
+            sa.select(schema.sponsors.c.credit_code, schema.sponsors.c.id).where(schema.sponsors.c.credit_code.in_(list(chunk))))})
 
     for frame, idxs in good:
         recs = records[id(frame)]
-        col = lambda i, c: recs[i].get(c)  # noqa: E731
+        col = lambda i, c, recs=recs: recs[i].get(c)  # noqa: E731
         rows: dict[Any, dict[str, Any]] = {}
         insert_only: dict[Any, dict[str, Any]] = {}
         for i in idxs:
@@ -215,14 +215,14 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                              "member_count": _int(col(i, "member_count")), "opened_on": _date(col(i, "opened_on")),
                              "closed_on": _date(col(i, "closed_on"))}
         if frame.entity_type == "app":
-            rows = _adopt_stored_keys(conn, s.apps, rows, "app_key",
+            rows = _adopt_stored_keys(conn, schema.apps, rows, "app_key",
                                       [("apple_track_id",), ("package_name",), ("sponsor_id", "kind", "name", "launched_on"),
                                        ("sponsor_id", "kind", "name")])
         elif frame.entity_type == "work_group":
-            rows = _adopt_stored_keys(conn, s.work_groups, rows, "group_key",
+            rows = _adopt_stored_keys(conn, schema.work_groups, rows, "group_key",
                                       [("sponsor_id", "platform", "name", "opened_on"), ("sponsor_id", "platform", "name")])
-        table, key_cols = {"app": (s.apps, ("app_key",)), "account": (s.accounts, ("platform", "platform_account_id")),
-                           "work_group": (s.work_groups, ("group_key",))}[frame.entity_type]
+        table, key_cols = {"app": (schema.apps, ("app_key",)), "account": (schema.accounts, ("platform", "platform_account_id")),
+                           "work_group": (schema.work_groups, ("group_key",))}[frame.entity_type]
         compare = tuple(c for c in next(iter(rows.values()), {}) if c not in key_cols and c not in (
             "source", "fetched_at", "request_fingerprint", "import_batch_id"))
         # an empty cell (or a column the file does not have) never erases what the inventory knows

@@ -216,6 +216,7 @@ def run_suite(df, suite_name: str, *, run_name: str | None = None, skip_missing_
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.exceptions import DataContextError
 
     spec = load_suite_spec(suite_name)
     ctx = gx_context()
@@ -233,26 +234,26 @@ def run_suite(df, suite_name: str, *, run_name: str | None = None, skip_missing_
         suite.meta.update(extra_meta or {})
         try:
             ds = ctx.data_sources.get("fingertip")
-        except Exception:
+        except KeyError:  # not added yet in this context
             ds = ctx.data_sources.add_pandas("fingertip")
         asset_name = suite_name
         try:
             asset = ds.get_asset(asset_name)
-        except Exception:
+        except LookupError:
             asset = ds.add_dataframe_asset(asset_name)
         try:
             bd = asset.get_batch_definition("whole")
-        except Exception:
+        except KeyError:
             bd = asset.add_batch_definition_whole_dataframe("whole")
         try:
             ctx.suites.delete(suite.name)
-        except Exception:
+        except DataContextError:  # no earlier run of this suite version
             pass
         suite = ctx.suites.add(suite)
         vd_name = f"{suite_name}:{run_name or 'adhoc'}"
         try:
             ctx.validation_definitions.delete(vd_name)
-        except Exception:
+        except Exception:  # noqa: BLE001 — best effort: absent (DataContextError) or stale, pointing at the suite replaced above (GX fails reading it); either way it is added afresh below
             pass
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=vd_name, data=bd, suite=suite))
         result = vd.run(batch_parameters={"dataframe": df},
@@ -334,6 +335,7 @@ def load_results(paths) -> int:
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
+    from great_expectations.exceptions import DataContextError
 
     ctx = gx_context()
     n = 0
@@ -351,9 +353,9 @@ def load_results(paths) -> int:
             with _lock:
                 try:
                     ctx.suites.get(res.suite_name)
-                except Exception:
+                except DataContextError:  # not in this process's context yet
                     ctx.suites.add(build_suite(load_suite_spec(base)))
-        except Exception:  # an old suite version no longer on disk: results still render
+        except Exception:  # noqa: BLE001 — an old suite version no longer on disk or no longer buildable: the results still render without it
             pass
         n += 1
     return n
@@ -376,7 +378,7 @@ def run_expectations(df, expectations: list) -> list[dict[str, Any]]:
     with _lock:
         try:
             ds = ctx.data_sources.get("fingertip")
-        except Exception:
+        except KeyError:  # not added yet in this context
             ds = ctx.data_sources.add_pandas("fingertip")
         name = f"adhoc-{uuid.uuid4().hex[:8]}"
         bd = ds.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")

@@ -29,14 +29,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from fingertip.store import schema as s
+from fingertip.store import schema
 from fingertip.store.ops import chunks
+
+if TYPE_CHECKING:
+    from fingertip.quality.suites import ExpectationOutcome
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +48,17 @@ DEFAULT_MAX_BAD_SHARE = 0.05
 ROW_LEVEL = "(整行)"
 DATES_NOT_IN_FUTURE = "expect_column_values_to_be_dates_not_in_future"
 
-try:  # a task failing with this exception is not retried (the data, not the machine, is at fault)
+# a task failing with this exception is not retried (the data, not the machine, is at fault)
+if TYPE_CHECKING:
     from airflow.sdk.exceptions import AirflowFailException as _FailBase
-except Exception:  # pragma: no cover - outside Airflow
+else:
     try:
-        from airflow.exceptions import AirflowFailException as _FailBase
-    except Exception:
-        _FailBase = RuntimeError
+        from airflow.sdk.exceptions import AirflowFailException as _FailBase
+    except ImportError:  # pragma: no cover - outside Airflow
+        try:
+            from airflow.exceptions import AirflowFailException as _FailBase
+        except ImportError:
+            _FailBase = RuntimeError
 
 
 class QualityGateRejected(_FailBase):
@@ -109,7 +117,7 @@ def _load(conn, batch_id: int, header_map) -> list[_Frame]:
 
     from fingertip.quality.normalise import normalise
 
-    t = s.inventory_staging
+    t = schema.inventory_staging
     # the submitted (raw) cells are read later, for failing rows only: half the memory for large batches
     result = conn.execute(
         sa.select(t.c.sheet, t.c.row_number, t.c.entity_type, t.c.data, t.c.request_fingerprint)
@@ -146,22 +154,22 @@ def _register_references(conn, frame: _Frame) -> None:
         codes = set(df.loc[named, "sponsor_credit_code"])
         wanted = set(df["sponsor_credit_code"].dropna()) - codes
         for chunk in chunks(sorted(wanted), 500):
-            codes.update(conn.execute(sa.select(s.sponsors.c.credit_code)
-                                      .where(s.sponsors.c.credit_code.in_(list(chunk)))).scalars())
+            codes.update(conn.execute(sa.select(schema.sponsors.c.credit_code)
+                                      .where(schema.sponsors.c.credit_code.in_(list(chunk)))).scalars())
     register_reference("sponsors", codes)
     keys = sorted({k for k in df["_natural_key"] if k})
     owners: dict[str, str] = {}
-    sp = s.sponsors
+    sp = schema.sponsors
     for chunk in chunks(keys, 500):
         chunk = list(chunk)
         if frame.entity_type == "app":
-            q = sa.select(s.apps.c.app_key, sp.c.credit_code).join(sp, sp.c.id == s.apps.c.sponsor_id) \
-                .where(s.apps.c.app_key.in_(chunk))
+            q = sa.select(schema.apps.c.app_key, sp.c.credit_code).join(sp, sp.c.id == schema.apps.c.sponsor_id) \
+                .where(schema.apps.c.app_key.in_(chunk))
         elif frame.entity_type == "work_group":
-            q = sa.select(s.work_groups.c.group_key, sp.c.credit_code) \
-                .join(sp, sp.c.id == s.work_groups.c.sponsor_id).where(s.work_groups.c.group_key.in_(chunk))
+            q = sa.select(schema.work_groups.c.group_key, sp.c.credit_code) \
+                .join(sp, sp.c.id == schema.work_groups.c.sponsor_id).where(schema.work_groups.c.group_key.in_(chunk))
         else:
-            a = s.accounts
+            a = schema.accounts
             pairs = [tuple(k.split("|", 1)) for k in chunk]
             q = sa.select(a.c.platform + "|" + a.c.platform_account_id, sp.c.credit_code) \
                 .join(sp, sp.c.id == a.c.sponsor_id) \
@@ -173,7 +181,7 @@ def _register_references(conn, frame: _Frame) -> None:
         track_owners: dict[str, str] = {}
         for chunk in chunks(tracks, 500):
             track_owners.update({str(t): k for t, k in conn.execute(
-                sa.select(s.apps.c.apple_track_id, s.apps.c.app_key).where(s.apps.c.apple_track_id.in_(list(chunk))))})
+                sa.select(schema.apps.c.apple_track_id, schema.apps.c.app_key).where(schema.apps.c.apple_track_id.in_(list(chunk))))})
         register_reference("apple_track_owners", track_owners)
 
 
@@ -211,13 +219,13 @@ def validate_batch(engine: Engine, batch_id: int, *, max_bad_share: float = DEFA
 
     if not 0 <= max_bad_share <= 1:
         raise ValueError(f"max_bad_share must be between 0 and 1, got {max_bad_share}")
-    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     today_iso = (today or dt.date.today()).isoformat()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     hm = load_header_map()
     with engine.connect() as conn:
-        batch = conn.execute(sa.select(s.import_batches).where(s.import_batches.c.id == batch_id)).mappings().first()
+        batch = conn.execute(sa.select(schema.import_batches).where(schema.import_batches.c.id == batch_id)).mappings().first()
         if batch is None:
             raise LookupError(f"import batch {batch_id} does not exist")
         frames = _load(conn, batch_id, hm)
@@ -226,7 +234,6 @@ def validate_batch(engine: Engine, batch_id: int, *, max_bad_share: float = DEFA
                           max_bad_share=max_bad_share)
         if not frames:
             return _reject_unreadable(engine, batch, verdict)
-        multi_sheet = len(_sheets(frames)) > 1
         failures: list[dict[str, Any]] = []
         bad_keys: set[tuple[str, int]] = set()
         t1 = time.perf_counter()
@@ -248,39 +255,8 @@ def validate_batch(engine: Engine, batch_id: int, *, max_bad_share: float = DEFA
                 save_result(gx_result, output_path("quality", str(batch_id), f"gx_result_{frame.entity_type}.json"))
             verdict.row_count += len(df)
             for o in outcomes:
-                e = o.spec
-                if o.success:
-                    continue
-                if o.exception and e.type != "expect_column_to_exist":
-                    log.warning("batch %s: %s raised %s", batch_id, e.key, o.exception)
-                if e.severity == "warning":
-                    verdict.warnings[e.key] = verdict.warnings.get(e.key, 0) + o.unexpected_count
-                    continue
-                verdict.failures_by_expectation[f"{frame.entity_type}:{e.key}"] = o.unexpected_count or 1
-                fields = hm.fields(frame.entity_type)
-                default_label = (ROW_LEVEL if not e.column or e.column.startswith("_")
-                                 else fields[e.column].label if e.column in fields else e.column)
-                if e.critical or not o.unexpected_index:
-                    first = o.unexpected_index[0] if o.unexpected_index else None
-                    label = (frame.headers[first].get(e.column) if first is not None and e.column else None) \
-                        or default_label
-                    value = _first_value(df, e, o)
-                    verdict.critical_failures.append({
-                        "entity_type": frame.entity_type, "expectation": e.key, "rows": o.unexpected_count,
-                        "reason_zh": _reason(e.meta["reason_zh"], label, value),
-                        "reason_en": _reason(e.meta["reason_en"], label, value),
-                    })
-                for idx in o.unexpected_index:
-                    staged = frame.rows[idx]
-                    header = frame.headers[idx].get(e.column) if e.column else None
-                    column_label = header or default_label
-                    failures.append({
-                        "batch_id": batch_id, "row_number": staged["row_number"],
-                        "column_name": column_label[:100], "expectation": f"{e.suite}:{e.key}"[:200],
-                        "_sheet": staged["sheet"], "_entity": frame.entity_type, "_critical": e.critical,
-                        "_frame": frame, "_idx": idx, "_header": header, "_spec": e,
-                    })
-                    bad_keys.add((frame.entity_type, idx))
+                if not o.success:
+                    _record_outcome(verdict, frame, o, hm.fields(frame.entity_type), batch_id, failures, bad_keys)
         _fill_raw(conn, batch_id, failures)
         timings["validate"] = time.perf_counter() - t1
     failures = _dedupe(failures)
@@ -295,16 +271,16 @@ def validate_batch(engine: Engine, batch_id: int, *, max_bad_share: float = DEFA
     _messages(verdict)
     t2 = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(sa.delete(s.quarantined_rows).where(s.quarantined_rows.c.batch_id == batch_id))
+        conn.execute(sa.delete(schema.quarantined_rows).where(schema.quarantined_rows.c.batch_id == batch_id))
         for chunk in chunks(failures, 1000):
-            conn.execute(sa.insert(s.quarantined_rows),
+            conn.execute(sa.insert(schema.quarantined_rows),
                          [{k: v for k, v in f.items() if not k.startswith("_")} for f in chunk])
         if not verdict.rejected:
             from fingertip.quality.promote import promote
 
             good = [(fr, [i for i in range(len(fr.df)) if (fr.entity_type, i) not in bad_keys]) for fr in frames]
             verdict.promoted, verdict.history_rows = promote(conn, batch, good, now)
-        conn.execute(sa.update(s.import_batches).where(s.import_batches.c.id == batch_id).values(
+        conn.execute(sa.update(schema.import_batches).where(schema.import_batches.c.id == batch_id).values(
             status=verdict.status, row_count=verdict.row_count, good_rows=verdict.good_rows,
             bad_rows=verdict.bad_rows, message=verdict.message, updated_at=now))
     timings["store"] = time.perf_counter() - t2
@@ -321,9 +297,45 @@ def validate_batch(engine: Engine, batch_id: int, *, max_bad_share: float = DEFA
     return verdict
 
 
+def _record_outcome(verdict: Verdict, frame: _Frame, o: ExpectationOutcome, fields: Mapping, batch_id: int,
+                    failures: list[dict[str, Any]], bad_keys: set[tuple[str, int]]) -> None:
+    """Count a failed expectation: a warning, or a failure (critical or without row positions: a
+    critical failure with its reason) quarantining each unexpected row."""
+    e = o.spec
+    if o.exception and e.type != "expect_column_to_exist":
+        log.warning("batch %s: %s raised %s", batch_id, e.key, o.exception)
+    if e.severity == "warning":
+        verdict.warnings[e.key] = verdict.warnings.get(e.key, 0) + o.unexpected_count
+        return
+    verdict.failures_by_expectation[f"{frame.entity_type}:{e.key}"] = o.unexpected_count or 1
+    default_label = (ROW_LEVEL if not e.column or e.column.startswith("_")
+                     else fields[e.column].label if e.column in fields else e.column)
+    if e.critical or not o.unexpected_index:
+        first = o.unexpected_index[0] if o.unexpected_index else None
+        label = (frame.headers[first].get(e.column) if first is not None and e.column else None) \
+            or default_label
+        value = _first_value(frame.df, e, o)
+        verdict.critical_failures.append({
+            "entity_type": frame.entity_type, "expectation": e.key, "rows": o.unexpected_count,
+            "reason_zh": _reason(e.meta["reason_zh"], label, value),
+            "reason_en": _reason(e.meta["reason_en"], label, value),
+        })
+    for idx in o.unexpected_index:
+        staged = frame.rows[idx]
+        header = frame.headers[idx].get(e.column) if e.column else None
+        column_label = header or default_label
+        failures.append({
+            "batch_id": batch_id, "row_number": staged["row_number"],
+            "column_name": column_label[:100], "expectation": f"{e.suite}:{e.key}"[:200],
+            "_sheet": staged["sheet"], "_entity": frame.entity_type, "_critical": e.critical,
+            "_frame": frame, "_idx": idx, "_header": header, "_spec": e,
+        })
+        bad_keys.add((frame.entity_type, idx))
+
+
 def _fill_raw(conn, batch_id: int, failures: list[dict[str, Any]]) -> None:
     """Read the submitted cells of the failing rows; complete each failure's value, row and reasons."""
-    t = s.inventory_staging
+    t = schema.inventory_staging
     wanted = {(f["_entity"], f["_sheet"], f["row_number"]) for f in failures}
     raws: dict[tuple, dict] = {}
     numbers = sorted({w[2] for w in wanted})
@@ -343,10 +355,6 @@ def _fill_raw(conn, batch_id: int, failures: list[dict[str, Any]]) -> None:
         label = header or f["column_name"]
         f.update(raw_value=value, raw_row=raw, reason_zh=_reason(e.meta["reason_zh"], label, value),
                  reason_en=_reason(e.meta["reason_en"], label, value))
-
-
-def _sheets(frames: list[_Frame]) -> set[str]:
-    return {r["sheet"] for fr in frames for r in fr.rows}
 
 
 def _first_value(df, spec, outcome) -> Any:
@@ -397,7 +405,7 @@ def _reject_unreadable(engine: Engine, batch, verdict: Verdict) -> Verdict:
     else:
         _messages(verdict)
         with engine.begin() as conn:
-            conn.execute(sa.update(s.import_batches).where(s.import_batches.c.id == batch["id"]).values(
+            conn.execute(sa.update(schema.import_batches).where(schema.import_batches.c.id == batch["id"]).values(
                 status="rejected", message=verdict.message))
     return verdict
 
@@ -405,7 +413,7 @@ def _reject_unreadable(engine: Engine, batch, verdict: Verdict) -> Verdict:
 def pending_batches(engine: Engine, batch_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Batches to validate, oldest first (id, file name, rows): those still ``staged``, or — for a manual
     re-validation — exactly ``batch_ids`` whatever their status (unknown ids are ignored)."""
-    b = s.import_batches
+    b = schema.import_batches
     q = sa.select(b.c.id, b.c.file_name, b.c.row_count).order_by(b.c.id)
     q = q.where(b.c.id.in_([int(i) for i in batch_ids])) if batch_ids else q.where(b.c.status == "staged")
     with engine.connect() as conn:
