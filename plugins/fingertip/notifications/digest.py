@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,8 +20,7 @@ from sqlalchemy.engine import Engine
 
 from fingertip.notifications import ledger, templates
 from fingertip.notifications.message import validate_addresses
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,10 @@ _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 #: target_type → (table, key column) for the display name of a finding's target
 _TARGET_TABLES = {
-    "app": (s.apps, s.apps.c.app_key),
-    "account": (s.accounts, s.accounts.c.account_key),
-    "work_group": (s.work_groups, s.work_groups.c.group_key),
-    "sponsor": (s.sponsors, s.sponsors.c.credit_code),
+    "app": (schema.apps, schema.apps.c.app_key),
+    "account": (schema.accounts, schema.accounts.c.account_key),
+    "work_group": (schema.work_groups, schema.work_groups.c.group_key),
+    "sponsor": (schema.sponsors, schema.sponsors.c.credit_code),
 }
 
 
@@ -67,7 +67,7 @@ def _display_name(finding: Any, names: dict[tuple[str, str], str]) -> str:
     return finding.target_key
 
 
-def build_digest(sponsor: Any, findings: list[Any], names: dict[tuple[str, str], str], *, period_label: str,
+def build_digest(sponsor: Any, findings: Sequence[Any], names: dict[tuple[str, str], str], *, period_label: str,
                  limit_per_unit: int | None, generated_at: dt.datetime) -> tuple[str, str, str]:
     """``(subject, text, html)`` of one unit's digest."""
     ordered = sorted(findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.first_seen_at, f.id))
@@ -107,7 +107,7 @@ def queue_sponsor_digests(engine: Engine, *, period_label: str, period_key: str,
     if limit_per_unit is not None and limit_per_unit < 1:
         raise ValueError("limit_per_unit must be at least 1")
     now = ledger._naive_utc(now) or ledger.utcnow()
-    f, sp = s.findings, s.sponsors
+    f, sp = schema.findings, schema.sponsors
     created = present = 0
     skipped: list[str] = []
     with engine.begin() as conn:
@@ -126,8 +126,8 @@ def queue_sponsor_digests(engine: Engine, *, period_label: str, period_key: str,
                 skipped.append(sponsor.credit_code)
                 continue
             key = digest_key(period_key, sponsor.credit_code)
-            if conn.execute(sa.select(s.notifications.c.id)
-                            .where(s.notifications.c.notification_key == ledger.fit_key(key))).first():
+            if conn.execute(sa.select(schema.notifications.c.id)
+                            .where(schema.notifications.c.notification_key == ledger.fit_key(key))).first():
                 present += 1
                 continue
             # Only this unit's own findings: the filter is the unit's id, nothing else.

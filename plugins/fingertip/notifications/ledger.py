@@ -36,6 +36,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,14 +58,23 @@ from fingertip.notifications.smtp import (
     MailTemporaryError,
     SmtpTransport,
 )
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 log = logging.getLogger(__name__)
 
-N = s.notifications
-KEY_MAX = N.c.notification_key.type.length  # 200
-SUBJECT_MAX = N.c.subject.type.length        # 500
+N = schema.notifications
+
+
+def _max_length(column: sa.Column) -> int:
+    """The declared length of a string column."""
+    if not isinstance(column.type, sa.String) or column.type.length is None:
+        raise TypeError(f"{column} is not a string column of bounded length")
+    return column.type.length
+
+
+KEY_MAX = _max_length(N.c.notification_key)  # 200
+SUBJECT_MAX = _max_length(N.c.subject)        # 500
+KIND_MAX = _max_length(N.c.kind)
 DEFAULT_LEASE = dt.timedelta(minutes=15)
 DEFAULT_MAX_ATTEMPTS = 5
 DUE_STATUSES = ("queued", "failed")
@@ -165,7 +175,7 @@ class _Tx:
 
     def __init__(self, target: Engine | Connection) -> None:
         self.target = target
-        self._cm = None
+        self._cm: AbstractContextManager[Connection] | None = None
 
     def __enter__(self) -> Connection:
         if isinstance(self.target, Connection):
@@ -194,7 +204,7 @@ def _enqueue(conn: Connection, *, key: str, recipient: str, subject: str, kind: 
         raise ValueError("notification subject must be one line")
     if len(subject) > SUBJECT_MAX:
         raise ValueError(f"subject longer than {SUBJECT_MAX} characters")
-    if not kind or len(kind) > N.c.kind.type.length:
+    if not kind or len(kind) > KIND_MAX:
         raise ValueError(f"invalid notification kind {kind!r}")
     row = {
         "notification_key": key, "channel": channel, "recipient": addrs[0], "subject": subject, "kind": kind,
@@ -298,7 +308,7 @@ def _filters(keys: Sequence[str] | None, kind: str | None, key_prefix: str | Non
 def _select_rows(conn: Connection, conds: list[Any], keys: Sequence[str] | None) -> list[Any]:
     if keys is None:
         return list(conn.execute(sa.select(*_COLUMNS).where(*conds).order_by(N.c.id)))
-    rows = []
+    rows: list[Any] = []
     for part in ops.chunks(list(keys), 500):
         rows.extend(conn.execute(sa.select(*_COLUMNS).where(*conds, N.c.notification_key.in_(part))))
     return sorted(rows, key=lambda r: r.id)
@@ -531,7 +541,7 @@ def send_once(engine: Engine, *, key: str, email: Email, kind: str, case_id: int
             raise FileNotFoundError(f"attachment {name!r}: {path} does not exist / 附件文件不存在")
     keys = [recipient_key(key, r) for r in recipients]
     with engine.begin() as conn:
-        for rkey, recipient in zip(keys, recipients):
+        for rkey, recipient in zip(keys, recipients, strict=True):
             _enqueue(conn, key=rkey, recipient=recipient, subject=email.subject, kind=kind, payload=payload,
                      case_id=case_id, audit_run_id=audit_run_id, not_before=not_before, channel="email", now=now)
     return deliver(engine, keys=keys, kind=None, now=now, smtp_conn_id=smtp_conn_id, max_attempts=max_attempts,

@@ -94,7 +94,10 @@ class Attachment:
             object.__setattr__(self, "path", str(self.path))  # Path / ObjectStoragePath → str
 
     def read_bytes(self) -> bytes:
-        return self.content if self.content is not None else read_location(self.path)
+        if self.content is not None:
+            return self.content
+        assert self.path is not None  # __post_init__: exactly one of path and content
+        return read_location(self.path)
 
     @property
     def resolved_mime_type(self) -> str:
@@ -121,7 +124,10 @@ class InlineImage:
             raise ValueError(f"inline image {self.cid!r}: {self.mime_type!r} is not an image type")
 
     def read_bytes(self) -> bytes:
-        return self.content if self.content is not None else read_location(self.path)
+        if self.content is not None:
+            return self.content
+        assert self.path is not None  # __post_init__: exactly one of path and content
+        return read_location(self.path)
 
 
 @dataclass
@@ -379,7 +385,7 @@ def build_mime(email: Email, sender: str, message_id: str | None = None, *,
     if email.html:
         msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="base64")
         if email.inline_images:
-            html_part = msg.get_payload()[-1]
+            html_part = list(msg.iter_parts())[-1]  # multipart/alternative: text, then HTML
             for img in email.inline_images:
                 maintype, _, subtype = img.mime_type.partition("/")
                 html_part.add_related(img.read_bytes(), maintype=maintype, subtype=subtype,
@@ -388,7 +394,9 @@ def build_mime(email: Email, sender: str, message_id: str | None = None, *,
     if email.attachments:
         msg.make_mixed()
         for att in email.attachments:
-            msg.attach(_attachment_part(att))
+            # a compat32 part on purpose (pre-folded naming headers): typeshed's attach wants an
+            # EmailMessage, the runtime takes any Message
+            msg.attach(_attachment_part(att))  # type: ignore[arg-type]
     # One serialise/parse round trip: a uniform EmailMessage tree whose pre-folded headers are
     # kept verbatim (they are "source" headers now, refolded only if a line were too long).
     return BytesParser(policy=email_policy.SMTP).parsebytes(msg.as_bytes())

@@ -125,16 +125,17 @@ class SmtpTransport:
         self.hook = SmtpHook(smtp_conn_id=conn_id)
         try:
             self.hook.smtp_connection = self.hook.get_connection(conn_id)
-        except Exception as exc:  # AirflowNotFoundException and friends
+        except Exception as exc:  # noqa: BLE001 — AirflowNotFoundException, or the secrets backend / metadata DB failing: all mean no usable connection
             raise MailConfigError(f"SMTP connection {conn_id!r} is not defined ({exc.__class__.__name__}); "
                                   f"define it in airflow_settings.yaml or AIRFLOW_CONN_{conn_id.upper()}") from None
-        self.from_email = self.hook.from_email
-        if not self.from_email:
+        from_email = self.hook.from_email
+        if not from_email:
             raise MailConfigError(f"SMTP connection {conn_id!r} has no from_email extra")
+        self.from_email: str = from_email
         self.where = f"SMTP server {self.hook.host or '?'}:{self.hook.port or '?'} ({conn_id})"
         self._client: smtplib.SMTP | None = None
         #: the last connection failure, once connecting failed after every retry
-        self.unavailable: MailTemporaryError | None = None
+        self.unavailable: MailError | None = None  # why the server could not be reached (see send)
         self.messages_sent = 0
 
     # -- session ---------------------------------------------------------------------------
@@ -149,7 +150,10 @@ class SmtpTransport:
             except AirflowException as exc:
                 raise MailTemporaryError(f"{self.where}: {exc}") from exc
             # The provider keeps the connected smtplib client here; get_conn() returns the hook.
-            self._client = self.hook._smtp_client
+            client = self.hook._smtp_client
+            if client is None:
+                raise MailTemporaryError(f"{self.where}: the SMTP hook connected no client")
+            self._client = client
             log.info("mail: connected to %s as %s", self.where, self.from_email)
         return self._client
 
@@ -222,7 +226,9 @@ class SmtpTransport:
             self.unavailable = None
             self.messages_sent += 1
             if refused:  # some of several recipients refused; the others got it
-                raise classify(smtplib.SMTPRecipientsRefused(refused), where=self.where)
+                partly = classify(smtplib.SMTPRecipientsRefused(refused), where=self.where)
+                assert partly is not None  # refused recipients always classify as a mail error
+                raise partly
             return
 
 
