@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deliver", action="store_true")
     args = parser.parse_args(argv)
 
-    from fingertip.lifecycle import cases as c
+    from fingertip.lifecycle import cases
     from fingertip.lifecycle.settings import SettingsError, load_settings
 
     try:
@@ -103,16 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "show":
             import sqlalchemy as sa
 
-            from fingertip.store import schema as s
+            from fingertip.store import schema
 
             with engine.connect() as conn:
-                case = c.get_case(conn, args.case)
-                checks = [dict(r) for r in conn.execute(sa.select(s.case_checks).where(
-                    s.case_checks.c.case_id == case["id"]).order_by(s.case_checks.c.check_date)).mappings()]
-                _print({"case": case, "events": c.events(conn, case["id"]), "checks": checks})
+                case = cases.get_case(conn, args.case)
+                checks = [dict(r) for r in conn.execute(sa.select(schema.case_checks).where(
+                    schema.case_checks.c.case_id == case["id"]).order_by(schema.case_checks.c.check_date)).mappings()]
+                _print({"case": case, "events": cases.events(conn, case["id"]), "checks": checks})
         elif args.cmd == "list":
             with engine.connect() as conn:
-                for case in c.list_cases(conn, args.state):
+                for case in cases.list_cases(conn, args.state):
                     print(f"{case['case_key']}\t{case['state']}\t{case['target_type']}:{case['target_key']}\t"
                           f"{case['stop_on'] or ''}\t{case['blocked_reason'] or ''}")
         elif args.cmd == "decide":
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.case:
                 if not (args.to and args.actor and args.reason):
                     parser.error("moving one case needs --to, --actor and --reason")
-                ok = c.advance(engine, args.case, args.to, actor=args.actor, reason=args.reason,
+                ok = cases.advance(engine, args.case, args.to, actor=args.actor, reason=args.reason,
                                evidence={"source": "cli"})
                 print("moved" if ok else "not moved: changed concurrently")
                 return 0 if ok else 1
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
             _print(advance_all(engine, day=_day(args.day), settings=settings, verify=not args.no_verify,
                                deliver=args.deliver))
-    except (c.CaseError, SettingsError, ValueError) as exc:
+    except (cases.CaseError, SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

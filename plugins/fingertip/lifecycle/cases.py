@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fingertip.store import schema as s
+from fingertip.store import schema
 
-STATES = s.CASE_STATES
+STATES = schema.CASE_STATES
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"approved", "rejected", "cancelled"}),
     "approved": frozenset({"announced", "cancelled"}),
@@ -44,8 +44,8 @@ FINISHED = frozenset({"rejected", "cancelled"})
 LIVE = frozenset(STATES) - FINISHED
 SYSTEM_ACTOR = "fingertip-shutdown-dag"
 
-T = s.shutdown_cases
-E = s.case_events
+T = schema.shutdown_cases
+E = schema.case_events
 
 
 class CaseError(ValueError):
@@ -80,11 +80,11 @@ def make_case_key(target_type: str, target_key: str, sequence: int) -> str:
 
 # --- targets ---------------------------------------------------------------------------------------
 
-_TARGET_TABLES = {"app": (s.apps, "app_key"), "account": (s.accounts, "account_key"),
-                  "work_group": (s.work_groups, "group_key"), "sponsor": (s.sponsors, "credit_code")}
+_TARGET_TABLES = {"app": (schema.apps, "app_key"), "account": (schema.accounts, "account_key"),
+                  "work_group": (schema.work_groups, "group_key"), "sponsor": (schema.sponsors, "credit_code")}
 
 
-def target_row(conn: Connection, target_type: str, target_key: str) -> Mapping[str, Any] | None:
+def target_row(conn: Connection, target_type: str, target_key: str) -> sa.RowMapping | None:
     """The inventory row of a target (app, account, work group or sponsor), or None."""
     if target_type not in _TARGET_TABLES:
         raise CaseError(f"unknown target type {target_type!r}; expected one of {', '.join(_TARGET_TABLES)}")
@@ -142,8 +142,8 @@ def open_case(conn: Connection, *, target_type: str, target_key: str, opened_by:
     its earlier cases, so two runs opening concurrently compute the same key and the unique
     constraint keeps one (insert-or-ignore).
     """
-    if target_type not in s.CASE_TARGET_TYPES:
-        raise CaseError(f"unknown target type {target_type!r}; expected one of {', '.join(s.CASE_TARGET_TYPES)}")
+    if target_type not in schema.CASE_TARGET_TYPES:
+        raise CaseError(f"unknown target type {target_type!r}; expected one of {', '.join(schema.CASE_TARGET_TYPES)}")
     if target_row(conn, target_type, target_key) is None:
         raise CaseError(f"{target_type} {target_key!r} is not in the inventory (目标不在台账中)")
     existing = live_case_for(conn, target_type, target_key)

@@ -24,10 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fingertip.lifecycle import cases as c
+from fingertip.lifecycle import cases
 from fingertip.lifecycle import successor as succ
 from fingertip.lifecycle.settings import Settings
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 CLAIM_MINUTES = 15
@@ -53,22 +53,22 @@ def _docs():
 
 def case_facts(conn: Connection, case: dict[str, Any]) -> dict[str, Any]:
     """Everything the documents say about the case's target, read from the store."""
-    target = c.target_row(conn, case["target_type"], case["target_key"])
-    if target is None:
-        raise c.CaseError(f"case {case['case_key']}: target {case['target_type']} {case['target_key']!r} "
+    row = cases.target_row(conn, case["target_type"], case["target_key"])
+    if row is None:
+        raise cases.CaseError(f"case {case['case_key']}: target {case['target_type']} {case['target_key']!r} "
                           "is no longer in the inventory")
-    target = dict(target)
+    target = dict(row)
     sponsor_id = target["id"] if case["target_type"] == "sponsor" else target["sponsor_id"]
-    sponsor = dict(conn.execute(sa.select(s.sponsors).where(s.sponsors.c.id == sponsor_id)).mappings().one())
+    sponsor = dict(conn.execute(sa.select(schema.sponsors).where(schema.sponsors.c.id == sponsor_id)).mappings().one())
     filings: list[str] = []
     platforms: list[str] = []
     listings: list[dict[str, Any]] = []
     if case["target_type"] == "app":
-        filings = list(conn.execute(sa.select(s.filings.c.service_licence).where(s.filings.c.app_id == target["id"])
-                                    .order_by(s.filings.c.filing_kind.desc(), s.filings.c.service_licence)).scalars())
+        filings = list(conn.execute(sa.select(schema.filings.c.service_licence).where(schema.filings.c.app_id == target["id"])
+                                    .order_by(schema.filings.c.filing_kind.desc(), schema.filings.c.service_licence)).scalars())
         listings = [dict(r) for r in conn.execute(
-            sa.select(s.store_listings.c.store, s.store_listings.c.store_app_id, s.store_listings.c.available)
-            .where(s.store_listings.c.app_id == target["id"]).order_by(s.store_listings.c.store)).mappings()]
+            sa.select(schema.store_listings.c.store, schema.store_listings.c.store_app_id, schema.store_listings.c.available)
+            .where(schema.store_listings.c.app_id == target["id"]).order_by(schema.store_listings.c.store)).mappings()]
         platforms = [STORE_ZH.get(r["store"], r["store"]) for r in listings]
         if target["kind"] != "app":
             host = succ.platform_zh(target.get("host_platform"))
@@ -86,7 +86,7 @@ def _article_labels() -> dict[str, str]:
         from fingertip.rules import load_policy
 
         return {k: str(getattr(v, "label", v)) for k, v in load_policy().articles.items()}
-    except Exception:  # rules engine absent or policy unreadable: the basis text alone is enough
+    except Exception:  # noqa: BLE001 — rules engine absent or policy unreadable (import, I/O, YAML, policy errors): labels are optional, the basis text alone is enough
         log.warning("policy articles unavailable; announcements cite the finding's basis only")
         return {}
 
@@ -169,33 +169,33 @@ def _claim(conn: Connection, case: dict[str, Any], now: dt.datetime) -> bool:
     if claim and dt.datetime.fromisoformat(claim) > now - dt.timedelta(minutes=CLAIM_MINUTES):
         return False
     details = {**(case.get("details") or {}), "announcing_since": now.isoformat()}
-    result = conn.execute(sa.update(c.T).where(c.T.c.id == case["id"], c.T.c.state == "approved",
-                                               c.T.c.updated_at == case["updated_at"])
+    result = conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"], cases.T.c.state == "approved",
+                                               cases.T.c.updated_at == case["updated_at"])
                           .values(details=details, updated_at=now))
     return result.rowcount == 1
 
 
 def prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settings,
-            actor: str = c.SYSTEM_ACTOR) -> dict[str, Any]:
+            actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Check the successor, claim the case and build its contexts (``outcome == "ready"``), or say why not."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        case = c.get_case(conn, case_key)
+        case = cases.get_case(conn, case_key)
         if case["state"] != "approved":
             return {"case": case_key, "outcome": "skipped", "state": case["state"]}
         check = succ.check(conn, case["successor_kind"], case["successor_key"], day=day,
                            max_silence_days=settings.account_max_silence_days, required=settings.successor_required)
         if not check.ok:
             if case["blocked_reason"] != check.blocked_reason:
-                conn.execute(sa.update(c.T).where(c.T.c.id == case["id"])
+                conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"])
                              .values(blocked_reason=check.blocked_reason, updated_at=now))
-                c.note(conn, case, actor=actor, reason=f"公告受阻：{check.blocked_reason}",
+                cases.note(conn, case, actor=actor, reason=f"公告受阻：{check.blocked_reason}",
                        evidence={"successor": check.as_dict()})
             log.warning("case %s blocked: %s", case_key, check.blocked_reason)
             return {"case": case_key, "outcome": "blocked", "reason": check.blocked_reason}
         if not _claim(conn, case, now):
             return {"case": case_key, "outcome": "skipped", "why": "being announced by another run"}
-        case = c.get_case(conn, case_key)
+        case = cases.get_case(conn, case_key)
         ann, chk = build_contexts(conn, case, settings, announced_on=day, successor=check)
     return {"case": case_key, "outcome": "ready", "row": case, "check": check, "ann": ann, "chk": chk}
 
@@ -203,17 +203,17 @@ def prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Setting
 def release(engine: sa.Engine, case_id: int) -> None:
     """Drop the announcing claim after a rendering error (the next run tries again)."""
     with engine.begin() as conn:
-        c.update_details(conn, case_id, {"announcing_since": None})
+        cases.update_details(conn, case_id, {"announcing_since": None})
 
 
 def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day: dt.date, settings: Settings,
-           actor: str = c.SYSTEM_ACTOR) -> dict[str, Any]:
+           actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Record the written documents and move the case to ``announced`` — one transaction."""
     _, _, registry = _docs()
     case, check, case_key = ready["row"], ready["check"], ready["case"]
     dates = case_dates(settings, day)
     with engine.begin() as conn:
-        ok = c.transition(conn, case, "approved", "announced", actor=actor,
+        ok = cases.transition(conn, case, "approved", "announced", actor=actor,
                           reason=f"公告已生成：{dates['announced_on']} 发布，{dates['stop_on']} 停止服务，"
                                  f"{dates['disposal_due_on']} 前完成数据处置",
                           evidence={"documents": [{"kind": w.kind, "format": w.doc_format, "path": str(w.path),
@@ -226,13 +226,13 @@ def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day:
             return {"case": case_key, "outcome": "skipped", "why": "moved by another run"}
         for w in written:
             registry.record_document(conn, w, case_id=case["id"])
-        c.set_target_status(conn, case["target_type"], case["target_key"], "shutting_down")
+        cases.set_target_status(conn, case["target_type"], case["target_key"], "shutting_down")
     return {"case": case_key, "outcome": "announced", "documents": [str(w.path) for w in written],
             **{k: v.isoformat() for k, v in dates.items()}}
 
 
 def announce(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settings,
-             actor: str = c.SYSTEM_ACTOR) -> dict[str, Any]:
+             actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Announce one approved case (documents + transition). Returns what happened."""
     ready = prepare(engine, case_key, day=day, settings=settings, actor=actor)
     if ready["outcome"] != "ready":
@@ -251,7 +251,7 @@ def _render_job(job: tuple[str, Any, Any]) -> list[Any]:
 
 
 def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, settings: Settings,
-                  actor: str = c.SYSTEM_ACTOR, workers: int = 1) -> list[dict[str, Any]]:
+                  actor: str = cases.SYSTEM_ACTOR, workers: int = 1) -> list[dict[str, Any]]:
     """Announce several cases; with ``workers > 1`` the documents render in a process pool
     (preparing and recording stay in this process, in case order)."""
     if workers <= 1 or len(case_keys) < 2:
@@ -268,10 +268,10 @@ def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, sett
             ready = [r for r in prepared if r["outcome"] == "ready"]
             results += [r for r in prepared if r["outcome"] != "ready"]
             futures = [pool.submit(_render_job, (r["case"], r["ann"], r["chk"])) for r in ready]
-            for r, fut in zip(ready, futures):
+            for r, fut in zip(ready, futures, strict=True):
                 try:
                     written = fut.result()
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 — whatever the render worker raised fails this case only: it is released and reported, the batch goes on
                     release(engine, r["row"]["id"])
                     log.error("case %s: documents could not be written: %s", r["case"], exc)
                     results.append({"case": r["case"], "outcome": "failed", "error": str(exc)[:500]})
@@ -285,8 +285,8 @@ def planned_documents(case_key: str) -> list[str]:
     try:
         from fingertip.documents.official import safe_file_stem
     except ImportError:  # pragma: no cover
-        def safe_file_stem(x: str) -> str:
-            return x
+        def safe_file_stem(key: str) -> str:
+            return key
     stem = safe_file_stem(case_key)
     return [f"cases/{case_key}/announcement_{stem}.{ext}" for ext in ("docx", "pdf", "html", "md")] + \
         [f"cases/{case_key}/disposal_{stem}.{ext}" for ext in ("xlsx", "docx")]

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fingertip.lifecycle import cases as c
+from fingertip.lifecycle import cases
 from fingertip.lifecycle.settings import MILESTONES, Settings
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,11 @@ def recipients(conn: sa.Connection, case: dict[str, Any], settings: Settings) ->
     """``[(address, role)]``: the sponsor's contact e-mail and the ops mailbox (deduplicated)."""
     out: list[tuple[str, str]] = []
     if "sponsor_contact" in settings.recipient_roles:
-        target = c.target_row(conn, case["target_type"], case["target_key"])
+        target = cases.target_row(conn, case["target_type"], case["target_key"])
         sponsor_id = None if target is None else (target["id"] if case["target_type"] == "sponsor"
                                                   else target["sponsor_id"])
         if sponsor_id is not None:
-            email = conn.execute(sa.select(s.sponsors.c.contact_email).where(s.sponsors.c.id == sponsor_id)).scalar()
+            email = conn.execute(sa.select(schema.sponsors.c.contact_email).where(schema.sponsors.c.id == sponsor_id)).scalar()
             if email and "@" in email:
                 out.append((email.strip().lower(), "sponsor_contact"))
     if "ops_mailbox" in settings.recipient_roles:
@@ -111,7 +111,7 @@ def _render(name: str, ctx: dict[str, Any]) -> str:
         from fingertip import config
 
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(config.resources_dir() / "templates" / "email")),
-                                 autoescape=lambda n: bool(n) and n.endswith(".html.j2"),
+                                 autoescape=lambda n: n is not None and n.endswith(".html.j2"),
                                  undefined=jinja2.StrictUndefined)
         return env.get_template(name).render(**ctx)
 
@@ -143,8 +143,8 @@ def enqueue(engine_or_conn: Any, *, key: str, recipient: str, subject: str, kind
     try:
         from fingertip.notifications import ledger
     except ImportError:
-        ledger = None
-    if ledger is not None:
+        pass
+    else:
         ledger.enqueue(engine_or_conn, key=key, recipient=recipient, subject=subject, kind=kind, payload=payload,
                        case_id=case_id, not_before=not_before)
         return
@@ -152,12 +152,12 @@ def enqueue(engine_or_conn: Any, *, key: str, recipient: str, subject: str, kind
 
     row = {"notification_key": key, "channel": "email", "recipient": recipient, "subject": subject, "kind": kind,
            "case_id": case_id, "status": "queued", "attempts": 0, "payload": payload, "not_before": not_before,
-           "queued_at": c.utcnow()}
+           "queued_at": cases.utcnow()}
     if isinstance(engine_or_conn, sa.Engine):
         with engine_or_conn.begin() as conn:
-            upsert(conn, s.notifications, [row], key=["notification_key"], update=())
+            upsert(conn, schema.notifications, [row], key=["notification_key"], update=())
     else:
-        upsert(engine_or_conn, s.notifications, [row], key=["notification_key"], update=())
+        upsert(engine_or_conn, schema.notifications, [row], key=["notification_key"], update=())
 
 
 REMINDER_STATES = ("announced", "service_stopped", "data_disposed")
@@ -172,7 +172,7 @@ def enqueue_reminders(engine: sa.Engine, *, settings: Settings, case_keys: list[
 
     queued = 0
     with engine.connect() as conn:
-        live = c.list_cases(conn, REMINDER_STATES, case_keys=case_keys)
+        live = cases.list_cases(conn, REMINDER_STATES, case_keys=case_keys)
     for case in live:
         if not (case["announced_on"] and case["stop_on"] and case["disposal_due_on"]):
             continue
@@ -217,10 +217,11 @@ def deliver(engine: sa.Engine, *, smtp_conn_id: str = "smtp_default") -> dict[st
 
     from fingertip.notifications.smtp import MailTemporaryError
 
+    report: ledger.DeliveryReport | None
     try:
         report = ledger.deliver(engine, kind="reminder", smtp_conn_id=smtp_conn_id)
     except MailTemporaryError as exc:  # server down, greylisting …: the rows stay queued
-        report = getattr(exc, "report", None)
+        report = exc.report
         log.warning("reminders not delivered now, they stay queued and are retried next run: %s", exc)
         if report is None:
             return {"delivered": False, "reason": str(exc)[:500]}

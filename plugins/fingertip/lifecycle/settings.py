@@ -75,7 +75,7 @@ class Settings:
                 value = Variable.get(self.ops_mailbox_variable, default=None)
                 if value:
                     return str(value).strip()
-            except Exception:  # no Airflow context / metadata DB: fall back to the settings file
+            except Exception:  # noqa: BLE001 — no Airflow, no task context or no metadata DB (import, runtime, DB errors): fall back to the settings file
                 pass
         return self.ops_mailbox
 
@@ -83,7 +83,7 @@ class Settings:
 def default_path() -> Path:
     from fingertip import config
 
-    return config.include_dir() / "policy" / "shutdown.yaml"
+    return config.policy_dir() / "shutdown.yaml"
 
 
 _TOP_KEYS = {"min_notice_days", "disposal_working_days", "holidays", "successor", "verification", "approval",
@@ -117,6 +117,24 @@ def parse(data: Any, source: str = "<data>") -> Settings:
         data = {}
     if not isinstance(data, dict):
         raise SettingsError(f"{source}: expected a mapping at the top level")
+    _check_keys(data, source)
+    kw: dict[str, Any] = {"source": source}
+    kw.update(_dates(data, source))
+    kw.update(_successor(data.get("successor") or {}, source))
+    kw.update(_verification(data.get("verification") or {}, source))
+    kw.update(_approval(data.get("approval") or {}, source))
+    if "reminders" in data:
+        kw["reminders"] = _reminders(data["reminders"] or {}, source)
+    kw.update(_recipients(data.get("recipients") or {}, source))
+    kw.update(_texts(data, source))
+    if "monitor_days_after_close" in data:
+        kw["monitor_days_after_close"] = _int(f"{source}: monitor_days_after_close",
+                                              data["monitor_days_after_close"], 0, 3650)
+    return Settings(**kw)
+
+
+def _check_keys(data: dict, source: str) -> None:
+    """Unknown top-level or section keys, and sections that are not mappings."""
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise SettingsError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -129,7 +147,11 @@ def parse(data: Any, source: str = "<data>") -> Settings:
         if bad:
             raise SettingsError(f"{source}: {section}: unknown key(s) {', '.join(sorted(bad))}; "
                                 f"allowed: {', '.join(sorted(keys))}")
-    kw: dict[str, Any] = {"source": source}
+
+
+def _dates(data: dict, source: str) -> dict[str, Any]:
+    """min_notice_days (never below the policy minimum), disposal_working_days, holidays."""
+    kw: dict[str, Any] = {}
     if "min_notice_days" in data:
         days = data["min_notice_days"]
         if isinstance(days, bool) or not isinstance(days, int):
@@ -145,13 +167,21 @@ def parse(data: Any, source: str = "<data>") -> Settings:
             kw["holidays"] = frozenset(dt.date.fromisoformat(str(d)) for d in data["holidays"])
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{source}: holidays: expected YYYY-MM-DD dates ({exc})") from None
-    succ = data.get("successor") or {}
+    return kw
+
+
+def _successor(succ: dict, source: str) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
     if "required" in succ:
         kw["successor_required"] = _bool(f"{source}: successor.required", succ["required"])
     if "account_max_silence_days" in succ:
         kw["account_max_silence_days"] = _int(f"{source}: successor.account_max_silence_days",
                                               succ["account_max_silence_days"], 1, 365)
-    ver = data.get("verification") or {}
+    return kw
+
+
+def _verification(ver: dict, source: str) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
     if "consecutive_checks" in ver:
         kw["consecutive_checks"] = _int(f"{source}: verification.consecutive_checks", ver["consecutive_checks"], 1, 30)
     if "require_filings_cancelled" in ver:
@@ -160,7 +190,11 @@ def parse(data: Any, source: str = "<data>") -> Settings:
     if "start_after_days" in ver:
         kw["verification_start_after_days"] = _int(f"{source}: verification.start_after_days",
                                                    ver["start_after_days"], 0, 90)
-    appr = data.get("approval") or {}
+    return kw
+
+
+def _approval(appr: dict, source: str) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
     if "response_timeout_hours" in appr:
         hours = appr["response_timeout_hours"]
         if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 90:
@@ -171,22 +205,28 @@ def parse(data: Any, source: str = "<data>") -> Settings:
                                              appr["escalate_after_timeouts"], 1, 100)
     if appr.get("escalation_recipients"):
         kw["escalation_recipients"] = tuple(str(r) for r in appr["escalation_recipients"])
-    if "reminders" in data:
-        rem = data["reminders"] or {}
-        if not isinstance(rem, dict):
-            raise SettingsError(f"{source}: reminders: expected a mapping of milestone → days before")
-        bad = set(rem) - set(MILESTONES)
-        if bad:
-            raise SettingsError(f"{source}: reminders: unknown milestone(s) {', '.join(sorted(bad))}; "
-                                f"allowed: {', '.join(MILESTONES)}")
-        reminders = {}
-        for milestone, offsets in rem.items():
-            if not isinstance(offsets, list):
-                raise SettingsError(f"{source}: reminders.{milestone}: expected a list of days")
-            reminders[milestone] = tuple(sorted({_int(f"{source}: reminders.{milestone}", o, 0, 365)
-                                                 for o in offsets}, reverse=True))
-        kw["reminders"] = reminders
-    rec = data.get("recipients") or {}
+    return kw
+
+
+def _reminders(rem: Any, source: str) -> dict[str, tuple[int, ...]]:
+    """Milestone → days before it, latest first."""
+    if not isinstance(rem, dict):
+        raise SettingsError(f"{source}: reminders: expected a mapping of milestone → days before")
+    bad = set(rem) - set(MILESTONES)
+    if bad:
+        raise SettingsError(f"{source}: reminders: unknown milestone(s) {', '.join(sorted(bad))}; "
+                            f"allowed: {', '.join(MILESTONES)}")
+    reminders = {}
+    for milestone, offsets in rem.items():
+        if not isinstance(offsets, list):
+            raise SettingsError(f"{source}: reminders.{milestone}: expected a list of days")
+        reminders[milestone] = tuple(sorted({_int(f"{source}: reminders.{milestone}", o, 0, 365)
+                                             for o in offsets}, reverse=True))
+    return reminders
+
+
+def _recipients(rec: dict, source: str) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
     if "roles" in rec:
         roles = rec["roles"] or []
         bad = set(roles) - set(RECIPIENT_ROLES)
@@ -201,6 +241,12 @@ def parse(data: Any, source: str = "<data>") -> Settings:
         kw["ops_mailbox"] = box
     if "ops_mailbox_variable" in rec:
         kw["ops_mailbox_variable"] = rec["ops_mailbox_variable"] or None
+    return kw
+
+
+def _texts(data: dict, source: str) -> dict[str, Any]:
+    """Document texts by target type: pending_business_zh, archive_note_zh, data_categories."""
+    kw: dict[str, Any] = {}
     if "pending_business_zh" in data:
         pb = data["pending_business_zh"] or {}
         if not isinstance(pb, dict) or set(pb) - set(TARGET_TYPES):
@@ -218,10 +264,7 @@ def parse(data: Any, source: str = "<data>") -> Settings:
             if not isinstance(v, list) or not v:
                 raise SettingsError(f"{source}: data_categories.{k}: expected a non-empty list")
         kw["data_categories"] = {k: tuple(str(x) for x in v) for k, v in dc.items()}
-    if "monitor_days_after_close" in data:
-        kw["monitor_days_after_close"] = _int(f"{source}: monitor_days_after_close",
-                                              data["monitor_days_after_close"], 0, 3650)
-    return Settings(**kw)
+    return kw
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 KINDS = ("app", "account", "work_group")
 _STORE_URLS = {
@@ -84,7 +84,7 @@ def check(conn: Connection, kind: str | None, key: str | None, *, day: dt.date, 
         return _blocked(kind, key, "未指定继任渠道：公告须告知用户可继续办理业务的替代渠道",
                         "no successor channel named: the announcement must point users to a live channel")
     if kind == "app":
-        app = conn.execute(sa.select(s.apps).where(s.apps.c.app_key == key)).mappings().first()
+        app = conn.execute(sa.select(schema.apps).where(schema.apps.c.app_key == key)).mappings().first()
         if app is None:
             return _blocked(kind, key, f"继任应用 {key} 不在台账中", f"successor app {key} is not in the inventory")
         if app["status"] != "active":
@@ -94,22 +94,22 @@ def check(conn: Connection, kind: str | None, key: str | None, *, day: dt.date, 
             host = platform_zh(app["host_platform"]) or ""
             label = "小程序" if app["kind"] == "mini_program" else "快应用"
             return SuccessorCheck(True, kind, key, app["name"], f"{host}{label}“{app['name']}”")
-        listing = conn.execute(sa.select(s.store_listings.c.store, s.store_listings.c.store_app_id)
-                               .where(s.store_listings.c.app_id == app["id"], s.store_listings.c.available.is_(True))
-                               .order_by(s.store_listings.c.store)).first()
+        listing = conn.execute(sa.select(schema.store_listings.c.store, schema.store_listings.c.store_app_id)
+                               .where(schema.store_listings.c.app_id == app["id"], schema.store_listings.c.available.is_(True))
+                               .order_by(schema.store_listings.c.store)).first()
         if listing is None:
             return _blocked(kind, key, f"继任应用“{app['name']}”在各应用商店均未上架",
                             f"successor app {key} has no available store listing", app["name"])
         url = _STORE_URLS.get(listing.store, "{store}:{id}").format(id=listing.store_app_id, store=listing.store)
         return SuccessorCheck(True, kind, key, app["name"], url)
     if kind == "account":
-        acc = conn.execute(sa.select(s.accounts).where(s.accounts.c.account_key == key)).mappings().first()
+        acc = conn.execute(sa.select(schema.accounts).where(schema.accounts.c.account_key == key)).mappings().first()
         if acc is None:
             return _blocked(kind, key, f"继任账号 {key} 不在台账中", f"successor account {key} is not in the inventory")
         if acc["status"] != "active":
             return _blocked(kind, key, f"继任账号“{acc['name']}”状态为 {acc['status']}，不在运行",
                             f"successor account {key} has status {acc['status']}, not active", acc["name"])
-        act = s.account_activity
+        act = schema.account_activity
         row = conn.execute(sa.select(act.c.activity_date, act.c.last_post_at, act.c.posts_14d)
                            .where(act.c.account_id == acc["id"], act.c.activity_date <= day)
                            .order_by(act.c.activity_date.desc()).limit(1)).first()
@@ -125,7 +125,7 @@ def check(conn: Connection, kind: str | None, key: str | None, *, day: dt.date, 
             f"{platform_zh(acc['platform'])}“{acc['name']}”"
         return SuccessorCheck(True, kind, key, acc["name"], url)
     if kind == "work_group":
-        grp = conn.execute(sa.select(s.work_groups).where(s.work_groups.c.group_key == key)).mappings().first()
+        grp = conn.execute(sa.select(schema.work_groups).where(schema.work_groups.c.group_key == key)).mappings().first()
         if grp is None:
             return _blocked(kind, key, f"继任群组 {key} 不在台账中", f"successor work group {key} is not in the inventory")
         if grp["status"] != "active":
@@ -138,18 +138,18 @@ def check(conn: Connection, kind: str | None, key: str | None, *, day: dt.date, 
 def _candidates(conn: Connection, kind: str, sponsor_id: int, exclude: str | None, busy_keys: set[str],
                 like_platform: str | None = None) -> list[str]:
     if kind == "app":
-        listed = sa.select(s.store_listings.c.app_id).where(s.store_listings.c.available.is_(True))
-        rows = conn.execute(sa.select(s.apps.c.app_key).where(
-            s.apps.c.sponsor_id == sponsor_id, s.apps.c.status == "active",
-            sa.or_(s.apps.c.kind != "app", s.apps.c.id.in_(listed))).order_by(s.apps.c.id).limit(10)).scalars()
+        listed = sa.select(schema.store_listings.c.app_id).where(schema.store_listings.c.available.is_(True))
+        rows = conn.execute(sa.select(schema.apps.c.app_key).where(
+            schema.apps.c.sponsor_id == sponsor_id, schema.apps.c.status == "active",
+            sa.or_(schema.apps.c.kind != "app", schema.apps.c.id.in_(listed))).order_by(schema.apps.c.id).limit(10)).scalars()
     elif kind == "account":
-        rows = conn.execute(sa.select(s.accounts.c.account_key).where(
-            s.accounts.c.sponsor_id == sponsor_id, s.accounts.c.status == "active")
-            .order_by((s.accounts.c.platform == (like_platform or "")).desc(), s.accounts.c.id).limit(10)).scalars()
+        rows = conn.execute(sa.select(schema.accounts.c.account_key).where(
+            schema.accounts.c.sponsor_id == sponsor_id, schema.accounts.c.status == "active")
+            .order_by((schema.accounts.c.platform == (like_platform or "")).desc(), schema.accounts.c.id).limit(10)).scalars()
     else:
-        rows = conn.execute(sa.select(s.work_groups.c.group_key).where(
-            s.work_groups.c.sponsor_id == sponsor_id, s.work_groups.c.status == "active")
-            .order_by(s.work_groups.c.id).limit(10)).scalars()
+        rows = conn.execute(sa.select(schema.work_groups.c.group_key).where(
+            schema.work_groups.c.sponsor_id == sponsor_id, schema.work_groups.c.status == "active")
+            .order_by(schema.work_groups.c.id).limit(10)).scalars()
     return [k for k in rows if k != exclude and k not in busy_keys]
 
 

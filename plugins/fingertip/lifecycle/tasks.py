@@ -11,15 +11,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fingertip.lifecycle import cases as c
-from fingertip.lifecycle import documents, opening, reminders, verification
+from fingertip.lifecycle import cases, documents, opening, reminders, verification
 from fingertip.lifecycle.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 
 def open_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, conf: dict[str, Any] | None = None,
-               rule_ids: list[str] | None = None, actor: str = c.SYSTEM_ACTOR) -> dict[str, Any]:
+               rule_ids: list[str] | None = None, actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Cancel recovered cases, reopen relisted ones, open cases from findings and from the run's conf.
 
     ``conf``: ``open_cases`` — ``[{"target_type", "target_key", "reason", "successor"?, "actor"}]``;
@@ -31,7 +30,7 @@ def open_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, conf: dic
         proposing = opening.proposing_rule_ids() if rule_ids is None else list(rule_ids)
         unknown = sorted(set(conf["only_rules"]) - set(proposing))
         if unknown:
-            raise c.CaseError(f"only_rules: {', '.join(unknown)} do not propose shutdowns "
+            raise cases.CaseError(f"only_rules: {', '.join(unknown)} do not propose shutdowns "
                               f"(proposing rules: {', '.join(proposing) or 'none'})")
         rule_ids = list(conf["only_rules"])
     out: dict[str, Any] = {"cancelled": opening.cancel_recovered(engine, actor=actor),
@@ -54,26 +53,26 @@ def open_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, conf: dic
 def confirm_disposal(engine: sa.Engine, case_key: str, *, actor: str, evidence: Any = None) -> bool:
     """The sponsor's signed disposal checklist came back: record it (the case moves on when stopped)."""
     if not actor or not actor.strip():
-        raise c.CaseError("confirming the data disposal needs the confirming user (actor)")
+        raise cases.CaseError("confirming the data disposal needs the confirming user (actor)")
     with engine.begin() as conn:
-        case = c.get_case(conn, case_key)
+        case = cases.get_case(conn, case_key)
         if case["state"] not in ("announced", "service_stopped"):
-            raise c.CaseError(f"case {case_key} is {case['state']}: disposal can be confirmed once announced")
-        c.update_details(conn, case["id"], {"disposal_confirmed": {"by": actor.strip(), "at": c.utcnow().isoformat(),
+            raise cases.CaseError(f"case {case_key} is {case['state']}: disposal can be confirmed once announced")
+        cases.update_details(conn, case["id"], {"disposal_confirmed": {"by": actor.strip(), "at": cases.utcnow().isoformat(),
                                                                    "evidence": evidence}})
-        c.note(conn, case, actor=actor.strip(), reason="数据处置清单已签字确认 / disposal checklist signed off",
+        cases.note(conn, case, actor=actor.strip(), reason="数据处置清单已签字确认 / disposal checklist signed off",
                evidence={"evidence": evidence})
     return True
 
 
 def announce_approved(engine: sa.Engine, *, day: dt.date, settings: Settings, case_keys: list[str] | None = None,
-                      actor: str = c.SYSTEM_ACTOR, workers: int | None = None) -> dict[str, Any]:
+                      actor: str = cases.SYSTEM_ACTOR, workers: int | None = None) -> dict[str, Any]:
     """Announce every approved case. ``workers``: rendering processes (default: 1 for a handful of
     cases, else the CPU count, at most 8)."""
     import os
 
     with engine.connect() as conn:
-        approved = [x["case_key"] for x in c.list_cases(conn, ("approved",), case_keys=case_keys)]
+        approved = [x["case_key"] for x in cases.list_cases(conn, ("approved",), case_keys=case_keys)]
     if workers is None:
         workers = 1 if len(approved) < 20 else min(8, os.cpu_count() or 1)
     results = documents.announce_many(engine, approved, day=day, settings=settings, actor=actor, workers=workers)
@@ -84,23 +83,23 @@ def announce_approved(engine: sa.Engine, *, day: dt.date, settings: Settings, ca
             "documents": sum(len(r.get("documents", [])) for r in results)}
 
 
-def advance_dates(engine: sa.Engine, *, day: dt.date, actor: str = c.SYSTEM_ACTOR) -> dict[str, Any]:
+def advance_dates(engine: sa.Engine, *, day: dt.date, actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """announced → service_stopped after the last service day; service_stopped → data_disposed once the
     disposal checklist is confirmed."""
     stopped, disposed = [], []
     with engine.connect() as conn:
-        live = c.list_cases(conn, ("announced", "service_stopped"))
+        live = cases.list_cases(conn, ("announced", "service_stopped"))
     for case in live:
         with engine.begin() as conn:
             if case["state"] == "announced" and case["stop_on"] is not None and day > case["stop_on"]:
-                if c.transition(conn, case, "announced", "service_stopped", actor=actor,
+                if cases.transition(conn, case, "announced", "service_stopped", actor=actor,
                                 reason=f"最后服务日 {case['stop_on']} 已过，服务停止",
                                 evidence={"stop_on": case["stop_on"].isoformat(), "day": day.isoformat()}):
                     stopped.append(case["case_key"])
-                    case = c.get_case(conn, case["id"])
+                    case = cases.get_case(conn, case["id"])
             confirmed = (case.get("details") or {}).get("disposal_confirmed")
             if case["state"] == "service_stopped" and confirmed:
-                if c.transition(conn, case, "service_stopped", "data_disposed", actor=confirmed["by"],
+                if cases.transition(conn, case, "service_stopped", "data_disposed", actor=confirmed["by"],
                                 reason="数据处置已完成并签字确认", evidence=confirmed):
                     disposed.append(case["case_key"])
     return {"service_stopped": stopped, "data_disposed": disposed}
@@ -108,9 +107,9 @@ def advance_dates(engine: sa.Engine, *, day: dt.date, actor: str = c.SYSTEM_ACTO
 
 def summary(engine: sa.Engine) -> dict[str, Any]:
     with engine.connect() as conn:
-        by_state = dict(conn.execute(sa.select(c.T.c.state, sa.func.count()).group_by(c.T.c.state)).all())
-        blocked = conn.execute(sa.select(sa.func.count()).select_from(c.T)
-                               .where(c.T.c.blocked_reason.is_not(None), c.T.c.state == "approved")).scalar_one()
+        by_state: dict[str, int] = dict(conn.execute(sa.select(cases.T.c.state, sa.func.count()).group_by(cases.T.c.state)).all())
+        blocked = conn.execute(sa.select(sa.func.count()).select_from(cases.T)
+                               .where(cases.T.c.blocked_reason.is_not(None), cases.T.c.state == "approved")).scalar_one()
     return {"by_state": by_state, "blocked": blocked, "total": sum(by_state.values())}
 
 

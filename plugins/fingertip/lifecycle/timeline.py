@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fingertip.lifecycle import cases as c
-from fingertip.lifecycle import documents, reminders, successor, verification
+from fingertip.lifecycle import cases, documents, reminders, successor, verification
 from fingertip.lifecycle.settings import Settings
 
 
@@ -58,7 +57,7 @@ def dry_run(engine: sa.Engine, *, day: dt.date, settings: Settings, case_keys: l
             ) -> list[dict[str, Any]]:
     """Timelines of the given (or every live) case. Read-only: one connection, rolled back."""
     with engine.connect() as conn:
-        selected = c.list_cases(conn, None if case_keys else states, case_keys=case_keys)
+        selected = cases.list_cases(conn, None if case_keys else states, case_keys=case_keys)
         out = [case_timeline(conn, case, day=day, settings=settings) for case in selected]
         conn.rollback()
     return out

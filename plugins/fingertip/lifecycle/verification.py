@@ -31,13 +31,13 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 
-from fingertip.lifecycle import cases as c
+from fingertip.lifecycle import cases
 from fingertip.lifecycle.settings import Settings
-from fingertip.store import schema as s
+from fingertip.store import schema
 from fingertip.store.ops import upsert
 
 log = logging.getLogger(__name__)
-K = s.case_checks
+K = schema.case_checks
 VERIFY_STATES = ("service_stopped", "data_disposed")
 
 
@@ -70,14 +70,14 @@ class Checker:
         self.filings = FilingRegistryHook(session=self._cap["filings"].session)
         self.activity = AccountActivityHook(session=self._cap["activity"].session)
 
-    def _get(self, hook: Any, cap: str, path: str, params: dict[str, Any]) -> tuple[Any, str, str]:
+    def _get(self, hook: Any, cap: str, path: str, params: dict[str, Any]) -> tuple[Any, str, str | None]:
         from urllib.parse import urlencode
 
         fetched = hook.get_json(path, params)
         request = f"GET {fetched.url}?{urlencode(params)}"[:1000]
         return fetched.payload, request, self._cap[cap].last_sha
 
-    def apple_present(self, track_id: str) -> tuple[bool, str, str]:
+    def apple_present(self, track_id: str) -> tuple[bool, str, str | None]:
         payload, request, sha = self._get(self.apple, "apple", "/lookup",
                                           {"id": str(track_id), "country": self.apple.extra("country", "cn")})
         results = payload.get("results") if isinstance(payload, dict) else None
@@ -86,7 +86,7 @@ class Checker:
         present = any(str(r.get("trackId")) == str(track_id) for r in results if isinstance(r, dict))
         return present, request, sha
 
-    def android_present(self, store: str, package: str) -> tuple[bool, str, str]:
+    def android_present(self, store: str, package: str) -> tuple[bool, str, str | None]:
         from fingertip.hooks.android import parse_listing
 
         payload, request, sha = self._get(self.android, "android", "/android/v1/listings",
@@ -101,7 +101,7 @@ class Checker:
                 present = True
         return present, request, sha
 
-    def filing_present(self, kind: str, licence: str) -> tuple[bool, str, str]:
+    def filing_present(self, kind: str, licence: str) -> tuple[bool, str, str | None]:
         from fingertip.hooks.filings import parse_filing
 
         payload, request, sha = self._get(self.filings, "filings", "/filings/v1/records",
@@ -116,7 +116,7 @@ class Checker:
                 present = True
         return present, request, sha
 
-    def account_present(self, platform: str, account_id: str, province: str, day: dt.date) -> tuple[bool, str, str]:
+    def account_present(self, platform: str, account_id: str, province: str, day: dt.date) -> tuple[bool, str, str | None]:
         """Walks the account feed of one province and platform (the feed has no per-account filter)."""
         page, digest, first_request = 1, hashlib.sha256(), None
         present = False
@@ -136,16 +136,16 @@ class Checker:
 
 def channels(conn: sa.Connection, case: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """``[(channel, channel_key, how)]`` to check for a case's target."""
-    target = c.target_row(conn, case["target_type"], case["target_key"])
+    target = cases.target_row(conn, case["target_type"], case["target_key"])
     if target is None:
         return []
     out = []
     if case["target_type"] == "app":
-        for row in conn.execute(sa.select(s.store_listings.c.store, s.store_listings.c.store_app_id)
-                                .where(s.store_listings.c.app_id == target["id"]).order_by(s.store_listings.c.store)):
+        for row in conn.execute(sa.select(schema.store_listings.c.store, schema.store_listings.c.store_app_id)
+                                .where(schema.store_listings.c.app_id == target["id"]).order_by(schema.store_listings.c.store)):
             out.append((f"store:{row.store}", row.store_app_id, {"store": row.store}))
-        for row in conn.execute(sa.select(s.filings.c.filing_kind, s.filings.c.service_licence)
-                                .where(s.filings.c.app_id == target["id"]).order_by(s.filings.c.service_licence)):
+        for row in conn.execute(sa.select(schema.filings.c.filing_kind, schema.filings.c.service_licence)
+                                .where(schema.filings.c.app_id == target["id"]).order_by(schema.filings.c.service_licence)):
             out.append((f"filing:{row.filing_kind}", row.service_licence, {"kind": row.filing_kind}))
     elif case["target_type"] == "account":
         out.append((f"platform:{target['platform']}", target["platform_account_id"],
@@ -165,7 +165,7 @@ def _since(case: dict[str, Any], settings: Settings) -> dt.date | None:
     return start
 
 
-def check_case(engine: sa.Engine, case: dict[str, Any], *, day: dt.date, checker: Checker | None) -> dict[str, Any]:
+def check_case(engine: sa.Engine, case: dict[str, Any], *, day: dt.date, checker: Checker) -> dict[str, Any]:
     """Run today's checks of one case (those not yet done today). Failed requests record nothing."""
     with engine.connect() as conn:
         todo = channels(conn, case)
@@ -188,13 +188,13 @@ def check_case(engine: sa.Engine, case: dict[str, Any], *, day: dt.date, checker
                 present = how["closed_on"] is None or how["closed_on"] > day
                 request = f"inventory work_groups.group_key={key}"
                 sha = hashlib.sha256(f"closed_on={how['closed_on']}".encode()).hexdigest()
-        except Exception as exc:  # SourceFetchError, bad body, connection: not an absence
+        except Exception as exc:  # noqa: BLE001 — SourceFetchError, bad body, connection, parser: recorded as a failed check, never as an absence
             log.warning("case %s: check %s %s failed: %s", case["case_key"], channel, key, exc)
             failed.append({"channel": channel, "key": key, "error": str(exc)[:300]})
             continue
         rows.append({"case_id": case["id"], "check_date": day, "channel": channel, "channel_key": key,
                      "present": bool(present), "request": request, "response_fingerprint": sha,
-                     "checked_at": c.utcnow()})
+                     "checked_at": cases.utcnow()})
     if rows:
         with engine.begin() as conn:
             upsert(conn, K, rows, key=["case_id", "check_date", "channel", "channel_key"], update=())
@@ -230,37 +230,37 @@ def evaluate(conn: sa.Connection, case: dict[str, Any], settings: Settings) -> d
 
 
 def verify_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, case_keys: list[str] | None = None,
-                 checker: Checker | None = None, actor: str = c.SYSTEM_ACTOR) -> dict[str, Any]:
+                 checker: Checker | None = None, actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Check every stopped case due for verification; advance the ones that are verified."""
     with engine.connect() as conn:
-        due = [x for x in c.list_cases(conn, VERIFY_STATES, case_keys=case_keys)
+        due = [x for x in cases.list_cases(conn, VERIFY_STATES, case_keys=case_keys)
                if (since := _since(x, settings)) is not None and day >= since]
-    if due and checker is None:
-        checker = Checker()
     summary: dict[str, Any] = {"due": len(due), "checks": 0, "failed": [], "verified": [], "closed": [],
                                "waiting_for_disposal": []}
     for case in due:
+        if checker is None:  # only when some case is due: the checker opens HTTP sessions
+            checker = Checker()
         result = check_case(engine, case, day=day, checker=checker)
         summary["checks"] += result["checked"]
         summary["failed"] += result["failed"]
         with engine.begin() as conn:
-            case = c.get_case(conn, case["id"])
+            case = cases.get_case(conn, case["id"])
             state = evaluate(conn, case, settings)
-            c.update_details(conn, case["id"], {"verification": {**state, "evaluated_on": day.isoformat()}})
+            cases.update_details(conn, case["id"], {"verification": {**state, "evaluated_on": day.isoformat()}})
             if not state["verified"]:
                 continue
             if case["state"] == "service_stopped":
                 summary["waiting_for_disposal"].append(case["case_key"])
                 continue
-            case = c.get_case(conn, case["id"])
-            if c.transition(conn, case, "data_disposed", "delisting_verified", actor=actor,
+            case = cases.get_case(conn, case["id"])
+            if cases.transition(conn, case, "data_disposed", "delisting_verified", actor=actor,
                             reason=f"已连续{settings.consecutive_checks}次核验确认在各应用商店/平台下架，备案已注销",
                             evidence=state):
                 summary["verified"].append(case["case_key"])
-                case = c.get_case(conn, case["id"])
-                if c.transition(conn, case, "delisting_verified", "closed", actor=actor,
+                case = cases.get_case(conn, case["id"])
+                if cases.transition(conn, case, "delisting_verified", "closed", actor=actor,
                                 reason="公告、停止服务、数据处置和下架核验均已完成，案件办结", evidence={"closed_on": day.isoformat()}):
-                    c.set_target_status(conn, case["target_type"], case["target_key"], "closed")
+                    cases.set_target_status(conn, case["target_type"], case["target_key"], "closed")
                     summary["closed"].append(case["case_key"])
     return summary
 
@@ -270,32 +270,32 @@ def verify_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, case_ke
 def find_relisted(conn: sa.Connection, case: dict[str, Any], *, after: dt.date) -> dict[str, Any] | None:
     """Evidence that a verified/closed target is back: a ``relisted`` event, a present snapshot or check,
     or (accounts) a post after ``after``."""
-    target = c.target_row(conn, case["target_type"], case["target_key"])
+    target = cases.target_row(conn, case["target_type"], case["target_key"])
     if target is None:
         return None
     if case["target_type"] == "app":
-        listing_ids = sa.select(s.store_listings.c.id).where(s.store_listings.c.app_id == target["id"])
-        ev = conn.execute(sa.select(s.listing_events.c.event_date, s.store_listings.c.store,
-                                    s.store_listings.c.store_app_id)
-                          .join(s.store_listings, s.store_listings.c.id == s.listing_events.c.listing_id)
-                          .where(s.listing_events.c.listing_id.in_(listing_ids),
-                                 s.listing_events.c.event_type == "relisted", s.listing_events.c.event_date > after)
-                          .order_by(s.listing_events.c.event_date)).first()
+        listing_ids = sa.select(schema.store_listings.c.id).where(schema.store_listings.c.app_id == target["id"])
+        ev = conn.execute(sa.select(schema.listing_events.c.event_date, schema.store_listings.c.store,
+                                    schema.store_listings.c.store_app_id)
+                          .join(schema.store_listings, schema.store_listings.c.id == schema.listing_events.c.listing_id)
+                          .where(schema.listing_events.c.listing_id.in_(listing_ids),
+                                 schema.listing_events.c.event_type == "relisted", schema.listing_events.c.event_date > after)
+                          .order_by(schema.listing_events.c.event_date)).first()
         if ev is not None:
             return {"source": "listing_events", "event": "relisted", "date": ev.event_date.isoformat(),
                     "store": ev.store, "store_app_id": ev.store_app_id}
-        snap = conn.execute(sa.select(s.listing_snapshots.c.snapshot_date, s.store_listings.c.store,
-                                      s.store_listings.c.store_app_id)
-                            .join(s.store_listings, s.store_listings.c.id == s.listing_snapshots.c.listing_id)
-                            .where(s.listing_snapshots.c.listing_id.in_(listing_ids),
-                                   s.listing_snapshots.c.present.is_(True),
-                                   s.listing_snapshots.c.snapshot_date > after)
-                            .order_by(s.listing_snapshots.c.snapshot_date)).first()
+        snap = conn.execute(sa.select(schema.listing_snapshots.c.snapshot_date, schema.store_listings.c.store,
+                                      schema.store_listings.c.store_app_id)
+                            .join(schema.store_listings, schema.store_listings.c.id == schema.listing_snapshots.c.listing_id)
+                            .where(schema.listing_snapshots.c.listing_id.in_(listing_ids),
+                                   schema.listing_snapshots.c.present.is_(True),
+                                   schema.listing_snapshots.c.snapshot_date > after)
+                            .order_by(schema.listing_snapshots.c.snapshot_date)).first()
         if snap is not None:
             return {"source": "listing_snapshots", "date": snap.snapshot_date.isoformat(), "store": snap.store,
                     "store_app_id": snap.store_app_id}
     elif case["target_type"] == "account":
-        act = s.account_activity
+        act = schema.account_activity
         row = conn.execute(sa.select(act.c.activity_date, act.c.last_post_at)
                            .where(act.c.account_id == target["id"], act.c.activity_date > after,
                                   act.c.last_post_at > dt.datetime.combine(after, dt.time.max))
@@ -314,17 +314,17 @@ def find_relisted(conn: sa.Connection, case: dict[str, Any], *, after: dt.date) 
 
 
 def _verified_on(conn: sa.Connection, case: dict[str, Any]) -> dt.date | None:
-    at = conn.execute(sa.select(sa.func.max(s.case_events.c.occurred_at)).where(
-        s.case_events.c.case_id == case["id"], s.case_events.c.to_state == "delisting_verified")).scalar()
+    at = conn.execute(sa.select(sa.func.max(schema.case_events.c.occurred_at)).where(
+        schema.case_events.c.case_id == case["id"], schema.case_events.c.to_state == "delisting_verified")).scalar()
     return at.date() if at is not None else None
 
 
-def reopen_relisted(engine: sa.Engine, *, day: dt.date, settings: Settings, actor: str = c.SYSTEM_ACTOR
+def reopen_relisted(engine: sa.Engine, *, day: dt.date, settings: Settings, actor: str = cases.SYSTEM_ACTOR
                     ) -> list[str]:
     """Reopen verified/closed cases whose target came back (transition back to ``service_stopped``)."""
     reopened = []
     with engine.connect() as conn:
-        candidates = c.list_cases(conn, ("delisting_verified", "closed"))
+        candidates = cases.list_cases(conn, ("delisting_verified", "closed"))
     for case in candidates:
         with engine.begin() as conn:
             verified_on = _verified_on(conn, case)
@@ -338,10 +338,10 @@ def reopen_relisted(engine: sa.Engine, *, day: dt.date, settings: Settings, acto
             count = int((case.get("details") or {}).get("reopen_count", 0)) + 1
             details = {**(case.get("details") or {}), "reopened_on": day.isoformat(), "reopen_count": count,
                        "verification": None}
-            if c.transition(conn, case, case["state"], "service_stopped", actor=actor,
+            if cases.transition(conn, case, case["state"], "service_stopped", actor=actor,
                             reason=f"已下架的目标重新上架（{evidence['source']}，{evidence['date']}），案件重新打开，"
                                    f"重新核验下架 / target relisted after closure: case reopened",
                             evidence=evidence, values={"details": details}):
-                c.set_target_status(conn, case["target_type"], case["target_key"], "shutting_down")
+                cases.set_target_status(conn, case["target_type"], case["target_key"], "shutting_down")
                 reopened.append(case["case_key"])
     return reopened
