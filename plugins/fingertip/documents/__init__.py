@@ -12,7 +12,15 @@ import importlib
 from typing import Any
 
 from fingertip.documents.official import (  # noqa: F401
-    Heading, Image, OfficialDocument, PageBreak, Paragraph, Signature, Table, WrittenDocument, format_date,
+    Heading,
+    Image,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Signature,
+    Table,
+    WrittenDocument,
+    format_date,
 )
 
 _LAZY = {

@@ -17,8 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fingertip.documents.official import (
-    TARGET_TYPES, Heading, OfficialDocument, Paragraph, Signature, WrittenDocument, as_dir, format_date,
-    safe_file_stem, written,
+    TARGET_TYPES,
+    Heading,
+    OfficialDocument,
+    Paragraph,
+    Signature,
+    WrittenDocument,
+    as_dir,
+    format_date,
+    safe_file_stem,
+    written,
 )
 from fingertip.documents.render import render_formats
 

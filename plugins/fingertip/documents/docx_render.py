@@ -28,11 +28,35 @@ from xml.sax.saxutils import escape, quoteattr
 
 from fingertip.documents import fonts
 from fingertip.documents.official import (
-    BODY_PT, CHARS_PER_LINE, LINE_SPACING_PT, MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM,
-    MARGIN_TOP_MM, PAGE_HEIGHT_MM, PAGE_NUMBER_GAP_MM, PAGE_NUMBER_PT, PAGE_WIDTH_MM, TEXT_HEIGHT_MM,
-    TEXT_WIDTH_MM, TITLE_LINE_SPACING_PT, TITLE_PT, Heading, Image, OfficialDocument, PageBreak,
-    Paragraph, Signature, Table, cell_text, clean_text, format_date, is_numeric, mm_to_pt,
-    signature_indents, write_output,
+    BODY_PT,
+    CHARS_PER_LINE,
+    LINE_SPACING_PT,
+    MARGIN_BOTTOM_MM,
+    MARGIN_LEFT_MM,
+    MARGIN_RIGHT_MM,
+    MARGIN_TOP_MM,
+    PAGE_HEIGHT_MM,
+    PAGE_NUMBER_GAP_MM,
+    PAGE_NUMBER_PT,
+    PAGE_WIDTH_MM,
+    TEXT_HEIGHT_MM,
+    TEXT_WIDTH_MM,
+    TITLE_LINE_SPACING_PT,
+    TITLE_PT,
+    Heading,
+    Image,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Signature,
+    Table,
+    cell_text,
+    clean_text,
+    format_date,
+    is_numeric,
+    mm_to_pt,
+    signature_indents,
+    write_output,
 )
 
 # Document grid values (see the module docstring).
@@ -144,7 +168,7 @@ def _table_xml(block: Table) -> list[str]:
     for r_index, values in enumerate([block.header, *block.rows]):
         header = r_index == 0
         t.append("<w:tr><w:trPr><w:cantSplit/>" + ("<w:tblHeader/>" if header else "") + "</w:trPr>")
-        for w, value in zip(widths, values):
+        for w, value in zip(widths, values, strict=False):
             align = "center" if header else ("right" if is_numeric(value) else "left")
             shade = '<w:shd w:val="clear" w:color="auto" w:fill="EDEDED"/>' if header else ""
             font = fonts.DOCX_HEI_FONT if header else fonts.DOCX_BODY_FONT
@@ -184,7 +208,6 @@ def _attachments_xml(doc: OfficialDocument) -> list[str]:
 
 
 def _footer_xml(side: str) -> str:
-    indent = {"right": {"right_chars": 1}, "left": {"left_chars": 1}}.get(side, {})
     song = fonts.DOCX_SONG_FONT
 
     def r(inner: str) -> str:
@@ -194,7 +217,9 @@ def _footer_xml(side: str) -> str:
         '<w:t xml:space="preserve">— </w:t>', '<w:fldChar w:fldCharType="begin"/>',
         '<w:instrText xml:space="preserve"> PAGE </w:instrText>', '<w:fldChar w:fldCharType="separate"/>',
         "<w:t>1</w:t>", '<w:fldChar w:fldCharType="end"/>', '<w:t xml:space="preserve"> —</w:t>'))
-    return _p(align=side, grid=False, line_pt=None, indent_pt=PAGE_NUMBER_PT, runs=runs, **indent)
+    # one character in from the side the number sits on
+    return _p(align=side, grid=False, line_pt=None, indent_pt=PAGE_NUMBER_PT, runs=runs,
+              left_chars=1 if side == "left" else 0, right_chars=1 if side == "right" else 0)
 
 
 def _fill_footer(footer, side: str) -> None:
@@ -275,7 +300,7 @@ def _setup_section(document, page_numbers: PageNumbers) -> None:
         _fill_footer(section.footer, "center")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def template_bytes(page_numbers: PageNumbers = "outer") -> bytes:
     """The stripped, page-set-up template (cached per process)."""
     import docx
@@ -318,7 +343,7 @@ def _front_matter(doc: OfficialDocument) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template_document_xml(page_numbers: PageNumbers) -> tuple[str, str]:
     """The template's document.xml split around the body content: (head up to <w:body>, <w:sectPr …>…)."""
     import zipfile
@@ -391,7 +416,7 @@ def build_docx(doc: OfficialDocument, *, page_numbers: PageNumbers = "outer"):
     cp.language = "zh-CN"
     cp.subject = clean_text(doc.subtitle)
     cp.keywords = clean_text(doc.doc_number)
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     cp.created = cp.modified = now
     cp.revision = 1
     return document

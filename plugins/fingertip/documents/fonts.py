@@ -100,7 +100,7 @@ def _index_in_collection(path: str, family: str) -> int:
     return 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def face_file(key: str) -> tuple[str, int]:
     """(path, index in the collection) of a face; :class:`FontMissingError` when it is not installed."""
     face = FACES[key]
@@ -116,7 +116,7 @@ def face_file(key: str) -> tuple[str, int]:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def face_codepoints(key: str) -> frozenset[int]:
     """Code points the face has glyphs for (its best cmap)."""
     from fontTools.ttLib import TTCollection, TTFont

@@ -22,8 +22,17 @@ from typing import Any
 from urllib.parse import quote
 
 from fingertip.documents.official import (
-    Heading, Image, OfficialDocument, PageBreak, Paragraph, Signature, Table, cell_text, format_date,
-    is_numeric, signature_indents,
+    Heading,
+    Image,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Signature,
+    Table,
+    cell_text,
+    format_date,
+    is_numeric,
+    signature_indents,
 )
 
 _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
@@ -96,7 +105,7 @@ def _linkify(value: Any):
     return Markup("").join(out).replace("\n", Markup("<br>"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _env(kind: str):
     import jinja2
 
@@ -134,34 +143,11 @@ def _items(doc: OfficialDocument, fmt: str) -> list[dict[str, Any]]:
             items.append({"kind": "heading", "level": block.level, "label": label,
                           "text": _one_line(block.text)})
         elif isinstance(block, Paragraph):
-            classes = [block.align]
-            if block.indent and block.align == "justify":
-                classes.append("indent")
-            if block.bold:
-                classes.append("bold")
-            text = markdown_inline(block.text) if fmt == "md" else block.text
-            items.append({"kind": "paragraph", "text": text, "classes": " ".join(classes)})
+            items.append(_paragraph_item(block, fmt))
         elif isinstance(block, Table):
-            rows = [[{"text": cell_text(v), "num": is_numeric(v)} for v in row] for row in block.rows]
-            item: dict[str, Any] = {"kind": "table", "caption": block.caption, "size": block.size_pt,
-                                    "header": [_one_line(h) for h in block.header]}
-            if fmt == "md":
-                item["rows"] = [[_one_line(c["text"]) for c in row] for row in rows]
-                item["align"] = ["---:" if block.rows and is_numeric(block.rows[0][i]) else "---"
-                                 for i in range(len(block.header))]
-            else:
-                item["rows"] = rows
-            items.append(item)
+            items.append(_table_item(block, fmt))
         elif isinstance(block, Image):
-            name = Path(str(getattr(block.path, "name", "") or "image.png")).name if not isinstance(
-                block.path, (bytes, bytearray)) else "image.png"
-            if fmt == "html":
-                mime = mimetypes.guess_type(name)[0] or "image/png"
-                src = f"data:{mime};base64,{base64.b64encode(block.data()).decode('ascii')}"
-            else:
-                src = quote(name)
-            items.append({"kind": "image", "src": src, "width_mm": block.effective_width_mm,
-                          "caption": block.caption})
+            items.append(_image_item(block, fmt))
         elif isinstance(block, PageBreak):
             items.append({"kind": "pagebreak"})
         elif isinstance(block, Signature):
@@ -172,6 +158,41 @@ def _items(doc: OfficialDocument, fmt: str) -> list[dict[str, Any]]:
     if not attachments_done:
         attachments()
     return items
+
+
+def _paragraph_item(block: Paragraph, fmt: str) -> dict[str, Any]:
+    classes: list[str] = [block.align]
+    if block.indent and block.align == "justify":
+        classes.append("indent")
+    if block.bold:
+        classes.append("bold")
+    text = markdown_inline(block.text) if fmt == "md" else block.text
+    return {"kind": "paragraph", "text": text, "classes": " ".join(classes)}
+
+
+def _table_item(block: Table, fmt: str) -> dict[str, Any]:
+    rows = [[{"text": cell_text(v), "num": is_numeric(v)} for v in row] for row in block.rows]
+    item: dict[str, Any] = {"kind": "table", "caption": block.caption, "size": block.size_pt,
+                            "header": [_one_line(h) for h in block.header]}
+    if fmt == "md":
+        item["rows"] = [[_one_line(c["text"]) for c in row] for row in rows]
+        item["align"] = ["---:" if block.rows and is_numeric(block.rows[0][i]) else "---"
+                         for i in range(len(block.header))]
+    else:
+        item["rows"] = rows
+    return item
+
+
+def _image_item(block: Image, fmt: str) -> dict[str, Any]:
+    """HTML embeds the image as a data URL; Markdown links it by file name."""
+    name = Path(str(getattr(block.path, "name", "") or "image.png")).name if not isinstance(
+        block.path, (bytes, bytearray)) else "image.png"
+    if fmt == "html":
+        mime = mimetypes.guess_type(name)[0] or "image/png"
+        src = f"data:{mime};base64,{base64.b64encode(block.data()).decode('ascii')}"
+    else:
+        src = quote(name)
+    return {"kind": "image", "src": src, "width_mm": block.effective_width_mm, "caption": block.caption}
 
 
 def _addressee(doc: OfficialDocument) -> str:

@@ -20,10 +20,31 @@ from xml.sax.saxutils import escape
 
 from fingertip.documents import fonts
 from fingertip.documents.official import (
-    BODY_PT, LINE_SPACING_PT, MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_TOP_MM, PAGE_NUMBER_GAP_MM,
-    PAGE_NUMBER_PT, TEXT_HEIGHT_MM, TEXT_WIDTH_MM, TITLE_LINE_SPACING_PT, TITLE_PT, Heading, Image,
-    OfficialDocument, PageBreak, Paragraph, Signature, Table, cell_text, clean_text, format_date, is_numeric,
-    mm_to_pt, signature_indents, write_output,
+    BODY_PT,
+    LINE_SPACING_PT,
+    MARGIN_BOTTOM_MM,
+    MARGIN_LEFT_MM,
+    MARGIN_TOP_MM,
+    PAGE_NUMBER_GAP_MM,
+    PAGE_NUMBER_PT,
+    TEXT_HEIGHT_MM,
+    TEXT_WIDTH_MM,
+    TITLE_LINE_SPACING_PT,
+    TITLE_PT,
+    Heading,
+    Image,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Signature,
+    Table,
+    cell_text,
+    clean_text,
+    format_date,
+    is_numeric,
+    mm_to_pt,
+    signature_indents,
+    write_output,
 )
 
 PageNumbers = Literal["outer", "center"]
@@ -190,6 +211,34 @@ def _flowables(doc: OfficialDocument) -> list:
     from reportlab.platypus import PageBreak as RLPageBreak
 
     st = _styles()
+    flow: list = _head_flowables(doc)
+    attachments_done = False
+    for block, label in doc.numbered():
+        if isinstance(block, Signature) and not attachments_done:
+            flow += _attachments(doc)
+            attachments_done = True
+        if isinstance(block, Heading):
+            flow.append(_para(label + block.text, st[f"h{block.level}"]))
+        elif isinstance(block, Paragraph):
+            flow.append(_paragraph_flowable(block))
+        elif isinstance(block, Table):
+            flow += _table_flowables(block)
+        elif isinstance(block, Image):
+            flow += _image_flowables(block)
+        elif isinstance(block, PageBreak):
+            flow.append(RLPageBreak())
+        elif isinstance(block, Signature):
+            flow += _signature_flowables(block)
+        else:
+            raise TypeError(f"unknown block {type(block).__name__}")
+    if not attachments_done:
+        flow += _attachments(doc)
+    return flow
+
+
+def _head_flowables(doc: OfficialDocument) -> list:
+    """Classification, document number with the red rule, title, subtitle and addressee."""
+    st = _styles()
     names = st["_names"]
     flow: list = []
     blank = LINE_SPACING_PT
@@ -210,43 +259,32 @@ def _flowables(doc: OfficialDocument) -> list:
     if doc.addressee:
         text = doc.addressee if doc.addressee.endswith(("：", ":")) else doc.addressee + "："
         flow.append(_para(text, st["body"], firstLineIndent=0, alignment=st["_align"]["left"]))
-
-    attachments_done = False
-    for block, label in doc.numbered():
-        if isinstance(block, Signature) and not attachments_done:
-            flow += _attachments(doc)
-            attachments_done = True
-        if isinstance(block, Heading):
-            flow.append(_para(label + block.text, st[f"h{block.level}"]))
-        elif isinstance(block, Paragraph):
-            style = st["body"]
-            kw: dict[str, Any] = {"alignment": st["_align"][block.align]}
-            if not (block.indent and block.align == "justify"):
-                kw["firstLineIndent"] = 0
-            if block.bold:
-                kw["fontName"] = names["bold"]
-            flow.append(_para(block.text, style, **kw))
-        elif isinstance(block, Table):
-            flow += _table_flowables(block)
-        elif isinstance(block, Image):
-            flow += _image_flowables(block)
-        elif isinstance(block, PageBreak):
-            flow.append(RLPageBreak())
-        elif isinstance(block, Signature):
-            date_text = format_date(block.date)
-            issuer_right, date_right = signature_indents(block.issuer, date_text)
-            flow.append(_spacer(blank))
-            right = st["_align"]["right"]
-            if block.issuer:
-                flow.append(_para(block.issuer, st["body"], firstLineIndent=0, alignment=right,
-                                  rightIndent=issuer_right * BODY_PT))
-            flow.append(_para(date_text, st["body"], firstLineIndent=0, alignment=right,
-                              rightIndent=date_right * BODY_PT))
-        else:
-            raise TypeError(f"unknown block {type(block).__name__}")
-    if not attachments_done:
-        flow += _attachments(doc)
     return flow
+
+
+def _paragraph_flowable(block: Paragraph):
+    st = _styles()
+    kw: dict[str, Any] = {"alignment": st["_align"][block.align]}
+    if not (block.indent and block.align == "justify"):
+        kw["firstLineIndent"] = 0
+    if block.bold:
+        kw["fontName"] = st["_names"]["bold"]
+    return _para(block.text, st["body"], **kw)
+
+
+def _signature_flowables(block: Signature) -> list:
+    """A blank line, then issuer and date right-aligned with the GB/T 9704 indents."""
+    st = _styles()
+    date_text = format_date(block.date)
+    issuer_right, date_right = signature_indents(block.issuer, date_text)
+    out: list = [_spacer(LINE_SPACING_PT)]
+    right = st["_align"]["right"]
+    if block.issuer:
+        out.append(_para(block.issuer, st["body"], firstLineIndent=0, alignment=right,
+                         rightIndent=issuer_right * BODY_PT))
+    out.append(_para(date_text, st["body"], firstLineIndent=0, alignment=right,
+                     rightIndent=date_right * BODY_PT))
+    return out
 
 
 def _attachments(doc: OfficialDocument) -> list:

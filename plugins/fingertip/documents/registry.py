@@ -25,7 +25,7 @@ def record_document(conn: Connection, written: WrittenDocument, *, case_id: int 
         "doc_kind": written.kind, "doc_format": written.doc_format,
         "case_id": case_id, "audit_run_id": audit_run_id,
         "path": written.path, "sha256": written.sha256, "size_bytes": written.size_bytes,
-        "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
     }
     upsert(conn, d, [row], key=["path"])
     return conn.execute(sa.select(d.c.id).where(d.c.path == written.path)).scalar_one()

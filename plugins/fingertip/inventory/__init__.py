@@ -18,7 +18,6 @@ inbox, each with a ``<name>.report.json``.
 from __future__ import annotations
 
 
-
 def inbox_url() -> str:
     """Where submitted inventory files arrive: ``FINGERTIP_INBOX_URL`` or ``<data_dir>/inbox``."""
     from fingertip import config

@@ -38,15 +38,15 @@ class HeaderMapError(ValueError):
 
 
 def _schema_codes() -> dict[str, tuple[str, ...]]:
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     return {
-        "app_kind": s.APP_KINDS,
-        "mini_program_host": s.MINI_PROGRAM_HOSTS,
-        "account_platform": s.ACCOUNT_PLATFORMS,
-        "group_platform": s.GROUP_PLATFORMS,
-        "sponsor_level": s.SPONSOR_LEVELS,
-        "sponsor_nature": s.SPONSOR_NATURES,
+        "app_kind": schema.APP_KINDS,
+        "mini_program_host": schema.MINI_PROGRAM_HOSTS,
+        "account_platform": schema.ACCOUNT_PLATFORMS,
+        "group_platform": schema.GROUP_PLATFORMS,
+        "sponsor_level": schema.SPONSOR_LEVELS,
+        "sponsor_nature": schema.SPONSOR_NATURES,
         "yes_no": ("true", "false"),
         "temporary": ("true", "false"),
     }
@@ -282,7 +282,8 @@ def _strings(value: Any, source: str, where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _check_keys(mapping: Mapping, allowed: set[str], source: str, where: str, required: set[str] = frozenset()):
+def _check_keys(mapping: Mapping, allowed: set[str], source: str, where: str,
+                required: set[str] | frozenset[str] = frozenset()) -> None:
     extra = set(map(str, mapping)) - allowed
     if extra:
         raise _fail(source, where, f"unknown key(s) {sorted(extra)} (allowed: {sorted(allowed)})")

@@ -49,7 +49,7 @@ from fingertip.inventory import inbox_path
 from fingertip.inventory.headers import HeaderMap, load_header_map
 from fingertip.sources.coerce import text as normalise_text
 from fingertip.sources.tables import ProblemLog, TableError, cell_text, is_imprecise_number, read_table
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 log = logging.getLogger(__name__)
 
@@ -240,12 +240,12 @@ class _Analysis:
         }
         self.sheets.append(summary)
         if entity is None:
-            skipped = sum(1 for _ in sheet)
-            summary.update(status="skipped", rows_not_staged=skipped)
+            not_staged = sum(1 for _ in sheet)
+            summary.update(status="skipped", rows_not_staged=not_staged)
             self.problems.add(
                 "entity_type_unknown",
-                f"无法判断该工作表登记的是应用、账号还是群组，{skipped} 行未导入。",
-                f"Cannot tell whether this sheet lists apps, accounts or work groups; {skipped} rows not imported.",
+                f"无法判断该工作表登记的是应用、账号还是群组，{not_staged} 行未导入。",
+                f"Cannot tell whether this sheet lists apps, accounts or work groups; {not_staged} rows not imported.",
                 sheet=label,
             )
             log.warning("inventory %s: sheet %r skipped, entity type unknown (header %s)",
@@ -319,7 +319,7 @@ class _Stager:
 
     def flush(self) -> None:
         if self.buffer:
-            self.conn.execute(sa.insert(s.inventory_staging), self.buffer)
+            self.conn.execute(sa.insert(schema.inventory_staging), self.buffer)
             self.buffer = []
 
 
@@ -397,18 +397,18 @@ def _naive_utc(value: dt.datetime | None) -> dt.datetime:
 def _batch_by_checksum(engine: Engine, checksum: str):
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(s.import_batches).where(s.import_batches.c.checksum == checksum)
+            sa.select(schema.import_batches).where(schema.import_batches.c.checksum == checksum)
         ).mappings().first()
 
 
 def _insert_batch(conn, **values) -> int:
-    return conn.execute(sa.insert(s.import_batches).values(**values)).inserted_primary_key[0]
+    return conn.execute(sa.insert(schema.import_batches).values(**values)).inserted_primary_key[0]
 
 
 def _set_report_path(engine: Engine, batch_id: int, report_path: str) -> None:
     with engine.begin() as conn:
         conn.execute(
-            sa.update(s.import_batches).where(s.import_batches.c.id == batch_id)
+            sa.update(schema.import_batches).where(schema.import_batches.c.id == batch_id)
             .values(report_path=report_path[:1000], updated_at=sa.func.current_timestamp())
         )
 
@@ -467,7 +467,7 @@ def import_file(
             zh, en = _staged_messages(header_map, analysis.rows_by_entity_type)
             types = [e for e, n in analysis.rows_by_entity_type.items() if n]
             conn.execute(
-                sa.update(s.import_batches).where(s.import_batches.c.id == batch_id).values(
+                sa.update(schema.import_batches).where(schema.import_batches.c.id == batch_id).values(
                     row_count=analysis.row_count, entity_type=types[0] if len(types) == 1 else None,
                     message=f"{zh}\n{en}", updated_at=sa.func.current_timestamp(),
                 )
@@ -495,6 +495,7 @@ def import_file(
         rows_by_entity: dict[str, int] = {}
         row_count = 0
     else:
+        assert batch_id is not None  # the staging transaction committed its batch row
         status = "staged"
         rows_by_entity = {e: n for e, n in analysis.rows_by_entity_type.items() if n}
         row_count = analysis.row_count
@@ -524,7 +525,7 @@ def _concurrent(context: dict[str, Any], exc: IntegrityError) -> ImportResult:
 
 
 def _staged_counts(engine: Engine, batch_id: int) -> tuple[Counter, Counter]:
-    t = s.inventory_staging
+    t = schema.inventory_staging
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(t.c.sheet, t.c.entity_type, sa.func.count()).where(t.c.batch_id == batch_id)
