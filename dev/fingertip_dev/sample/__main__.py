@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    from fingertip_dev.sample.load import SampleAlreadyLoaded, generate_into_store
     from fingertip.store.engine import resolve_store_url
+    from fingertip_dev.sample.load import SampleAlreadyLoaded, generate_into_store
 
     as_of = args.as_of or dt.datetime.now(dt.UTC).date()
     out = args.out or (config.data_dir() / "sample")

@@ -34,9 +34,9 @@ from typing import Any, Protocol
 
 from fingertip import reference
 from fingertip.identifiers import make_credit_code, make_filing_number
-from fingertip_dev.sample import names as N
-from fingertip_dev.sample.inventory import InventoryWriter
 from fingertip.store import schema
+from fingertip_dev.sample import names
+from fingertip_dev.sample.inventory import InventoryWriter
 
 SOURCE_PREFIX = "sample-generator:"
 
@@ -355,7 +355,7 @@ class Generator:
     def _choice(self, weighted):
         values, cum = weighted
         x = self.rng.random() * cum[-1]
-        for v, c in zip(values, cum):
+        for v, c in zip(values, cum, strict=True):
             if x < c:
                 return v
         return values[-1]
@@ -377,7 +377,7 @@ class Generator:
         raw = [(lvl, n_sponsors * share) for lvl, share in LEVEL_SHARES]
         counts = {lvl: int(x) for lvl, x in raw}
         rest = n_sponsors - sum(counts.values())
-        for lvl, x in sorted(raw, key=lambda p: (p[1] - int(p[1])), reverse=True)[:rest]:
+        for lvl, _share in sorted(raw, key=lambda p: (p[1] - int(p[1])), reverse=True)[:rest]:
             counts[lvl] += 1
         if counts["county"] == 0 and counts["township"]:  # townships need a county
             counts["county"], counts["township"] = counts["county"] + counts["township"], 0
@@ -388,8 +388,8 @@ class Generator:
         counties = [d for d in mainland if d.level == "county"]
 
         def capacity(level_key):
-            depts = sum(1 for d in N.DEPARTMENTS if level_key in d.levels)
-            return depts * (1 + len(N.SUBUNITS))
+            depts = sum(1 for d in names.DEPARTMENTS if level_key in d.levels)
+            return depts * (1 + len(names.SUBUNITS))
 
         def spread(divs, total, cap_of):
             if total <= 0:
@@ -400,7 +400,7 @@ class Generator:
             extra = {d.code for d in rng.sample(active, rem)}
             return {d.code: min(cap_of(d), base + (d.code in extra)) for d in active}
 
-        central = min(counts["central"], len(N.CENTRAL_UNITS) * (1 + len(N.SUBUNITS)))
+        central = min(counts["central"], len(names.CENTRAL_UNITS) * (1 + len(names.SUBUNITS)))
         units = {}
         units.update(spread(provinces, counts["provincial"],
                             lambda d: capacity("muni" if d.code[:2] in reference.MUNICIPALITIES else "prov")))
@@ -412,7 +412,7 @@ class Generator:
             active = sorted(county_units)
             base, rem = divmod(counts["township"], len(active))
             extra = set(rng.sample(active, rem))
-            towns = {c: min(len(N.TOWN_STEMS), base + (c in extra)) for c in active}
+            towns = {c: min(len(names.TOWN_STEMS), base + (c in extra)) for c in active}
         plan = []
         for div in mainland:
             n_units = units.get(div.code, 0)
@@ -494,8 +494,8 @@ class Generator:
             "inventory_files": result.inventory_files,
             "label_definitions": LABEL_DEFINITIONS,
             "conventions": {
-                "forced_features": list(N.FORCED_FEATURES),
-                "forced_phrases": list(N.FORCED_PHRASES),
+                "forced_features": list(names.FORCED_FEATURES),
+                "forced_phrases": list(names.FORCED_PHRASES),
                 "name_core": "fingertip_dev.sample.names.name_core(name, division_code)",
                 "activity_window_days": _WINDOW,
                 "central_units_division_code": "110000 (seat in Beijing)",
@@ -522,16 +522,16 @@ class Generator:
 
     def _central_units(self, count: int) -> None:
         ds = _Division("110000")
-        specs = [(i, None) for i in range(len(N.CENTRAL_UNITS))]
-        specs += [(i, j) for j in range(len(N.SUBUNITS)) for i in range(len(N.CENTRAL_UNITS))]
+        specs = [(i, None) for i in range(len(names.CENTRAL_UNITS))]
+        specs += [(i, j) for j in range(len(names.SUBUNITS)) for i in range(len(names.CENTRAL_UNITS))]
         for idx, sub in specs[:count]:
-            name, reg, key, accts, apps = N.CENTRAL_UNITS[idx]
+            name, reg, key, accts, apps = names.CENTRAL_UNITS[idx]
             if sub is None:
                 sp = self._new_sponsor(ds, "central", reg, "110000")
                 sp.name, sp.key, sp.tag = name, key, name
                 sp.acct_templates, sp.app_templates = accts, apps
             else:
-                suffixes, sreg, skey, word = N.SUBUNITS[sub]
+                suffixes, sreg, skey, word = names.SUBUNITS[sub]
                 sp = self._new_sponsor(ds, "central", sreg, "110000")
                 sp.name, sp.key, sp.tag = name + suffixes["prov"], key + skey, name + word
                 sp.acct_templates = sp.app_templates = (name + word,)
@@ -545,26 +545,26 @@ class Generator:
         ds = _Division(code)
         div = self._divmap[code]
         level = {"prov": "provincial", "muni": "provincial", "pref": "prefectural", "county": "county"}[level_key]
-        depts = [d for d in N.DEPARTMENTS if level_key in d.levels]
+        depts = [d for d in names.DEPARTMENTS if level_key in d.levels]
         head, tail = depts[:6], depts[6:]
         rng.shuffle(tail)
         depts = head + tail
-        specs = [(d, None) for d in depts] + [(d, s) for s in range(len(N.SUBUNITS)) for d in depts]
+        specs = [(d, None) for d in depts] + [(d, s) for s in range(len(names.SUBUNITS)) for d in depts]
         dept_ids: dict[str, int] = {}
         is_district = level_key == "county" and div.name.endswith("区") and div.prefecture_code is not None
-        official = N.official_name(code)
+        official = names.official_name(code)
         city = self._divmap[div.prefecture_code].name if div.prefecture_code else ""
         for dept, sub in specs[:n_units]:
-            sp = self._new_sponsor(ds, level, dept.reg if sub is None else N.SUBUNITS[sub][1], code)
+            sp = self._new_sponsor(ds, level, dept.reg if sub is None else names.SUBUNITS[sub][1], code)
             template = dept.names.get("district") if is_district and "district" in dept.names else dept.names[level_key]
             base_name = template.format(d=official, c=city, dn=div.name)
-            sp.place = N.place_for(code)
+            sp.place = names.place_for(code)
             if sub is None:
                 sp.name, sp.key, sp.tag = base_name, dept.key, dept.tag
                 sp.acct_templates, sp.app_templates = dept.acct, dept.app
                 parent = None
             else:
-                suffixes, _reg, skey, word = N.SUBUNITS[sub]
+                suffixes, _reg, skey, word = names.SUBUNITS[sub]
                 sp.name, sp.key, sp.tag = base_name + suffixes[level_key], dept.key + skey, dept.tag + word
                 sp.acct_templates = sp.app_templates = ("{p}" + dept.tag + word,)
                 parent = dept_ids.get(dept.key)
@@ -587,7 +587,7 @@ class Generator:
         sp.nature = _nature(reg)
         sp.credit_code = self._credit_code(reg, code)
         sp.prov = code[:2]
-        sp.email_domain = f"{N.PROVINCE_DOMAIN[sp.prov]}.gov.cn"
+        sp.email_domain = f"{names.PROVINCE_DOMAIN[sp.prov]}.gov.cn"
         return sp
 
     def _credit_code(self, reg: str, code: str) -> str:
@@ -599,7 +599,7 @@ class Generator:
     def _township(self, ds: _Division, county_code: str) -> _Sponsor:
         rng = self.rng
         div = self._divmap[county_code]
-        stems = [s for s in N.TOWN_STEMS if s not in ds.towns]
+        stems = [s for s in names.TOWN_STEMS if s not in ds.towns]
         stem = rng.choice(stems) if stems else f"第{len(ds.towns) + 1}"
         ds.towns.add(stem)
         is_district = div.name.endswith("区")
@@ -607,19 +607,19 @@ class Generator:
         kind = ("街道" if x < 0.85 else "镇") if is_district else ("镇" if x < 0.7 else "乡" if x < 0.9 else "街道")
         sp = self._new_sponsor(ds, "township", "11", county_code)
         office = "办事处" if kind == "街道" else "人民政府"
-        sp.name = f"{N.official_name(county_code)}{stem}{kind}{office}"
+        sp.name = f"{names.official_name(county_code)}{stem}{kind}{office}"
         sp.town, sp.town_kind = stem, kind
         sp.place = stem
-        sp.key = "t" + str(N.TOWN_STEMS.index(stem) if stem in N.TOWN_STEMS else len(ds.towns))
+        sp.key = "t" + str(names.TOWN_STEMS.index(stem) if stem in names.TOWN_STEMS else len(ds.towns))
         sp.tag = stem + kind
-        sp.acct_templates = (stem + kind + "发布", "魅力" + stem, N.place_for(county_code) + stem)
+        sp.acct_templates = (stem + kind + "发布", "魅力" + stem, names.place_for(county_code) + stem)
         sp.app_templates = (stem + kind + "便民服务", "掌上" + stem + kind, stem + "民生通")
         self._emit_sponsor(sp, ds.office_id)
         return sp
 
     def _emit_sponsor(self, sp: _Sponsor, parent_id: int | None) -> None:
         rng = self.rng
-        contact = rng.choice(N.SURNAMES) + "".join(rng.choice(N.GIVEN_CHARS) for _ in range(rng.choice((1, 2))))
+        contact = rng.choice(names.SURNAMES) + "".join(rng.choice(names.GIVEN_CHARS) for _ in range(rng.choice((1, 2))))
         phone = f"1{rng.choice('3456789')}{rng.randrange(10 ** 9):09d}"
         email = f"{sp.key}{sp.division_code}@{sp.email_domain}"
         self._sink.add_encoded("sponsors", (
@@ -644,7 +644,7 @@ class Generator:
         self._rem_entities = r_left - n
         app_share = 0.0 if sp.level == "township" else APP_SHARE
         acct_share = ACCOUNT_SHARE if sp.level != "township" else 0.6
-        n_platforms = len(N.ACCOUNT_PLATFORM_NAMES)
+        n_platforms = len(names.ACCOUNT_PLATFORM_NAMES)
         for _ in range(n):
             x = rng.random()
             if x < app_share + acct_share and x >= app_share and len(sp.platforms) >= n_platforms:
@@ -662,15 +662,7 @@ class Generator:
 
     def _app(self, sp: _Sponsor, ds: _Division) -> None:
         rng = self.rng
-        label = None
-        if rng.random() < self.cfg.app_plant_rate:
-            def feasible(lb):
-                if lb == "near_duplicate_app":
-                    return bool(ds.apps)
-                if lb == "below_county_sponsor":
-                    return sp.level in ("county", "township")
-                return True
-            label = self._app_queue.take(feasible)
+        label = self._app_label(sp, ds)
         if label == "below_county_sponsor" and sp.level != "township":
             self._serial["extra_township"] += 1
             sp = self._township(ds, sp.division_code)
@@ -698,15 +690,7 @@ class Generator:
             package = self._unique_package(ds, self._package_base(sp)) if kind != "mini_program" else None
         sp.n_apps += 1
         info = {"name": name, "kind": kind, "package": package, "key": app_key}
-        host = mini_id = bundle = track = None
-        if kind == "mini_program":
-            host = self._choice(self._hosts)
-            mini_id = self._mini_program_id(host)
-        elif kind == "quick_app":
-            package = package + ".quickapp" if package else None
-        else:
-            bundle = package
-            track = self._apple_track_id()
+        host, mini_id, bundle, track, package = self._app_ids(kind, package)
 
         level = sp.level
         scale = {"central": (5, 7.5), "provincial": (4.5, 7), "prefectural": (3.8, 6), "county": (3, 5),
@@ -717,38 +701,9 @@ class Generator:
         if launched < _KIND_START[kind]:
             launched = _KIND_START[kind] + dt.timedelta(days=rng.randrange(0, 400))
             launched = min(launched, self._days_ago(30))
-        features = rng.sample(list(N.SERVICE_FEATURES), rng.randrange(3, 7))
-        approved = None
-        complaint = True
-        description = None
         details: dict[str, Any] = {}
-        if label == "forced_feature":
-            feature = rng.choice(N.FORCED_FEATURES)
-            features.append(feature)
-            details["feature"] = feature
-        elif label is None and rng.random() < 0.03:  # a lawful, approved exception (Art. 6)
-            features.append("check_in")
-            approved = [{"feature": "check_in", "scope": "internal", "purpose": "应急值守人员到岗签到",
-                         "approved_by": f"{self._divmap[sp.prov + '0000'].name}委网信办",
-                         "approved_on": self._days_ago(rng.randrange(30, 700)).isoformat()}]
-        if label == "no_complaint_channel":
-            complaint = False
-        else:
-            features.append("complaint")
-        if label == "shell_app":
-            description = rng.choice(("暂无简介", name, "政务服务。", f"{name}客户端"))
-            user_scale = rng.randrange(0, 200)
-        elif label == "zombie_app":
-            user_scale = rng.randrange(50, 3000)
-        if description is None:
-            chosen = "、".join(N.SERVICE_FEATURES[f] for f in features if f in N.SERVICE_FEATURES)
-            description = (f"{name}是{sp.name}主办的政务服务移动应用，为群众和企业提供{chosen}等服务，"
-                           f"并设有“指尖上的形式主义”问题投诉专区。" if complaint else
-                           f"{name}是{sp.name}主办的政务服务移动应用，为群众和企业提供{chosen}等服务。")
-        if label == "forced_feature_in_description":
-            phrase = rng.choice(N.FORCED_PHRASES)
-            description += f"新增{phrase}功能，请各单位督促干部职工按时完成。"
-            details["phrase"] = phrase
+        features, approved, complaint = self._app_features(sp, label, details)
+        description, user_scale = self._app_description(sp, label, name, features, complaint, user_scale, details)
         fp = _fp(f"{self.src}|apps|{app_key}")
         self._sink.add_encoded("apps", (
             app_id, app_key, name, kind, sp.id, sp.division_code, host, package, bundle, track, mini_id,
@@ -780,8 +735,77 @@ class Generator:
                 user_scale, sp.contact, sp.phone, app_key,
             ))
 
+    def _app_label(self, sp: _Sponsor, ds: _Division) -> str | None:
+        """The planted defect of the next app, if one is due and feasible for this sponsor."""
+        if self.rng.random() >= self.cfg.app_plant_rate:
+            return None
+
+        def feasible(lb):
+            if lb == "near_duplicate_app":
+                return bool(ds.apps)
+            if lb == "below_county_sponsor":
+                return sp.level in ("county", "township")
+            return True
+        return self._app_queue.take(feasible)
+
+    def _app_ids(self, kind: str, package: str | None):
+        """(host, mini-program id, bundle, Apple track id, package) for an app of ``kind``."""
+        host = mini_id = bundle = track = None
+        if kind == "mini_program":
+            host = self._choice(self._hosts)
+            mini_id = self._mini_program_id(host)
+        elif kind == "quick_app":
+            package = package + ".quickapp" if package else None
+        else:
+            bundle = package
+            track = self._apple_track_id()
+        return host, mini_id, bundle, track, package
+
+    def _app_features(self, sp: _Sponsor, label: str | None, details: dict[str, Any]):
+        """(declared features, approvals, complaint channel); notes a planted forced feature in ``details``."""
+        rng = self.rng
+        features = rng.sample(list(names.SERVICE_FEATURES), rng.randrange(3, 7))
+        approved = None
+        complaint = True
+        if label == "forced_feature":
+            feature = rng.choice(names.FORCED_FEATURES)
+            features.append(feature)
+            details["feature"] = feature
+        elif label is None and rng.random() < 0.03:  # a lawful, approved exception (Art. 6)
+            features.append("check_in")
+            approved = [{"feature": "check_in", "scope": "internal", "purpose": "应急值守人员到岗签到",
+                         "approved_by": f"{self._divmap[sp.prov + '0000'].name}委网信办",
+                         "approved_on": self._days_ago(rng.randrange(30, 700)).isoformat()}]
+        if label == "no_complaint_channel":
+            complaint = False
+        else:
+            features.append("complaint")
+        return features, approved, complaint
+
+    def _app_description(self, sp: _Sponsor, label: str | None, name: str, features: list[str], complaint: bool,
+                         user_scale: int, details: dict[str, Any]) -> tuple[str, int]:
+        """(description, user scale): shell and zombie apps get their own; a planted forced phrase is
+        appended and noted in ``details``."""
+        rng = self.rng
+        description = None
+        if label == "shell_app":
+            description = rng.choice(("暂无简介", name, "政务服务。", f"{name}客户端"))
+            user_scale = rng.randrange(0, 200)
+        elif label == "zombie_app":
+            user_scale = rng.randrange(50, 3000)
+        if description is None:
+            chosen = "、".join(names.SERVICE_FEATURES[f] for f in features if f in names.SERVICE_FEATURES)
+            description = (f"{name}是{sp.name}主办的政务服务移动应用，为群众和企业提供{chosen}等服务，"
+                           f"并设有“指尖上的形式主义”问题投诉专区。" if complaint else
+                           f"{name}是{sp.name}主办的政务服务移动应用，为群众和企业提供{chosen}等服务。")
+        if label == "forced_feature_in_description":
+            phrase = rng.choice(names.FORCED_PHRASES)
+            description += f"新增{phrase}功能，请各单位督促干部职工按时完成。"
+            details["phrase"] = phrase
+        return description, user_scale
+
     def _pick_app_name(self, sp: _Sponsor, ds: _Division) -> str:
-        abbr = N.PROVINCE_COMMON_SHORT[sp.prov]
+        abbr = names.PROVINCE_COMMON_SHORT[sp.prov]
         templates = sp.app_templates
         start = sp.n_apps
         for i in range(len(templates)):
@@ -789,20 +813,20 @@ class Generator:
             if "{a}" in t and sp.level != "provincial":
                 continue
             name = t.format(p=sp.place, a=abbr)
-            core = N.name_core(name, sp.division_code)
+            core = names.name_core(name, sp.division_code)
             if core not in ds.app_cores:
                 ds.app_cores[core] = sp.id
                 return name
-        for word in N.APP_FALLBACK_WORDS:
+        for word in names.APP_FALLBACK_WORDS:
             name = f"{_unit_short(sp)}{word}"
-            core = N.name_core(name, sp.division_code)
+            core = names.name_core(name, sp.division_code)
             if core not in ds.app_cores:
                 ds.app_cores[core] = sp.id
                 return name
         n = 2
         while True:
             name = f"{sp.name}服务{n}号"
-            core = N.name_core(name, sp.division_code)
+            core = names.name_core(name, sp.division_code)
             if core not in ds.app_cores:
                 ds.app_cores[core] = sp.id
                 return name
@@ -811,7 +835,7 @@ class Generator:
     def _package_base(self, sp: _Sponsor) -> str:
         if sp.level == "central":
             return f"cn.gov.{sp.key}"
-        pinyin = N.PROVINCE_PINYIN[sp.prov]
+        pinyin = names.PROVINCE_PINYIN[sp.prov]
         if sp.level == "provincial":
             return f"cn.gov.{pinyin}.{sp.key}"
         return f"cn.gov.{pinyin}.c{sp.division_code}.{sp.key}"
@@ -919,8 +943,8 @@ class Generator:
         holder_name, holder_nature, holder_code = sp.name, sp.nature, sp.credit_code
         if label == "filing_holder_mismatch":
             city_code = self._divmap[sp.division_code].prefecture_code or sp.division_code
-            city = N.place_short(self._divmap[city_code].name)
-            holder_name = city + rng.choice(N.CONTRACTOR_WORDS) + rng.choice(N.CONTRACTOR_SUFFIXES)
+            city = names.place_short(self._divmap[city_code].name)
+            holder_name = city + rng.choice(names.CONTRACTOR_WORDS) + rng.choice(names.CONTRACTOR_SUFFIXES)
             holder_nature = "企业"
             holder_code = self._credit_code("91", city_code)
             year, serial = reviewed_day.year, self._filing_serial(sp.prov)
@@ -976,7 +1000,7 @@ class Generator:
             name = _near_variant(other_name, rng)
             sp.platforms.append(platform)
         else:
-            free = [p for p in N.ACCOUNT_PLATFORM_NAMES if p not in sp.platforms]
+            free = [p for p in names.ACCOUNT_PLATFORM_NAMES if p not in sp.platforms]
             platform = self._choice(self._acct_platforms)
             if platform not in free:
                 platform = free[rng.randrange(len(free))]
@@ -1018,7 +1042,7 @@ class Generator:
             return sp.acct_name
         candidates = [t.format(p=sp.place) for t in sp.acct_templates] + [sp.name]
         for name in candidates:
-            core = N.name_core(name, sp.division_code)
+            core = names.name_core(name, sp.division_code)
             if ds.acct_cores.get(core, sp.id) == sp.id:
                 ds.acct_cores[core] = sp.id
                 sp.acct_name = name
@@ -1026,7 +1050,7 @@ class Generator:
         n = 2
         while True:
             name = f"{sp.name}{n}"
-            core = N.name_core(name, sp.division_code)
+            core = names.name_core(name, sp.division_code)
             if core not in ds.acct_cores:
                 ds.acct_cores[core] = sp.id
                 sp.acct_name = name
@@ -1144,18 +1168,18 @@ class Generator:
         platform = self._choice(self._group_platforms)
         temporary = label == "temporary_group_open" or rng.random() < 0.35
         if sp.level == "township":
-            template, purpose, temp_flag = rng.choice(N.TOWN_GROUPS)
+            template, purpose, temp_flag = rng.choice(names.TOWN_GROUPS)
             if label == "temporary_group_open" or temporary:
-                template, purpose, temp_flag = rng.choice([g for g in N.TOWN_GROUPS if g[2]])
+                template, purpose, temp_flag = rng.choice([g for g in names.TOWN_GROUPS if g[2]])
             elif temp_flag:
-                template, purpose, temp_flag = rng.choice([g for g in N.TOWN_GROUPS if not g[2]])
-            name = template.format(t=sp.town + sp.town_kind, c=rng.choice(N.COMMUNITY_STEMS))
+                template, purpose, temp_flag = rng.choice([g for g in names.TOWN_GROUPS if not g[2]])
+            name = template.format(t=sp.town + sp.town_kind, c=rng.choice(names.COMMUNITY_STEMS))
         elif temporary:
             government = sp.key == "zwb" and sp.level in ("prefectural", "county")
-            template, purpose, _government = rng.choice([g for g in N.GROUP_TEMPORARY if government or not g[2]])
+            template, purpose, _government = rng.choice([g for g in names.GROUP_TEMPORARY if government or not g[2]])
             name = template.format(p=sp.place if government else _unit_short(sp))
         else:
-            template = rng.choice(N.GROUP_PERMANENT)
+            template = rng.choice(names.GROUP_PERMANENT)
             name = template.format(o=_unit_short(sp), p=sp.place, tag=sp.tag)
             purpose = "日常工作通知和业务沟通"
         opened = self._days_ago(rng.randrange(40, 2500))

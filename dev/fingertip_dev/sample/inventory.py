@@ -18,10 +18,11 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fingertip import reference
 from fingertip.identifiers import CREDIT_CODE_ALPHABET
-from fingertip_dev.sample import names as N
+from fingertip_dev.sample import names
 
 APP_HEADERS = ("序号", "应用名称", "应用类型", "宿主平台", "主办单位", "统一社会信用代码", "行政区划代码", "备案号",
                "上线时间", "用户规模", "投诉渠道", "联系人", "联系电话")
@@ -137,7 +138,7 @@ class InventoryWriter:
         """Write every file; returns (file descriptions, invalid-row ground-truth records)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         metas, invalid = [], []
-        for spec, res in zip(self.files, self._reservoirs):
+        for spec, res in zip(self.files, self._reservoirs, strict=True):
             records = [rec for _seen, rec in sorted(res, key=lambda p: p[0])]
             rows, keys = self._rows(spec, records)
             rows, keys, bad = self._plant(spec, rows, keys)
@@ -174,15 +175,15 @@ class InventoryWriter:
             if spec.entity_type == "app":
                 (name, kind, host, sponsor, credit, division, filing, launched, complaint, users, contact,
                  phone, key) = rec
-                row = [name, N.APP_KIND_NAMES[kind], N.HOST_NAMES.get(host, ""), sponsor, credit, division, filing or "",
+                row = [name, names.APP_KIND_NAMES[kind], names.HOST_NAMES.get(host, ""), sponsor, credit, division, filing or "",
                        _fmt_date(launched, style), users, "有" if complaint else "无", contact, phone]
             elif spec.entity_type == "account":
                 name, platform, pid, sponsor, credit, division, opened, interaction, contact, phone, key = rec
-                row = [name, N.ACCOUNT_PLATFORM_NAMES[platform], pid, sponsor, credit, division,
+                row = [name, names.ACCOUNT_PLATFORM_NAMES[platform], pid, sponsor, credit, division,
                        _fmt_date(opened, style), "有" if interaction else "无", contact, phone]
             else:
                 name, platform, sponsor, credit, division, opened, temporary, ends, closed, members, key = rec
-                row = [name, N.GROUP_PLATFORM_NAMES[platform], sponsor, credit, division, _fmt_date(opened, style),
+                row = [name, names.GROUP_PLATFORM_NAMES[platform], sponsor, credit, division, _fmt_date(opened, style),
                        "是" if temporary else "否", _fmt_date(ends, style), _fmt_date(closed, style), members]
             rows.append(row)
             keys.append(key)
@@ -218,23 +219,7 @@ class InventoryWriter:
                 duplicates.append((victim, insert_at))
                 continue
             c = col[column]
-            if kind == "bad_credit_code_check":
-                good = row[c]
-                row[c] = good[:17] + rng.choice([ch for ch in CREDIT_CODE_ALPHABET if ch != good[17]])
-            elif kind == "unknown_division_code":
-                row[c] = _unknown_division(row[c], rng)
-            elif kind == "malformed_filing_number":
-                row[c] = _malformed_filing(row[c], rng)
-            elif kind == "filing_suffix_mismatch":
-                value = row[c]
-                wrong = {"A": "X", "X": "A", "K": "A"}[value[-1]]
-                row[c] = value[:-1] + wrong
-            elif kind == "future_date":
-                future = self.as_of + dt.timedelta(days=rng.randrange(30, 400))
-                row[c] = _fmt_date(future, spec.date_style)
-            elif kind == "missing_sponsor":
-                row[c] = ""
-            value = row[c]
+            row[c] = value = self._spoiled(kind, row[c], spec)
             rec["value"] = value.isoformat() if isinstance(value, dt.date) else value
             rec["_victim"] = victim
             defects.append(rec)
@@ -260,6 +245,24 @@ class InventoryWriter:
                             "value": None, "_index": pos, "_dup_of": position[src]})
         return final_rows, final_keys, defects
 
+    def _spoiled(self, kind: str, value: Any, spec: InventoryFile) -> Any:
+        """``value`` with the defect ``kind`` planted (unchanged for kinds that spoil no cell value)."""
+        rng = self.rng
+        if kind == "bad_credit_code_check":
+            return value[:17] + rng.choice([ch for ch in CREDIT_CODE_ALPHABET if ch != value[17]])
+        if kind == "unknown_division_code":
+            return _unknown_division(value, rng)
+        if kind == "malformed_filing_number":
+            return _malformed_filing(value, rng)
+        if kind == "filing_suffix_mismatch":
+            wrong = {"A": "X", "X": "A", "K": "A"}[value[-1]]
+            return value[:-1] + wrong
+        if kind == "future_date":
+            future = self.as_of + dt.timedelta(days=rng.randrange(30, 400))
+            return _fmt_date(future, spec.date_style)
+        if kind == "missing_sponsor":
+            return ""
+        return value
     def _write_csv(self, path: Path, spec: InventoryFile, headers, rows) -> None:
         with open(path, "w", encoding=spec.encoding, newline="") as fh:
             writer = csv.writer(fh, lineterminator="\r\n")

@@ -10,6 +10,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from fingertip.reference import load_divisions_into_store
+from fingertip.store import migrate, schema
+from fingertip.store.bulk import BulkLoader, count_by_source, delete_by_source
+from fingertip.store.engine import create_store_engine, describe
 from fingertip_dev.sample.generator import (
     GENERATED_TABLES,
     SOURCE_PREFIX,
@@ -17,9 +20,6 @@ from fingertip_dev.sample.generator import (
     Generator,
     SampleConfig,
 )
-from fingertip.store import migrate, schema
-from fingertip.store.bulk import BulkLoader, count_by_source, delete_by_source
-from fingertip.store.engine import create_store_engine, describe
 
 log = logging.getLogger(__name__)
 

@@ -17,20 +17,19 @@ import time
 import sqlalchemy as sa
 
 from fingertip.reference import load_divisions_into_store
-from fingertip_dev.sample.generator import SOURCE_PREFIX
-from fingertip.store import migrate
-from fingertip.store import schema as s
+from fingertip.store import migrate, schema
 from fingertip.store.bulk import BulkLoader, count_by_source, delete_by_source
 from fingertip.store.engine import create_store_engine, describe
+from fingertip_dev.sample.generator import SOURCE_PREFIX
 
 log = logging.getLogger(__name__)
 
 #: Inventory tables copied from the world, parents first, with their references to shift.
 INVENTORY = (
-    (s.sponsors, {"parent_id": "sponsors"}),
-    (s.apps, {"sponsor_id": "sponsors"}),
-    (s.accounts, {"sponsor_id": "sponsors"}),
-    (s.work_groups, {"sponsor_id": "sponsors"}),
+    (schema.sponsors, {"parent_id": "sponsors"}),
+    (schema.apps, {"sponsor_id": "sponsors"}),
+    (schema.accounts, {"sponsor_id": "sponsors"}),
+    (schema.work_groups, {"sponsor_id": "sponsors"}),
 )
 
 

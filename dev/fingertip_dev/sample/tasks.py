@@ -18,9 +18,9 @@ def world_url() -> str:
 
 def generate_sample(*, entities: int, seed: int, as_of: dt.date, mode: str = "world",
                     deliver_to_inbox: bool = True) -> dict:
+    from fingertip.store.engine import resolve_store_url
     from fingertip_dev.sample.load import generate_into_store
     from fingertip_dev.sample.publish import publish_inventory
-    from fingertip.store.engine import resolve_store_url
 
     out_dir = config.data_dir() / "sample"
     store_url = resolve_store_url()

@@ -43,7 +43,7 @@ def start_subprocess(world_path: str | Path, port: int = 0, faults: Mapping[str,
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     try:
         base_url = _wait_ready(proc, ready, timeout)
-    except BaseException:
+    except BaseException:  # noqa: BLE001 — also on KeyboardInterrupt: the stub process must not outlive a failed start
         stop_subprocess(proc)
         tail = _tail(log_file)
         if not log_path:
