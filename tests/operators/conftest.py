@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from tests.conftest import airflow_cmd
+from tests.lifecycle.conftest import population, settings  # noqa: F401 (fixtures of the approval tests)
+from tests.notifications.conftest import smtp_conn, smtp_port, smtp_server, sqlite_store  # noqa: F401 (mail fixtures)
 
 HEADER = textwrap.dedent('''
     import pendulum

@@ -7,15 +7,16 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-
-from fingertip.links import FingertipOutputLink, link_for
-from fingertip.lifecycle import approval, cases as c, opening
-from tests.lifecycle.conftest import DAY, population, settings  # noqa: F401 (fixtures)
 from tests.conftest import ROOT
+from tests.lifecycle.conftest import DAY
+
+from fingertip.lifecycle import approval, opening
+from fingertip.lifecycle import cases as c
+from fingertip.links import FingertipOutputLink, link_for
 
 
 @pytest.fixture
-def case_key(store_engine, population, monkeypatch, tmp_path):  # noqa: F811
+def case_key(store_engine, population, monkeypatch, tmp_path):
     monkeypatch.setenv("FINGERTIP_STORE_URL", store_engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("FINGERTIP_OUTPUT_URL", (tmp_path / "out").as_uri())
     monkeypatch.delenv("FINGERTIP_CONSOLE_URL", raising=False)
@@ -40,7 +41,7 @@ def test_the_operator_of_fingertip_operators_is_the_lifecycle_one():
     assert op.options == [approval.APPROVE, approval.REJECT]
 
 
-def test_decision_result_links_to_the_case_folder(store_engine, settings, case_key, tmp_path,  # noqa: F811
+def test_decision_result_links_to_the_case_folder(store_engine, settings, case_key, tmp_path,
                                                   monkeypatch):
     from fingertip.operators import CaseApprovalOperator
 
@@ -57,7 +58,7 @@ def test_decision_result_links_to_the_case_folder(store_engine, settings, case_k
         assert c.get_case(conn, case_key)["state"] == "approved"
 
 
-def test_a_timeout_still_links_to_the_case(store_engine, settings, case_key):  # noqa: F811
+def test_a_timeout_still_links_to_the_case(store_engine, settings, case_key):
     from fingertip.operators import CaseApprovalOperator
 
     approval.request_approvals(store_engine, settings=settings, run_id="r1", day=DAY)

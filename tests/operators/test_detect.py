@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.operators._values import as_bool, as_date, as_list
 from tests.lifecycle.conftest import populate
 from tests.operators.conftest import out_dir, run_dag, ti_states, xcom
+
+from fingertip.operators._values import as_bool, as_date, as_list
 
 DAG = '''
     from airflow.sdk import Param

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.operators.conftest import out_dir, run_dag, ti_states, xcom
 
 from fingertip.links import FingertipOutputLink, link_for, output_location
-from tests.operators.conftest import out_dir, run_dag, ti_states, xcom
 
 LINK_KEY = "_link_FingertipOutputLink"
 

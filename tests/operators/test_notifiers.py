@@ -7,11 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.notifiers import FingertipMailNotifier, default_key, event_facts
-from tests.notifications.conftest import smtp_conn, smtp_port, smtp_server, sqlite_store  # noqa: F401 (fixtures)
 from tests.notifications.helpers import CONN_ID, conn_json
 from tests.operators.conftest import run_dag, ti_states
+
+from fingertip.notifiers import FingertipMailNotifier, default_key, event_facts
 
 DAG = '''
     from fingertip.notifiers import FingertipMailNotifier
@@ -128,7 +127,7 @@ def test_task_and_dag_callbacks_in_a_real_run(dag_env, smtp_server, smtp_port):
     assert len(smtp_server.messages) == 3
 
 
-def test_dag_callback_with_the_minimal_context_renders_var_and_params(sqlite_store, smtp_server, smtp_conn,  # noqa: F811
+def test_dag_callback_with_the_minimal_context_renders_var_and_params(sqlite_store, smtp_server, smtp_conn,
                                                                        monkeypatch):
     """The DAG processor gives a DAG callback only dag, run_id and reason when no task is involved."""
     from airflow.sdk import DAG

@@ -8,7 +8,6 @@ import json
 import shutil
 
 import pytest
-
 from tests.conftest import ROOT, airflow_cmd
 from tests.operators.conftest import out_dir, run_dag, xcom
 

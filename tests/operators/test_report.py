@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
-from tests.notifications.conftest import smtp_port, smtp_server  # noqa: F401 (fixtures)
 from tests.notifications.helpers import CONN_ID, conn_json
 from tests.operators.conftest import out_dir, run_dag, ti_states, xcom
 from tests.reports.conftest import load_dataset
@@ -28,7 +26,7 @@ DAG = '''
 '''
 
 
-def test_report_audit_and_bad_parameters(dag_env, smtp_server, smtp_port):  # noqa: F811
+def test_report_audit_and_bad_parameters(dag_env, smtp_server, smtp_port):
     engine = sa.create_engine(dag_env["FINGERTIP_STORE_URL"])
     load_dataset(engine)
     env = {**dag_env, f"AIRFLOW_CONN_{CONN_ID.upper()}": conn_json(smtp_port)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from tests.operators.conftest import out_dir, run_dag, ti_states, xcom
 from tests.quality.helpers import app_csv
 
