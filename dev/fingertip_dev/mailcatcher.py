@@ -89,7 +89,7 @@ class _SaveHandler:
     async def handle_DATA(self, server, session, envelope) -> str:
         try:
             self.save(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
-        except Exception as exc:
+        except Exception as exc:  # any failure to save is a temporary SMTP error: the client keeps the message
             log.exception("mailcatcher: could not save a message")
             return f"451 4.3.0 could not save the message: {exc.__class__.__name__}"
         return "250 2.0.0 OK: saved"

@@ -449,7 +449,7 @@ class Generator:
                     self._write_gt(rec)
                     self.labels[INVENTORY_LABEL] += 1
                     self.entity_counts["inventory_row"] += 1
-        except BaseException:
+        except BaseException:  # also on interrupt: no half-written ground-truth file; re-raised
             if self._gt_fh is not None:
                 self._gt_fh.close()
                 os.unlink(self._gt_fh.name)

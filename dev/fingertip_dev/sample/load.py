@@ -69,7 +69,7 @@ def generate_into_store(store_url: str, entities: int, seed: int, as_of: dt.date
         try:
             result: GenerationResult = Generator(config).run(loader)
             loader.close()
-        except BaseException:
+        except BaseException:  # also on interrupt: release the loader's connection; re-raised
             loader.abort()
             raise
         seconds = time.perf_counter() - start

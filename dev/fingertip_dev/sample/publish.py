@@ -72,7 +72,7 @@ def publish_inventory(world_url: str, store_url: str, *, replace: bool = True) -
                         n += 1
                     copied[table.name] = n
             loader.close()
-        except BaseException:
+        except BaseException:  # also on interrupt: release the loader's connection; re-raised
             loader.abort()
             raise
     finally:

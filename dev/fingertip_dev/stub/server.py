@@ -223,7 +223,7 @@ class StubHandler(BaseHTTPRequestHandler):
                     body = b"\n\n\n" + body  # itunes.apple.com opens its JSON with blank lines
             except BadRequest as exc:
                 status, body, ctype, headers = 400, _dumps(exc.payload), JSON_TYPE, {}
-            except Exception:
+            except Exception:  # a bug in a handler answers 500 (logged) instead of killing the stub's thread
                 log.exception("stub: error answering %s", self.path)
                 status, body, ctype, headers = 500, _dumps({"error": "internal_error"}), JSON_TYPE, {}
         if kind == "truncated":

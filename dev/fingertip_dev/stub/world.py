@@ -92,7 +92,7 @@ class World:
         try:
             self._sync_removals(pooled)
             yield pooled.conn
-        except BaseException:
+        except BaseException:  # a connection used by a failed block is not reused; re-raised
             pooled.conn.close()
             raise
         if self._pool.qsize() < _MAX_IDLE:

@@ -607,7 +607,7 @@ def process_inbox(engine: Engine, inbox_dir: Any = None, **kwargs: Any) -> list[
     for path in scan_inbox(inbox_dir):
         try:
             results.append(import_file(engine, path, **kwargs))
-        except Exception as exc:
+        except Exception as exc:  # one failing file must not stop the others; all failures are raised below
             log.exception("inventory %s: import failed", path.name)
             failures.append((path.name, exc))
     if failures:

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not (args.to and args.actor and args.reason):
                     parser.error("moving one case needs --to, --actor and --reason")
                 ok = cases.advance(engine, args.case, args.to, actor=args.actor, reason=args.reason,
-                               evidence={"source": "cli"})
+                                   evidence={"source": "cli"})
                 print("moved" if ok else "not moved: changed concurrently")
                 return 0 if ok else 1
             from fingertip.lifecycle.tasks import advance_all

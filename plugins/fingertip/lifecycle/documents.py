@@ -56,7 +56,7 @@ def case_facts(conn: Connection, case: dict[str, Any]) -> dict[str, Any]:
     row = cases.target_row(conn, case["target_type"], case["target_key"])
     if row is None:
         raise cases.CaseError(f"case {case['case_key']}: target {case['target_type']} {case['target_key']!r} "
-                          "is no longer in the inventory")
+                              "is no longer in the inventory")
     target = dict(row)
     sponsor_id = target["id"] if case["target_type"] == "sponsor" else target["sponsor_id"]
     sponsor = dict(conn.execute(sa.select(schema.sponsors).where(schema.sponsors.c.id == sponsor_id)).mappings().one())
@@ -86,7 +86,7 @@ def _article_labels() -> dict[str, str]:
         from fingertip.rules import load_policy
 
         return {k: str(getattr(v, "label", v)) for k, v in load_policy().articles.items()}
-    except Exception:  # noqa: BLE001 — rules engine absent or policy unreadable (import, I/O, YAML, policy errors): labels are optional, the basis text alone is enough
+    except Exception:  # noqa: BLE001 — labels are optional: any policy load error, the basis text alone is enough
         log.warning("policy articles unavailable; announcements cite the finding's basis only")
         return {}
 
@@ -170,7 +170,7 @@ def _claim(conn: Connection, case: dict[str, Any], now: dt.datetime) -> bool:
         return False
     details = {**(case.get("details") or {}), "announcing_since": now.isoformat()}
     result = conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"], cases.T.c.state == "approved",
-                                               cases.T.c.updated_at == case["updated_at"])
+                                                   cases.T.c.updated_at == case["updated_at"])
                           .values(details=details, updated_at=now))
     return result.rowcount == 1
 
@@ -190,7 +190,7 @@ def prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Setting
                 conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"])
                              .values(blocked_reason=check.blocked_reason, updated_at=now))
                 cases.note(conn, case, actor=actor, reason=f"公告受阻：{check.blocked_reason}",
-                       evidence={"successor": check.as_dict()})
+                           evidence={"successor": check.as_dict()})
             log.warning("case %s blocked: %s", case_key, check.blocked_reason)
             return {"case": case_key, "outcome": "blocked", "reason": check.blocked_reason}
         if not _claim(conn, case, now):
@@ -214,12 +214,12 @@ def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day:
     dates = case_dates(settings, day)
     with engine.begin() as conn:
         ok = cases.transition(conn, case, "approved", "announced", actor=actor,
-                          reason=f"公告已生成：{dates['announced_on']} 发布，{dates['stop_on']} 停止服务，"
+                              reason=f"公告已生成：{dates['announced_on']} 发布，{dates['stop_on']} 停止服务，"
                                  f"{dates['disposal_due_on']} 前完成数据处置",
-                          evidence={"documents": [{"kind": w.kind, "format": w.doc_format, "path": str(w.path),
+                              evidence={"documents": [{"kind": w.kind, "format": w.doc_format, "path": str(w.path),
                                                    "sha256": w.sha256} for w in written],
                                     "successor": check.as_dict()},
-                          values={**dates, "blocked_reason": None,
+                              values={**dates, "blocked_reason": None,
                                   "details": {**(case.get("details") or {}), "announcing_since": None,
                                               "successor_name": check.name, "successor_url": check.url}})
         if not ok:
@@ -240,7 +240,7 @@ def announce(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settin
     # render outside any transaction (slow); the claim keeps other runs away meanwhile
     try:
         written = write_documents(case_key, ready["ann"], ready["chk"])
-    except Exception:
+    except Exception:  # whatever rendering raised: release the claim, then re-raise
         release(engine, ready["row"]["id"])
         raise
     return commit(engine, ready, written, day=day, settings=settings, actor=actor)
@@ -271,7 +271,8 @@ def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, sett
             for r, fut in zip(ready, futures, strict=True):
                 try:
                     written = fut.result()
-                except Exception as exc:  # noqa: BLE001 — whatever the render worker raised fails this case only: it is released and reported, the batch goes on
+                # whatever the render worker raised fails this case only: released, reported, the batch goes on
+                except Exception as exc:  # noqa: BLE001 — one case's failure, see above
                     release(engine, r["row"]["id"])
                     log.error("case %s: documents could not be written: %s", r["case"], exc)
                     results.append({"case": r["case"], "outcome": "failed", "error": str(exc)[:500]})

@@ -115,8 +115,8 @@ def open_by_ops(engine: sa.Engine, *, target_type: str, target_key: str, actor: 
             ref = succ.suggest(conn, target_type, dict(target), day=day,
                                max_silence_days=settings.account_max_silence_days if settings else 14)
         return cases.open_case(conn, target_type=target_type, target_key=target_key, opened_by=actor.strip(),
-                           reason=reason.strip(), successor=ref, details={"opened_manually": True},
-                           evidence={"source": "ops"})
+                               reason=reason.strip(), successor=ref, details={"opened_manually": True},
+                               evidence={"source": "ops"})
 
 
 def cancel_recovered(engine: sa.Engine, *, actor: str = cases.SYSTEM_ACTOR) -> list[str]:
@@ -130,9 +130,9 @@ def cancel_recovered(engine: sa.Engine, *, actor: str = cases.SYSTEM_ACTOR) -> l
     for row in rows:
         with engine.begin() as conn:
             if cases.transition(conn, row["id"], row["state"], "cancelled", actor=actor,
-                            reason="目标已恢复正常（触发关停的问题已解决），公告前撤销案件 / target recovered before "
+                                reason="目标已恢复正常（触发关停的问题已解决），公告前撤销案件 / target recovered before "
                                    "announcement: its proposing finding is resolved",
-                            evidence={"finding_id": row["fid"], "finding_state": row["fstate"],
+                                evidence={"finding_id": row["fid"], "finding_state": row["fstate"],
                                       "resolved_at": str(row["resolved_at"])}):
                 cancelled.append(row["case_key"])
     return cancelled

@@ -75,7 +75,8 @@ class Settings:
                 value = Variable.get(self.ops_mailbox_variable, default=None)
                 if value:
                     return str(value).strip()
-            except Exception:  # noqa: BLE001 — no Airflow, no task context or no metadata DB (import, runtime, DB errors): fall back to the settings file
+            # no Airflow, no task context or no metadata DB (import, runtime or DB errors)
+            except Exception:  # noqa: BLE001 — any of them: fall back to the settings file
                 pass
         return self.ops_mailbox
 

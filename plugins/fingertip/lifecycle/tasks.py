@@ -31,7 +31,7 @@ def open_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, conf: dic
         unknown = sorted(set(conf["only_rules"]) - set(proposing))
         if unknown:
             raise cases.CaseError(f"only_rules: {', '.join(unknown)} do not propose shutdowns "
-                              f"(proposing rules: {', '.join(proposing) or 'none'})")
+                                  f"(proposing rules: {', '.join(proposing) or 'none'})")
         rule_ids = list(conf["only_rules"])
     out: dict[str, Any] = {"cancelled": opening.cancel_recovered(engine, actor=actor),
                            "reopened": verification.reopen_relisted(engine, day=day, settings=settings, actor=actor)}
@@ -59,9 +59,9 @@ def confirm_disposal(engine: sa.Engine, case_key: str, *, actor: str, evidence: 
         if case["state"] not in ("announced", "service_stopped"):
             raise cases.CaseError(f"case {case_key} is {case['state']}: disposal can be confirmed once announced")
         cases.update_details(conn, case["id"], {"disposal_confirmed": {"by": actor.strip(), "at": cases.utcnow().isoformat(),
-                                                                   "evidence": evidence}})
+                                                                       "evidence": evidence}})
         cases.note(conn, case, actor=actor.strip(), reason="数据处置清单已签字确认 / disposal checklist signed off",
-               evidence={"evidence": evidence})
+                   evidence={"evidence": evidence})
     return True
 
 
@@ -93,14 +93,14 @@ def advance_dates(engine: sa.Engine, *, day: dt.date, actor: str = cases.SYSTEM_
         with engine.begin() as conn:
             if case["state"] == "announced" and case["stop_on"] is not None and day > case["stop_on"]:
                 if cases.transition(conn, case, "announced", "service_stopped", actor=actor,
-                                reason=f"最后服务日 {case['stop_on']} 已过，服务停止",
-                                evidence={"stop_on": case["stop_on"].isoformat(), "day": day.isoformat()}):
+                                    reason=f"最后服务日 {case['stop_on']} 已过，服务停止",
+                                    evidence={"stop_on": case["stop_on"].isoformat(), "day": day.isoformat()}):
                     stopped.append(case["case_key"])
                     case = cases.get_case(conn, case["id"])
             confirmed = (case.get("details") or {}).get("disposal_confirmed")
             if case["state"] == "service_stopped" and confirmed:
                 if cases.transition(conn, case, "service_stopped", "data_disposed", actor=confirmed["by"],
-                                reason="数据处置已完成并签字确认", evidence=confirmed):
+                                    reason="数据处置已完成并签字确认", evidence=confirmed):
                     disposed.append(case["case_key"])
     return {"service_stopped": stopped, "data_disposed": disposed}
 

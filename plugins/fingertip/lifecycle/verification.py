@@ -188,7 +188,8 @@ def check_case(engine: sa.Engine, case: dict[str, Any], *, day: dt.date, checker
                 present = how["closed_on"] is None or how["closed_on"] > day
                 request = f"inventory work_groups.group_key={key}"
                 sha = hashlib.sha256(f"closed_on={how['closed_on']}".encode()).hexdigest()
-        except Exception as exc:  # noqa: BLE001 — SourceFetchError, bad body, connection, parser: recorded as a failed check, never as an absence
+        # SourceFetchError, bad body, connection, parser: recorded as a failed check, never as an absence
+        except Exception as exc:  # noqa: BLE001 — a failed check, see above
             log.warning("case %s: check %s %s failed: %s", case["case_key"], channel, key, exc)
             failed.append({"channel": channel, "key": key, "error": str(exc)[:300]})
             continue
@@ -254,12 +255,12 @@ def verify_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, case_ke
                 continue
             case = cases.get_case(conn, case["id"])
             if cases.transition(conn, case, "data_disposed", "delisting_verified", actor=actor,
-                            reason=f"已连续{settings.consecutive_checks}次核验确认在各应用商店/平台下架，备案已注销",
-                            evidence=state):
+                                reason=f"已连续{settings.consecutive_checks}次核验确认在各应用商店/平台下架，备案已注销",
+                                evidence=state):
                 summary["verified"].append(case["case_key"])
                 case = cases.get_case(conn, case["id"])
                 if cases.transition(conn, case, "delisting_verified", "closed", actor=actor,
-                                reason="公告、停止服务、数据处置和下架核验均已完成，案件办结", evidence={"closed_on": day.isoformat()}):
+                                    reason="公告、停止服务、数据处置和下架核验均已完成，案件办结", evidence={"closed_on": day.isoformat()}):
                     cases.set_target_status(conn, case["target_type"], case["target_key"], "closed")
                     summary["closed"].append(case["case_key"])
     return summary
@@ -339,9 +340,9 @@ def reopen_relisted(engine: sa.Engine, *, day: dt.date, settings: Settings, acto
             details = {**(case.get("details") or {}), "reopened_on": day.isoformat(), "reopen_count": count,
                        "verification": None}
             if cases.transition(conn, case, case["state"], "service_stopped", actor=actor,
-                            reason=f"已下架的目标重新上架（{evidence['source']}，{evidence['date']}），案件重新打开，"
+                                reason=f"已下架的目标重新上架（{evidence['source']}，{evidence['date']}），案件重新打开，"
                                    f"重新核验下架 / target relisted after closure: case reopened",
-                            evidence=evidence, values={"details": details}):
+                                evidence=evidence, values={"details": details}):
                 cases.set_target_status(conn, case["target_type"], case["target_key"], "shutting_down")
                 reopened.append(case["case_key"])
     return reopened

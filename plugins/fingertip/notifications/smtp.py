@@ -125,7 +125,8 @@ class SmtpTransport:
         self.hook = SmtpHook(smtp_conn_id=conn_id)
         try:
             self.hook.smtp_connection = self.hook.get_connection(conn_id)
-        except Exception as exc:  # noqa: BLE001 — AirflowNotFoundException, or the secrets backend / metadata DB failing: all mean no usable connection
+        # AirflowNotFoundException, or the secrets backend / metadata DB failing: no usable connection
+        except Exception as exc:  # noqa: BLE001 — all mean MailConfigError, see above
             raise MailConfigError(f"SMTP connection {conn_id!r} is not defined ({exc.__class__.__name__}); "
                                   f"define it in airflow_settings.yaml or AIRFLOW_CONN_{conn_id.upper()}") from None
         from_email = self.hook.from_email
@@ -201,7 +202,7 @@ class SmtpTransport:
                 client = self._connect()
                 stage = "send"
                 refused = client.send_message(msg, from_addr=self.from_email, to_addrs=recipients)
-            except Exception as exc:
+            except Exception as exc:  # classify() decides; what is not a delivery error is re-raised
                 self._drop()
                 error = classify(exc, where=self.where)
                 if error is None:

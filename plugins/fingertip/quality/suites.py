@@ -253,7 +253,9 @@ def run_suite(df, suite_name: str, *, run_name: str | None = None, skip_missing_
         vd_name = f"{suite_name}:{run_name or 'adhoc'}"
         try:
             ctx.validation_definitions.delete(vd_name)
-        except Exception:  # noqa: BLE001 — best effort: absent (DataContextError) or stale, pointing at the suite replaced above (GX fails reading it); either way it is added afresh below
+        # absent (DataContextError) or stale, pointing at the suite replaced above (GX then fails
+        # reading it): either way it is added afresh below
+        except Exception:  # noqa: BLE001 — best-effort removal, see above
             pass
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=vd_name, data=bd, suite=suite))
         result = vd.run(batch_parameters={"dataframe": df},
@@ -355,7 +357,7 @@ def load_results(paths) -> int:
                     ctx.suites.get(res.suite_name)
                 except DataContextError:  # not in this process's context yet
                     ctx.suites.add(build_suite(load_suite_spec(base)))
-        except Exception:  # noqa: BLE001 — an old suite version no longer on disk or no longer buildable: the results still render without it
+        except Exception:  # noqa: BLE001 — an old suite no longer on disk or buildable: results render without it
             pass
         n += 1
     return n

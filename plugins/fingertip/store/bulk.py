@@ -180,7 +180,7 @@ class _SQLiteWriter:
                 cur.executemany(self._insert_sql(name), rows)
             cur.close()
             con.commit()
-        except BaseException:
+        except BaseException:  # also on interrupt: no half-written batch stays open; re-raised
             con.rollback()
             raise
 
@@ -222,7 +222,7 @@ class _PostgresWriter:
                         for row in rows:
                             write_row(row)
             con.commit()
-        except BaseException:
+        except BaseException:  # also on interrupt: no half-written batch stays open; re-raised
             con.rollback()
             raise
 
@@ -478,7 +478,7 @@ class BulkLoader:
         writer = None
         try:
             writer = _make_writer(self.engine)
-        except BaseException as exc:  # noqa: BLE001 — any failure on the loader thread must reach the producer: stored and re-raised by _raise_if_failed
+        except BaseException as exc:  # noqa: BLE001 — any loader-thread failure is re-raised by _raise_if_failed
             self._error = exc
             self._ready.set()
             return
