@@ -4,8 +4,8 @@ One re-export line per module, nothing else: importing this package stays cheap 
 imports its hooks and libraries inside ``execute``).
 """
 
-from fingertip.operators.ingest import IngestSourceOperator, Source  # noqa: F401
-from fingertip.operators.validate import ValidateInventoryOperator  # noqa: F401
-from fingertip.operators.detect import DetectFindingsOperator  # noqa: F401
 from fingertip.operators.approval import CaseApprovalOperator  # noqa: F401
+from fingertip.operators.detect import DetectFindingsOperator  # noqa: F401
+from fingertip.operators.ingest import IngestSourceOperator, Source  # noqa: F401
 from fingertip.operators.report import ProduceReportOperator  # noqa: F401
+from fingertip.operators.validate import ValidateInventoryOperator  # noqa: F401

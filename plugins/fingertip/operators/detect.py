@@ -27,7 +27,8 @@ class DetectFindingsOperator(BaseOperator):
     "Fingertip output" link opens.
     """
 
-    template_fields: Sequence[str] = ("check_date", "dry_run", "families")
+    # the dry-run flag is kept as ``dry_run_mode``: ``BaseOperator.dry_run`` is a method
+    template_fields: Sequence[str] = ("check_date", "dry_run_mode", "families")
     operator_extra_links = (FingertipOutputLink(),)
     ui_color = "#fde2e4"
 
@@ -35,7 +36,7 @@ class DetectFindingsOperator(BaseOperator):
                  skip_dry_run: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.check_date = check_date
-        self.dry_run = dry_run
+        self.dry_run_mode = dry_run
         self.families = families
         self.skip_dry_run = skip_dry_run
 
@@ -47,7 +48,7 @@ class DetectFindingsOperator(BaseOperator):
         from fingertip.runtime import interval_day, store_engine
 
         day = as_date(self.check_date, name="check_date") or interval_day(context)
-        dry_run = as_bool(self.dry_run, name="dry_run")
+        dry_run = as_bool(self.dry_run_mode, name="dry_run")
         families = [str(f) for f in as_list(self.families, name="families")]
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown:

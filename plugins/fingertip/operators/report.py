@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseOperator
 
 from fingertip.links import FingertipOutputLink
+
+if TYPE_CHECKING:
+    from fingertip.reports.model import BuiltReport, ReportSpec
 
 
 class ProduceReportOperator(BaseOperator):
@@ -69,16 +72,16 @@ class ProduceReportOperator(BaseOperator):
         self.smtp_conn_id = smtp_conn_id
 
     # -- periodic ------------------------------------------------------------------------------
-    def _spec(self, context: Any) -> dict[str, Any]:
+    def _spec(self, context: Any) -> ReportSpec:
         from airflow.sdk.exceptions import AirflowFailException
 
         from fingertip.operators._values import as_list, as_mapping, is_empty
         from fingertip.reports.tasks import ReportParamsError, plan_reports
         from fingertip.runtime import interval_day
 
-        spec = as_mapping(self.report, name="report")
-        if spec is not None:
-            return spec
+        given = as_mapping(self.report, name="report")
+        if given is not None:
+            return cast("ReportSpec", given)
         params = {"kind": None if is_empty(self.kind) else self.kind,
                   "period": None if is_empty(self.period) else self.period,
                   "province": None if is_empty(self.province) else self.province,
@@ -92,16 +95,17 @@ class ProduceReportOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
         return spec
 
-    def _produce_report(self, engine: Any, context: Any) -> tuple[dict[str, Any], list[str]]:
+    def _produce_report(self, engine: Any, context: Any) -> tuple[BuiltReport, list[str]]:
         from fingertip.reports.tasks import produce_report
 
         spec = self._spec(context)
         context["map_label"] = spec["key"]
         built = produce_report(engine, spec)
-        return built, ["reports", spec["period"], *([spec["province"]] if spec.get("province") else [])]
+        province = spec.get("province")
+        return built, ["reports", spec["period"], *([province] if province else [])]
 
     # -- audit ---------------------------------------------------------------------------------
-    def _produce_audit(self, engine: Any, context: Any) -> tuple[dict[str, Any], list[str]]:
+    def _produce_audit(self, engine: Any, context: Any) -> tuple[BuiltReport, list[str]]:
         from airflow.sdk.exceptions import AirflowFailException
 
         from fingertip.operators._values import as_mapping, is_empty
@@ -132,7 +136,7 @@ class ProduceReportOperator(BaseOperator):
             built, where = self._produce_audit(engine, context)
         else:
             built, where = self._produce_report(engine, context)
-        result = with_output(built, *where)
+        result = with_output(cast("dict[str, Any]", built), *where)
         if self.send:
             from fingertip.operators._values import as_list
             from fingertip.reports.tasks import send_report
