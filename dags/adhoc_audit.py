@@ -20,12 +20,16 @@ airflow dags trigger adhoc_audit --conf '{"provinces": ["440000"], "families": [
    report under `out/audits/<run id>/`: XLSX, DOCX, PDF, JSON, HTML (the report states scope,
    sampling rate and seed); the run is recorded in `audit_runs`, the files in `documents`;
 3. `send` mails it to the recipients, exactly once per recipient (notification ledger).
+
+`audit` is `ProduceReportOperator` (`fingertip.operators`, see `docs/operators.md`); its
+**Fingertip output** link opens `out/audits/<run>/`.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
 
+from fingertip.operators import ProduceReportOperator
 from fingertip.reports.audit import FORMATS, PLATFORMS, families
 from fingertip.runtime import START_DATE, default_args
 
@@ -76,14 +80,6 @@ def adhoc_audit():
 
         return validate_audit(store_engine(), dict(params or {}))
 
-    @task(pool="governance_store")
-    def audit(request: dict, **context) -> dict:
-        from fingertip.reports.tasks import produce_audit
-        from fingertip.runtime import store_engine
-
-        run_key = f"{context['dag'].dag_id}:{context['run_id']}"
-        return produce_audit(store_engine(), request, run_key=run_key)
-
     @task(retries=4)
     def send(built: dict) -> dict:
         from fingertip.reports.tasks import send_report
@@ -91,7 +87,10 @@ def adhoc_audit():
 
         return send_report(store_engine(), built)
 
-    send(audit(validate()))
+    audit = ProduceReportOperator(
+        task_id="audit", pool="governance_store", audit=validate(), run_key="{{ dag.dag_id }}:{{ run_id }}",
+    )
+    send(audit.output)
 
 
 adhoc_audit()

@@ -19,6 +19,9 @@ app, account, work group, sponsoring unit and orphan store listing, then:
 Manual runs: `{"dry_run": true}` lists what would be flagged and why and changes nothing;
 `check_date` (YYYY-MM-DD) re-checks another day; `families` limits the rule families.
 Provinces override thresholds in `include/policy/overrides/<province>.yaml`.
+
+Built from `DetectFindingsOperator` (`fingertip.operators`, see `docs/operators.md`); its
+**Fingertip output** link opens `out/findings/<check date>/` (or the console page).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, task
 
 from fingertip.assets import ACCOUNT_ACTIVITY, APP_STORE_LISTINGS, FILINGS, FINDINGS, INVENTORY_VALIDATED
+from fingertip.operators import DetectFindingsOperator
 from fingertip.rules.catalogue import FAMILIES
 from fingertip.runtime import START_DATE, default_args
 
@@ -56,17 +60,10 @@ def detect_findings():
 
         return check()
 
-    @task(pool="governance_store")
-    def detect(policy: dict, **context) -> dict:
-        import datetime as dt
-
-        from fingertip.rules.tasks import run_detection
-        from fingertip.runtime import interval_day, store_engine
-
-        params = context["params"]
-        day = dt.date.fromisoformat(params["check_date"]) if params.get("check_date") else interval_day(context)
-        return run_detection(store_engine(), check_date=day, dry_run=bool(params.get("dry_run")),
-                             families=params.get("families") or None)
+    detect = DetectFindingsOperator(
+        task_id="detect", pool="governance_store",
+        check_date="{{ params.check_date }}", dry_run="{{ params.dry_run }}", families="{{ params.families }}",
+    )
 
     @task(outlets=[FINDINGS])
     def publish(summary: dict) -> dict:
@@ -76,7 +73,8 @@ def detect_findings():
             raise AirflowSkipException("dry run: nothing was stored, no asset event")
         return {k: summary[k] for k in ("check_date", "findings", "pass_rate", "changes")}
 
-    publish(detect(check_policy()))
+    check_policy() >> detect
+    publish(detect.output)
 
 
 detect_findings()

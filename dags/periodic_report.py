@@ -24,6 +24,10 @@ and re-runs never send twice. Emits the asset `fingertip://reports/periodic`.
 and produces that province's self-inspection report), `recipients` (default: Variable
 `fingertip_report_recipients`), `formats`. Example:
 `airflow dags trigger periodic_report --conf '{"period": "2026Q3", "kind": "quarterly"}'`.
+
+`produce` is `ProduceReportOperator` (`fingertip.operators`, see `docs/operators.md`); its
+**Fingertip output** link opens `out/reports/<period>/`. A failed run mails the ops recipients once
+(`FingertipMailNotifier`; Variable `fingertip_ops_recipients`, else `fingertip_report_recipients`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from fingertip.assets import REPORTS
+from fingertip.notifiers import FingertipMailNotifier
+from fingertip.operators import ProduceReportOperator
 from fingertip.reports.settings import FORMATS, load_settings
 from fingertip.runtime import START_DATE, TIMEZONE, default_args
 
@@ -43,6 +49,11 @@ from fingertip.runtime import START_DATE, TIMEZONE, default_args
     catchup=False,
     max_active_runs=1,
     default_args=default_args(retries=2, retry_minutes=5),
+    # the run failed (a report could not be produced or mailed): tell the ops mailbox, once per run
+    on_failure_callback=FingertipMailNotifier(
+        recipients="{{ var.value.get('fingertip_ops_recipients', '') }}",
+        subject="【指尖治理】定期报告生成失败：{{ fingertip.run_id }}（{{ fingertip.check_date }}）",
+    ),
     tags=["fingertip", "reports"],
     doc_md=__doc__,
     params={
@@ -72,14 +83,6 @@ def periodic_report():
             raise AirflowSkipException("no report is due on this date")
         return specs
 
-    @task(map_index_template="{{ map_label }}", pool="governance_store")
-    def produce(spec: dict, **context) -> dict:
-        from fingertip.reports.tasks import produce_report
-        from fingertip.runtime import label_map_index, store_engine
-
-        label_map_index(spec["key"])
-        return produce_report(store_engine(), spec)
-
     @task(map_index_template="{{ map_label }}", retries=4)
     def send(built: dict) -> dict:
         from fingertip.reports.tasks import send_report
@@ -92,7 +95,10 @@ def periodic_report():
     def publish(sent: list[dict]) -> list[str]:
         return [s["key"] for s in sent if s]
 
-    publish(send.expand(built=produce.expand(spec=plan())))
+    produced = ProduceReportOperator.partial(
+        task_id="produce", pool="governance_store", map_index_template="{{ map_label }}",
+    ).expand(report=plan())
+    publish(send.expand(built=produced.output))
 
 
 periodic_report()

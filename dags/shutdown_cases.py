@@ -14,6 +14,8 @@ delisting verified → closed*, every transition recorded in `case_events` (who,
    case not already waiting in an earlier run. Answer in *Required Actions* or over the REST API
    (`docs/shutdown.md`); the responding user is recorded as the approver. Unanswered requests time
    out after `approval.response_timeout_hours` and are asked again (escalated after repeated timeouts).
+   `approve_case` is `CaseApprovalOperator` (`fingertip.operators`, see `docs/operators.md`); its
+   **Fingertip output** link opens the case's folder `<outputs>/cases/<case>/`.
 3. **announce** — for approved cases with a live successor channel: the GB/T 9704 announcement
    (DOCX/PDF/HTML/Markdown) and the data-disposal checklist (XLSX/DOCX) in `<outputs>/cases/<case>/`;
    otherwise the case is blocked with the reason. **announce_decided** does the same right after
@@ -34,7 +36,7 @@ import datetime as dt
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from fingertip.assets import FINDINGS, SHUTDOWN_CASES
-from fingertip.lifecycle.approval import CaseApprovalOperator
+from fingertip.operators import CaseApprovalOperator
 from fingertip.runtime import START_DATE, TIMEZONE, default_args
 
 

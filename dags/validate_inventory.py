@@ -29,6 +29,9 @@ A separate `check_sources` task flags ingested snapshots whose row count fell by
 against the previous one (`drift_findings`; a warning in the log) and runs the lighter suites
 (`store_listings`, `filings`, `account_activity`) on the run day's ingested rows (reported in the
 log and in Data Docs; nothing is quarantined).
+
+The `validate` step is `ValidateInventoryOperator` (`fingertip.operators`, see `docs/operators.md`),
+mapped over the pending batches; its **Fingertip output** link opens `out/quality/<batch id>/`.
 """
 
 from __future__ import annotations
@@ -36,9 +39,8 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, task
 
 from fingertip.assets import INVENTORY_STAGED, INVENTORY_VALIDATED
+from fingertip.operators import ValidateInventoryOperator
 from fingertip.runtime import START_DATE, default_args
-
-MAX_BAD_SHARE_VARIABLE = "fingertip_quality_max_bad_share"
 
 
 @dag(
@@ -64,22 +66,6 @@ def validate_inventory():
         from fingertip.runtime import store_engine
 
         return pending_batches(store_engine(), batch_ids=context["params"].get("batch_ids") or None)
-
-    @task(map_index_template="{{ map_label }}", pool="governance_store")
-    def validate(batch: dict, **context) -> dict:
-        from airflow.sdk import Variable
-
-        from fingertip.quality.validate import DEFAULT_MAX_BAD_SHARE, validate_batch
-        from fingertip.runtime import interval_day, label_map_index, store_engine
-
-        label_map_index(batch["file_name"])
-        share = context["params"].get("max_bad_share")
-        if share is None:
-            share = float(Variable.get(MAX_BAD_SHARE_VARIABLE, default=DEFAULT_MAX_BAD_SHARE))
-        run_name = f"{context['dag_run'].run_id}"
-        verdict = validate_batch(store_engine(), batch["batch_id"], max_bad_share=share,
-                                 today=interval_day(context), run_name=run_name)
-        return verdict.to_dict()
 
     @task(map_index_template="{{ map_label }}", retries=0)
     def gate(verdict: dict) -> dict:
@@ -119,7 +105,10 @@ def validate_inventory():
         engine, day = store_engine(), interval_day(context)
         return {"drift": check_drift(engine, day), "ingested": validate_ingested(engine, day)}
 
-    verdicts = validate.expand(batch=pending())
+    verdicts = ValidateInventoryOperator.partial(
+        task_id="validate", pool="governance_store", map_index_template="{{ map_label }}",
+        max_bad_share="{{ params.max_bad_share }}",
+    ).expand(batch=pending()).output
     gates = gate.expand(verdict=verdicts)
     sources = check_sources()
     [gates, sources] >> data_docs()
