@@ -31,11 +31,15 @@ def parse_activity(item: Mapping[str, Any], day: dt.date) -> tuple[str, Activity
     missing = [k for k, v in counts.items() if v is None]
     if missing:
         raise ValueError(f"item without {', '.join(missing)}")
-    if not counts["posts_7d"] <= counts["posts_14d"] <= counts["posts_30d"]:
+    known: dict[str, int] = {k: v for k, v in counts.items() if v is not None}
+    if not known["posts_7d"] <= known["posts_14d"] <= known["posts_30d"]:
         raise ValueError("inconsistent post counts (7d ≤ 14d ≤ 30d violated)")
     record = ActivityRecord(platform=platform, platform_account_id=account_id, activity_date=as_of,
                             last_post_at=None, oldest_unanswered_days=oldest,
-                            interaction_channel=bool(channel), name=coerce.text(item.get("name")), **counts)
+                            interaction_channel=bool(channel), name=coerce.text(item.get("name")),
+                            posts_7d=known["posts_7d"], posts_14d=known["posts_14d"],
+                            posts_30d=known["posts_30d"], followers=known["followers"],
+                            unanswered_messages=known["unanswered_messages"])
     try:
         record.last_post_at = coerce.to_datetime(item.get("last_post_at"))
     except coerce.CoercionError:

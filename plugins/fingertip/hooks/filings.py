@@ -24,7 +24,7 @@ def parse_filing(item: Mapping[str, Any], kind: str = "icp_app") -> tuple[str, F
     service_type = _TYPE_WORDS.get(coerce.text(item.get("serviceType")) or "")
     missing = [k for k, v in (("serviceLicence", licence), ("unitName", sponsor), ("serviceName", service))
                if not v]
-    if missing:
+    if missing or licence is None or sponsor is None or service is None:
         raise ValueError(f"record without {', '.join(missing)}")
     if service_type not in APP_KINDS:
         raise ValueError(f"unknown serviceType {item.get('serviceType')!r}")

@@ -139,7 +139,7 @@ class SourceHttpHook(BaseHook):
             base = f"{schema}://{host}" + (f":{conn.port}" if conn.port else "")
         self._base_url = base
         self._extras = extras
-        self._auth = (conn.login, conn.password) if conn.login else None
+        self._auth = (conn.login, conn.password or "") if conn.login else None
         self.limiter = RateLimiter(float(extras.get("requests_per_minute", 0) or 0))
 
     @classmethod
@@ -150,11 +150,13 @@ class SourceHttpHook(BaseHook):
 
     def extra(self, key: str, default: Any = None) -> Any:
         self._load()
+        assert self._extras is not None  # set by _load
         return self._extras.get(key, default)
 
     @property
     def base_url(self) -> str:
         self._load()
+        assert self._base_url is not None  # set by _load
         return self._base_url
 
     def get_conn(self) -> requests.Session:
@@ -190,10 +192,12 @@ class SourceHttpHook(BaseHook):
         fingerprint = request_fingerprint("GET", url, params)
         timeout = (float(self.extra("connect_timeout", 5)), float(self.extra("read_timeout", 30)))
         retry = self._policy()
+        limiter = self.limiter
+        assert limiter is not None  # set by get_conn() -> _load()
         attempts = 0
         while True:
             attempts += 1
-            self.limiter.acquire()
+            limiter.acquire()
             self.stats["requests"] += 1
             try:
                 resp = session.get(url, params=params, timeout=timeout)
@@ -226,12 +230,12 @@ class SourceHttpHook(BaseHook):
             raise BadBody(f"HTML instead of JSON (HTTP {resp.status_code}, {len(text)} bytes)")
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise BadBody(f"invalid JSON ({exc.msg} at byte {exc.pos} of {len(text)})") from None
 
     def _next(self, retry: SourceRetry, url: str, fingerprint: str, attempts: int, *,
               error: Exception | None = None, response: requests.Response | None = None) -> SourceRetry:
-        reason = str(error) if error else f"HTTP {response.status_code}"
+        reason = str(error) if error else f"HTTP {response.status_code if response is not None else '?'}"
         try:
             retry = retry.increment("GET", url, response=response.raw if response is not None else None,
                                     error=error)
@@ -254,5 +258,7 @@ def _as_urllib3(exc: Exception) -> Exception:
     if isinstance(exc, requests.ConnectTimeout):
         return ConnectTimeoutError(str(exc))
     if isinstance(exc, requests.Timeout):
-        return ReadTimeoutError(None, None, str(exc))
-    return NewConnectionError(None, str(exc)) if isinstance(exc, requests.ConnectionError) else exc
+        return ReadTimeoutError(None, None, str(exc))  # type: ignore[arg-type]  # no pool: only classified by Retry
+    if isinstance(exc, requests.ConnectionError):
+        return NewConnectionError(None, str(exc))  # type: ignore[arg-type]  # no connection object here
+    return exc

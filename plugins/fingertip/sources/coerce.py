@@ -103,7 +103,7 @@ def to_datetime(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -115,7 +115,7 @@ def to_datetime(value: Any) -> dt.datetime | None:
         return _from_epoch(int(s))
     try:
         parsed = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-        return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
     except ValueError:
         pass
     for fmt in _DT_FORMATS + _D_FORMATS:
@@ -148,4 +148,5 @@ def to_date(value: Any, *, excel_serial: bool = False) -> dt.date | None:
         return None
     if excel_serial and re.fullmatch(r"\d{5}(\.0+)?", s):
         return (_EXCEL_EPOCH + dt.timedelta(days=float(s))).date()
-    return to_datetime(s).date()
+    parsed = to_datetime(s)
+    return parsed.date() if parsed is not None else None

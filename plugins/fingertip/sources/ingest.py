@@ -20,8 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from fingertip.sources.listings import record_listings
 from fingertip.sources.records import ActivityRecord, Batch, FilingRecord, ListingObservation
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ class NothingFetched(RuntimeError):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 # --- bookkeeping ---------------------------------------------------------------------------------
@@ -47,7 +46,7 @@ def log_batch(engine: Engine, *, source: str, endpoint: str, interval_date: dt.d
         "failed_keys": batch.failed or None, "error": batch.error, "fetched_at": fetched_at,
     }
     with engine.begin() as conn:
-        ops.upsert(conn, s.fetch_log, [row], key=["source", "interval_date", "request_fingerprint"])
+        ops.upsert(conn, schema.fetch_log, [row], key=["source", "interval_date", "request_fingerprint"])
 
 
 ALWAYS_REPORTED = ("requests_ok", "requests_failed", "rejected", "failed_ids")
@@ -78,7 +77,7 @@ def _account_for(batch: Batch, counts: Counter, unit: str) -> None:
 # --- app stores ----------------------------------------------------------------------------------
 
 def apple_ids_for_province(engine: Engine, province: str) -> list[int]:
-    a = s.apps
+    a = schema.apps
     with engine.connect() as conn:
         q = (sa.select(a.c.apple_track_id)
              .where(a.c.apple_track_id.is_not(None), a.c.status != "closed",
@@ -95,7 +94,7 @@ def apple_lookup_units(engine: Engine, *, batch_size: int = 50, batches_per_unit
     leave a partial batch in every province: ~3 % more requests against a rate-limited API). Each
     unit is labelled with the provinces it covers.
     """
-    a = s.apps
+    a = schema.apps
     prov = sa.func.substr(a.c.division_code, 1, 2)
     q = (sa.select(prov, a.c.apple_track_id)
          .where(a.c.apple_track_id.is_not(None), a.c.status != "closed")
@@ -190,7 +189,7 @@ def _dedupe(records: Sequence[ListingObservation]) -> list[ListingObservation]:
 
 
 def _known_listing_ids(engine: Engine, store: str) -> list[str]:
-    t = s.store_listings
+    t = schema.store_listings
     with engine.connect() as conn:
         return list(conn.execute(sa.select(t.c.store_app_id).where(t.c.store == store)).scalars())
 
@@ -204,7 +203,7 @@ def record_filings(engine: Engine, records: Sequence[FilingRecord], *, source: s
     records = list({(r.filing_kind, r.service_licence): r for r in records}.values())
     if not records:
         return counts
-    f = s.filings
+    f = schema.filings
     with engine.begin() as conn:
         existing = {}
         kinds = sorted({r.filing_kind for r in records})
@@ -246,9 +245,9 @@ def _app_links(conn: Connection, records: Iterable[FilingRecord]) -> dict[tuple,
     codes = sorted({r.sponsor_credit_code for r in records if r.sponsor_credit_code})
     links: dict[tuple, int] = {}
     for chunk in ops.chunks(codes):
-        q = (sa.select(s.sponsors.c.credit_code, s.apps.c.name, s.apps.c.kind, s.apps.c.id)
-             .join(s.apps, s.apps.c.sponsor_id == s.sponsors.c.id)
-             .where(s.sponsors.c.credit_code.in_(chunk)))
+        q = (sa.select(schema.sponsors.c.credit_code, schema.apps.c.name, schema.apps.c.kind, schema.apps.c.id)
+             .join(schema.apps, schema.apps.c.sponsor_id == schema.sponsors.c.id)
+             .where(schema.sponsors.c.credit_code.in_(chunk)))
         for code, name, kind, app_id in conn.execute(q):
             links[(code, name, kind)] = app_id
     return links
@@ -282,7 +281,7 @@ def record_activity(engine: Engine, records: Sequence[ActivityRecord], *, source
                     fetched_at: dt.datetime) -> Counter:
     """Upsert one row per account and date; activity of accounts not in the inventory is counted."""
     counts: Counter = Counter()
-    a = s.accounts
+    a = schema.accounts
     with engine.begin() as conn:
         ids: dict[tuple[str, str], int] = {}
         by_platform: dict[str, list[str]] = {}
@@ -308,7 +307,7 @@ def record_activity(engine: Engine, records: Sequence[ActivityRecord], *, source
                 "oldest_unanswered_days": r.oldest_unanswered_days, "interaction_channel": r.interaction_channel,
                 "source": source, "fetched_at": fetched_at, "request_fingerprint": fingerprint,
             }
-        ops.upsert(conn, s.account_activity, list(rows.values()), key=["account_id", "activity_date"])
+        ops.upsert(conn, schema.account_activity, list(rows.values()), key=["account_id", "activity_date"])
         counts["activity_rows"] += len(rows)
     return counts
 

@@ -14,13 +14,13 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from fingertip.sources.records import ListingObservation
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +53,13 @@ def record_listings(
         listing_ids = [row["id"] for row in listings.values()]
         history = _recent_history(conn, listing_ids, snapshot_date, lookback_days)
         newer = _observed_after(conn, listing_ids, snapshot_date)
-        snapshots, updates, events = [], [], []
+        snapshots: list[dict] = []
+        updates: list[dict] = []
+        events: list[dict] = []
         for store_app_id, obs in by_id.items():
             row = listings[store_app_id]
             present = bool(obs is not None and obs.available)
-            prior = history.get(row["id"], [])
-            previous_absences = 0
-            for _date, was_present in prior:  # newest first, strictly before snapshot_date
-                if was_present:
-                    break
-                previous_absences += 1
-            consecutive = 0 if present else previous_absences + 1
+            consecutive = 0 if present else _previous_absences(history.get(row["id"], [])) + 1
             snapshots.append(_snapshot(row["id"], snapshot_date, present, obs, prov))
             counts["present" if present else "absent"] += 1
             if row["id"] in newer:
@@ -71,35 +67,52 @@ def record_listings(
                 continue  # an older date: history only, the current state stays
             update = {"b_id": row["id"], "consecutive_absences": consecutive, **prov}
             if present:
-                update.update(available=True, last_seen_at=fetched_at)
-                for attr in ("name", "developer", "version", "version_released_at", "first_released_at",
-                             "rating", "rating_count", "downloads", "description"):
-                    value = getattr(obs, attr)
-                    update[attr] = value if value is not None else row[attr]
-                if row["_existing"]:
-                    for attr, kind in TRACKED_CHANGES:
-                        old, new = row[attr], getattr(obs, attr)
-                        if old is not None and new is not None and old != new:
-                            events.append(_event(row["id"], snapshot_date, kind, old, new, prov))
-                            counts[kind] += 1
-                if not row["available"] and row["delisted_at"] is not None:
-                    events.append(_event(row["id"], snapshot_date, "relisted",
-                                         f"delisted {row['delisted_at']:%Y-%m-%d}", "present", prov))
-                    update["delisted_at"] = None
-                    counts["relisted"] += 1
+                assert obs is not None  # present implies an observation
+                _present_update(update, row, obs, snapshot_date, fetched_at, prov, events, counts)
             elif consecutive >= absence_threshold and row["available"]:
                 events.append(_event(row["id"], snapshot_date, "delisted", "present",
                                      f"absent {consecutive} consecutive checks", prov))
                 update.update(available=False, delisted_at=fetched_at)
                 counts["delisted"] += 1
             updates.append(update)
-        ops.upsert(conn, s.listing_snapshots, snapshots, key=["listing_id", "snapshot_date"])
+        ops.upsert(conn, schema.listing_snapshots, snapshots, key=["listing_id", "snapshot_date"])
         if updates:
             _update_listings(conn, updates)
         if events:
-            ops.upsert(conn, s.listing_events, events, key=["listing_id", "event_date", "event_type"], update=())
+            ops.upsert(conn, schema.listing_events, events, key=["listing_id", "event_date", "event_type"], update=())
     counts["snapshots"] += len(snapshots)
     return counts
+
+
+def _previous_absences(prior: list) -> int:
+    """Consecutive absences just before the snapshot date (``prior`` is newest first)."""
+    absences = 0
+    for _date, was_present in prior:
+        if was_present:
+            break
+        absences += 1
+    return absences
+
+
+def _present_update(update: dict, row: Any, obs: ListingObservation, snapshot_date: dt.date,
+                    fetched_at: dt.datetime, prov: dict, events: list[dict], counts: Counter) -> None:
+    """Fill ``update`` for a listing seen today; append change and relisting events."""
+    update.update(available=True, last_seen_at=fetched_at)
+    for attr in ("name", "developer", "version", "version_released_at", "first_released_at",
+                 "rating", "rating_count", "downloads", "description"):
+        value = getattr(obs, attr)
+        update[attr] = value if value is not None else row[attr]
+    if row["_existing"]:
+        for attr, kind in TRACKED_CHANGES:
+            old, new = row[attr], getattr(obs, attr)
+            if old is not None and new is not None and old != new:
+                events.append(_event(row["id"], snapshot_date, kind, old, new, prov))
+                counts[kind] += 1
+    if not row["available"] and row["delisted_at"] is not None:
+        events.append(_event(row["id"], snapshot_date, "relisted",
+                             f"delisted {row['delisted_at']:%Y-%m-%d}", "present", prov))
+        update["delisted_at"] = None
+        counts["relisted"] += 1
 
 
 def _snapshot(listing_id: int, day: dt.date, present: bool, obs: ListingObservation | None, prov: dict) -> dict:
@@ -120,16 +133,16 @@ def _update_listings(conn: Connection, updates: list[dict]) -> None:
     for u in updates:
         groups.setdefault(tuple(sorted(u)), []).append(u)
     for columns, rows in groups.items():
-        values = {c: sa.bindparam(c) for c in columns if c != "b_id"}
+        values: dict[str, Any] = {c: sa.bindparam(c) for c in columns if c != "b_id"}
         values["updated_at"] = sa.func.current_timestamp()
-        stmt = sa.update(s.store_listings).where(s.store_listings.c.id == sa.bindparam("b_id")).values(values)
+        stmt = sa.update(schema.store_listings).where(schema.store_listings.c.id == sa.bindparam("b_id")).values(values)
         conn.execute(stmt, rows)
 
 
 def _ensure_listings(conn: Connection, store: str, by_id: dict, fetched_at: dt.datetime, prov: dict,
                      counts: Counter) -> dict[str, dict]:
     """Current listing rows for every id, creating the ones never tracked before."""
-    t = s.store_listings
+    t = schema.store_listings
     ids = list(by_id)
     found: dict[str, dict] = {}
     for chunk in ops.chunks(ids):
@@ -167,7 +180,7 @@ def _ensure_listings(conn: Connection, store: str, by_id: dict, fetched_at: dt.d
 
 def _inventory_app_ids(conn: Connection, store: str, store_app_ids: list[str]) -> dict[str, int]:
     """Link store ids to inventory apps: Apple by trackId, Android by package name."""
-    a = s.apps
+    a = schema.apps
     out: dict[str, int] = {}
     for chunk in ops.chunks(store_app_ids):
         if store == "apple":
@@ -183,7 +196,7 @@ def _inventory_app_ids(conn: Connection, store: str, store_app_ids: list[str]) -
 def _recent_history(conn: Connection, listing_ids: list[int], day: dt.date,
                     lookback_days: int) -> dict[int, list[tuple[dt.date, bool]]]:
     """Snapshots before ``day`` (within the lookback), newest first, per listing."""
-    t = s.listing_snapshots
+    t = schema.listing_snapshots
     history: dict[int, list[tuple[dt.date, bool]]] = {}
     since = day - dt.timedelta(days=lookback_days)
     for chunk in ops.chunks(listing_ids):
@@ -197,7 +210,7 @@ def _recent_history(conn: Connection, listing_ids: list[int], day: dt.date,
 
 def _observed_after(conn: Connection, listing_ids: list[int], day: dt.date) -> set[int]:
     """Listings with a snapshot later than ``day``: for them ``day`` is a backfill."""
-    t = s.listing_snapshots
+    t = schema.listing_snapshots
     out: set[int] = set()
     for chunk in ops.chunks(listing_ids):
         q = sa.select(t.c.listing_id).where(t.c.listing_id.in_(chunk), t.c.snapshot_date > day).distinct()
