@@ -44,8 +44,11 @@ store: install
 demo: airflow-home store
 	@$(ENV) $(PY) -m fingertip_dev demo --entities $(ENTITIES) --seed $(SEED)
 
+# Parallel: one pytest-xdist worker per core (TEST_WORKERS=1 for a serial run), whole files per
+# worker, longest files first (ordered in tests/conftest.py).
+TEST_WORKERS ?= auto
 test: install
-	@$(ENV) $(PY) -m pytest
+	@$(ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: install
 	@$(ENV) $(PY) scripts/bench.py

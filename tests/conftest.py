@@ -7,6 +7,7 @@ When it cannot be reached the PostgreSQL variants skip with the reason, unless
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -16,12 +17,22 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.helpers import run_airflow, start_airflow_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# pytest-xdist worker id ("gw0", "gw1", …; "master" without xdist): everything a test process
+# creates outside tmp_path (Airflow home, data and output folders, PostgreSQL schemas) is per worker.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "master")
+
 # Airflow reads its configuration when first imported: point it at a throw-away home before any
 # test module imports it, so tests never touch the developer's .airflow/ metadata database.
-_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="fingertip-airflow-"))
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix=f"fingertip-airflow-{WORKER}-"))
+# The embedded data folder and outputs default to <FINGERTIP_HOME>/data and /out: give each test
+# process its own, so parallel workers (and a `make demo` in the same checkout) never share them.
+_WORK = Path(tempfile.mkdtemp(prefix=f"fingertip-work-{WORKER}-"))
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, True)
+atexit.register(shutil.rmtree, _WORK, True)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),
@@ -30,8 +41,12 @@ os.environ.update(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "FINGERTIP_HOME": str(ROOT),
+        "FINGERTIP_DATA_DIR": str(_WORK / "data"),
+        "FINGERTIP_OUTPUT_URL": (_WORK / "out").as_uri(),
     }
 )
+for _var in ("FINGERTIP_INBOX_URL", "FINGERTIP_EXPORTS_URL", "FINGERTIP_WORLD_URL"):
+    os.environ.pop(_var, None)
 
 PG_URL = os.environ.get("FINGERTIP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("FINGERTIP_REQUIRE_PG") == "1"
@@ -71,7 +86,7 @@ def require_pg() -> None:
 
 def make_pg_schema_url() -> tuple[str, str]:
     """A fresh, empty schema on the test server and a URL whose search_path points at it."""
-    schema = f"ft_{uuid.uuid4().hex[:12]}"
+    schema = f"ft_{WORKER}_{uuid.uuid4().hex[:12]}"  # unique per test; the worker id says whose
     engine = sa.create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -106,15 +121,18 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
     airflow = str(Path(os.sys.executable).parent / "airflow")
     proc = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    start_airflow_server(env)  # warms up while the fixture's users prepare their data
     yield env
     shutil.rmtree(home, ignore_errors=True)
 
 
 def airflow_cmd(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the Airflow CLI of this interpreter's environment with ``env``."""
-    airflow = str(Path(os.sys.executable).parent / "airflow")
-    return subprocess.run([airflow, *args], env=env, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    """Run the Airflow CLI of this interpreter's environment with ``env`` (``airflow <args>``).
+
+    Through a warmed-up fork server of the same Airflow configuration (``tests/helpers.py``), which
+    saves the ≈ 10 s of imports a fresh ``airflow dags test`` process pays each time.
+    """
+    return run_airflow(env, *args, timeout=timeout)
 
 
 @pytest.fixture
@@ -152,3 +170,45 @@ def store_engine(store_url):
     engine = create_store_engine(store_url)
     yield engine
     engine.dispose()
+
+
+# --- order of test files for parallel runs ------------------------------------------------------------
+# ``make test`` runs ``pytest -n auto --dist loadfile --no-loadscope-reorder``: each file goes whole to one
+# worker (module fixtures such as a generated sample or a started stub are built once), in collection
+# order. Handing out the longest files first keeps one long file from starting last while the other
+# workers idle. Cost of a file: the measured seconds below when known (2-core machine, serial), else an
+# estimate from its marks. Only the order of files changes; tests inside a file keep their order.
+_KNOWN_FILE_SECONDS = {
+    "tests/test_wheel_install.py": 240,
+    "tests/dags/test_pipeline_dags.py": 150,
+    "tests/lifecycle/test_dag.py": 120,
+    "tests/test_airflow_settings.py": 110,
+    "tests/reports/test_dags.py": 80,
+    "tests/dags/test_dag_integrity.py": 60,
+}
+
+
+def _file_cost(path: str, items: list) -> float:
+    if path in _KNOWN_FILE_SECONDS:
+        return _KNOWN_FILE_SECONDS[path]
+    cost = 0.0
+    for item in items:
+        if item.get_closest_marker("wheel"):
+            cost += 200
+        elif item.get_closest_marker("airflow"):
+            cost += 25
+        elif item.get_closest_marker("slow"):
+            cost += 6
+        else:
+            cost += 0.3
+    return cost
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if not (os.environ.get("PYTEST_XDIST_WORKER") or getattr(config.option, "numprocesses", None)):
+        return  # a serial run keeps the plain collection order
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    ordered = sorted(by_file.items(), key=lambda kv: -_file_cost(kv[0], kv[1]))
+    items[:] = [item for _, file_items in ordered for item in file_items]

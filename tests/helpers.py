@@ -1,0 +1,314 @@
+"""``airflow <args>`` for the tests, without paying Airflow's start-up for every DAG run.
+
+A fresh ``airflow dags test`` process spends most of its ≈ 12 s importing Airflow, its CLI, the task
+SDK's in-process execution machinery, providers and Great Expectations. ``AirflowForkServer`` is one
+long-lived child process per Airflow configuration (per pytest worker) that imports all of that once
+and then ``fork()``s once per command: the fork sets the command's environment, sends its stdout and
+stderr to files, and runs exactly what the ``airflow`` console script runs
+(``airflow.__main__.main`` with ``sys.argv = ["airflow", *args]``); its exit status is the command's.
+
+What Airflow reads at import time (``AIRFLOW_HOME``, every ``AIRFLOW__SECTION__KEY`` setting,
+``AIRFLOW_CONFIG``, ``PYTHONPATH``) must be the same for the server and the command, so those
+variables form the server's key; connections and variables given as ``AIRFLOW_CONN_*`` /
+``AIRFLOW_VAR_*`` and every ``FINGERTIP_*`` setting are read when used and may differ per command.
+Nothing of the project (``fingertip``, DAG files) is imported before the fork.
+
+``run_airflow(env, *args, timeout=…)`` returns a ``subprocess.CompletedProcess`` like
+``subprocess.run(..., capture_output=True, text=True)`` and raises ``subprocess.TimeoutExpired`` on a
+timeout. ``FINGERTIP_TEST_AIRFLOW_FORK=0`` (or a platform without ``fork``) runs a plain subprocess.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+# Everything Airflow fixes when it is imported; a command whose values differ gets its own server.
+# Exceptions, read again in the fork: the DAGs folder (``settings.configure_vars()``) and the
+# ``[fingertip]`` options (looked up in the environment whenever they are used).
+_IMPORT_TIME_PREFIXES = ("AIRFLOW__",)
+_IMPORT_TIME_NAMES = ("AIRFLOW_HOME", "AIRFLOW_CONFIG", "PYTHONPATH", "PYTHONHASHSEED", "TZ")
+_RUNTIME = ("AIRFLOW__CORE__DAGS_FOLDER",)
+_RUNTIME_PREFIXES = ("AIRFLOW__FINGERTIP__",)
+
+
+def _key(env: dict[str, str]) -> tuple:
+    return tuple(sorted((k, v) for k, v in env.items()
+                        if (k in _IMPORT_TIME_NAMES or k.startswith(_IMPORT_TIME_PREFIXES))
+                        and k not in _RUNTIME and not k.startswith(_RUNTIME_PREFIXES)))
+
+
+def _airflow_script() -> str:
+    return str(Path(sys.executable).parent / "airflow")
+
+
+def enabled() -> bool:
+    return hasattr(os, "fork") and os.environ.get("FINGERTIP_TEST_AIRFLOW_FORK", "1") != "0"
+
+
+class AirflowForkServer:
+    """One warmed-up Airflow process that forks a child per command (see the module docstring)."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = dict(env)
+        self.lock = threading.Lock()
+        self.log = tempfile.NamedTemporaryFile(prefix="fingertip-forkserver-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve"], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, text=True, bufsize=1, cwd=os.getcwd())
+        self._ready = False
+        self._child: int | None = None
+        self._buffer = b""
+
+    def _read(self, timeout: float | None) -> dict | None:
+        """The server's next JSON line, or None after ``timeout`` seconds (unbuffered: select-safe)."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
+        while b"\n" not in self._buffer:
+            if deadline is not None:
+                ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+                if not ready:
+                    return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError(f"Airflow fork server exited (log: {self.log.name}): "
+                                   + Path(self.log.name).read_text(errors="replace")[-2000:])
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def run(self, env: dict[str, str], args: list[str], timeout: float | None, cwd: str | None = None
+            ) -> subprocess.CompletedProcess:
+        with self.lock:
+            try:
+                return self._run(env, args, timeout, cwd)
+            except subprocess.TimeoutExpired:
+                raise  # the fork was killed and reaped: the server is still in step
+            except BaseException:
+                # Interrupted half-way (pytest-timeout, Ctrl-C, a broken server): the protocol is out of
+                # step, so this server and its fork go; the next command starts a new one.
+                self.kill()
+                raise
+
+    def _run(self, env: dict[str, str], args: list[str], timeout: float | None, cwd: str | None
+             ) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory(prefix="fingertip-airflow-cmd-") as tmp:
+            if not self._ready:
+                hello = self._read(300)
+                if not hello or not hello.get("ready"):
+                    raise RuntimeError(f"Airflow fork server did not start (log: {self.log.name})")
+                self._ready = True
+            out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+            request = {"env": env, "args": args, "stdout": str(out), "stderr": str(err), "cwd": cwd or os.getcwd()}
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            child = self._read(60)
+            if not child or "pid" not in child:
+                raise RuntimeError(f"Airflow fork server did not fork (log: {self.log.name})")
+            self._child = child["pid"]
+            deadline = None if timeout is None else time.monotonic() + timeout
+            done = self._read(None if deadline is None else deadline - time.monotonic())
+            timed_out = done is None
+            if timed_out:
+                try:
+                    os.kill(child["pid"], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                done = self._read(60)
+            stdout = out.read_text(encoding="utf-8", errors="replace") if out.exists() else ""
+            stderr = err.read_text(encoding="utf-8", errors="replace") if err.exists() else ""
+            cmd = ["airflow", *args]
+            self._child = None
+            if timed_out:
+                raise subprocess.TimeoutExpired(cmd, timeout, output=stdout, stderr=stderr)
+            result = subprocess.CompletedProcess(cmd, done["returncode"], stdout, stderr)
+            result.cpu_seconds = done.get("cpu_seconds")  # the fork's CPU time, for profiling
+            return result
+
+    def kill(self) -> None:
+        for pid in (self._child, self.proc.pid):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        self._child = None
+        self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - a server that does not stop is killed
+                self.proc.kill()
+                self.proc.wait()
+        try:
+            os.unlink(self.log.name)
+        except OSError:
+            pass
+
+
+_servers: dict[tuple, AirflowForkServer] = {}
+_servers_lock = threading.Lock()
+
+
+def _server_for(env: dict[str, str]) -> AirflowForkServer:
+    key = _key(env)
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is None or server.proc.poll() is not None:
+            server = _servers[key] = AirflowForkServer(env)
+        return server
+
+
+def close_servers() -> None:
+    with _servers_lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+
+
+atexit.register(close_servers)
+
+
+def start_airflow_server(env: dict[str, str]) -> None:
+    """Start (and let warm up in the background) the server for ``env``, if forking is enabled."""
+    if enabled():
+        _server_for(env)
+
+
+def run_airflow(env: dict[str, str], *args: str, timeout: float | None = 600,
+                cwd: str | None = None) -> subprocess.CompletedProcess:
+    """``airflow <args>`` with ``env``: through the fork server of that configuration, else a subprocess."""
+    if enabled():
+        return _server_for(env).run(dict(env), list(args), timeout, cwd)
+    return subprocess.run([_airflow_script(), *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False, cwd=cwd)
+
+
+# --- the server side (python tests/helpers.py --serve) ----------------------------------------------
+
+def _warm_up() -> None:
+    """Import what every ``airflow dags test`` imports (nothing of the project, no database access)."""
+    import importlib
+
+    for name in (
+        "airflow", "airflow.__main__", "airflow.cli.cli_parser", "airflow.cli.commands.dag_command",
+        "airflow.models", "airflow.models.dagrun", "airflow.models.taskinstance", "airflow.dag_processing.dagbag",
+        "airflow.dag_processing.bundles.manager", "airflow.serialization.serialized_objects",
+        "airflow.sdk", "airflow.sdk.execution_time.supervisor", "airflow.sdk.execution_time.task_runner",
+        "airflow.api_fastapi.execution_api.app", "airflow.api_fastapi.execution_api.routes",
+        "airflow.api_fastapi.common.dagbag", "a2wsgi", "airflow.providers.standard.operators.python",
+        "airflow.providers.standard.operators.hitl", "airflow.providers.smtp.hooks.smtp",
+        "airflow.providers.http.hooks.http", "great_expectations", "pandas", "numpy", "sqlalchemy", "alembic",
+        "openpyxl", "docx", "matplotlib", "matplotlib.pyplot", "jinja2", "httpx", "yaml",
+    ):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a module that fails here is imported (or fails) in the fork
+            print(f"fork server: warm-up import {name} failed: {exc!r}", file=sys.stderr)
+    from airflow.cli import cli_parser
+    from airflow.providers_manager import ProvidersManager
+
+    cli_parser.get_parser()
+    ProvidersManager().initialize_providers_configuration()
+
+
+def _child(request: dict) -> None:
+    code = 1
+    try:
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.close(out)
+        os.close(err)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        from airflow import settings
+
+        settings.configure_vars()  # the command's DAGs folder
+        if getattr(settings, "engine", None) is not None:  # the server's pooled connections stay its own
+            settings.engine.dispose(close=False)
+        sys.argv = ["airflow", *request["args"]]
+        from airflow.__main__ import main
+
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None:
+            code = 0
+        elif isinstance(exc.code, int):
+            code = exc.code
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:  # noqa: BLE001 - the fork must reach os._exit
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            import atexit as _atexit
+
+            _atexit._run_exitfuncs()
+        except BaseException:  # noqa: BLE001 - the fork must reach os._exit
+            pass
+        try:
+            import logging
+
+            logging.shutdown()
+        except BaseException:  # noqa: BLE001 - the fork must reach os._exit
+            pass
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001 - the fork must reach os._exit
+            pass
+        os._exit(code)
+
+
+def _serve() -> None:
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # whatever Airflow prints while importing goes to the server's log
+    _warm_up()
+    protocol.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            protocol.close()
+            _child(request)
+        protocol.write(json.dumps({"pid": pid}) + "\n")
+        _, status, usage = os.wait4(pid, 0)
+        protocol.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status),
+                                   "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}) + "\n")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    # Like the ``airflow`` console script: the interpreter's bin folder first, not tests/.
+    sys.path[0] = str(Path(sys.executable).parent)
+    _serve()
