@@ -24,11 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from fingertip.lifecycle import cases as c
+from fingertip.lifecycle import cases
 from fingertip.lifecycle.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,11 +82,11 @@ def request_approvals(engine: sa.Engine, *, settings: Settings, run_id: str, day
     """The approval requests of this run: ``[{"case_key", "subject", "body"}]`` (kwargs of the mapped HITL task)."""
     from fingertip.lifecycle import reminders
 
-    now = now or c.utcnow()
+    now = now or cases.utcnow()
     auto = demo_enabled(demo_auto_approve)
     requests: list[dict[str, Any]] = []
     with engine.connect() as conn:
-        proposed = c.list_cases(conn, ("proposed",))
+        proposed = cases.list_cases(conn, ("proposed",))
     for case in proposed:
         approval = (case.get("details") or {}).get("approval") or {}
         if auto:
@@ -109,15 +109,16 @@ def request_approvals(engine: sa.Engine, *, settings: Settings, run_id: str, day
                 "status": "pending", "run_id": run_id, "requested_at": now.isoformat(),
                 "timeout_at": timeout_at.isoformat(), "timeouts": timeouts,
                 "asked": int(approval.get("asked", 0)) + (0 if approval.get("run_id") == run_id else 1)}}
-            claimed = conn.execute(sa.update(c.T).where(c.T.c.id == case["id"], c.T.c.state == "proposed",
-                                                        c.T.c.updated_at == case["updated_at"])
-                                   .values(details=details, updated_at=c.utcnow_precise())).rowcount == 1
+            claimed = conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"], cases.T.c.state == "proposed",
+                                                        cases.T.c.updated_at == case["updated_at"])
+                                   .values(details=details, updated_at=cases.utcnow_precise())).rowcount == 1
             if not claimed:
                 log.info("case %s changed meanwhile (another run asked or decided): not asked here", case["case_key"])
                 continue
-            fresh = c.get_case(conn, case["id"])
+            fresh = cases.get_case(conn, case["id"])
             body = _body(conn, fresh, settings, day)
-            name = c.target_row(conn, case["target_type"], case["target_key"])["name"]
+            target = cases.target_row(conn, case["target_type"], case["target_key"])
+            name = target["name"] if target is not None else case["target_key"]
         if timeouts >= settings.escalate_after_timeouts:
             reminders.enqueue_escalation(engine, case, settings=settings, timeouts=timeouts)
         prefix = f"【第{timeouts + 1}次请求】" if timeouts else ""
@@ -136,26 +137,26 @@ def apply_decision(engine: sa.Engine, case_key: str, *, approved: bool, actor: s
     verb = "审批通过" if approved else "审批驳回"
     reason = f"{verb}：{comment.strip()}" if comment and comment.strip() else verb
     with engine.begin() as conn:
-        case = c.get_case(conn, case_key)
+        case = cases.get_case(conn, case_key)
         details = {**(case.get("details") or {})}
         details["approval"] = {**(details.get("approval") or {}), "status": "answered", "decision": to_state,
-                               "by": actor, "at": c.utcnow().isoformat(), "comment": comment}
+                               "by": actor, "at": cases.utcnow().isoformat(), "comment": comment}
         values: dict[str, Any] = {"details": details}
         if ref is not None:
             values.update(successor_kind=ref[0], successor_key=ref[1])
-        return c.transition(conn, case, "proposed", to_state, actor=actor, reason=reason,
+        return cases.transition(conn, case, "proposed", to_state, actor=actor, reason=reason,
                             evidence={**(evidence or {}), "successor_override": successor}, values=values)
 
 
 def record_timeout(engine: sa.Engine, case_key: str, *, run_id: str | None) -> None:
     with engine.begin() as conn:
-        case = c.get_case(conn, case_key)
+        case = cases.get_case(conn, case_key)
         approval = (case.get("details") or {}).get("approval") or {}
         if case["state"] != "proposed" or approval.get("status") != "pending":
             return
         timeouts = int(approval.get("timeouts", 0)) + 1
-        c.update_details(conn, case["id"], {"approval": {**approval, "status": "timed_out", "timeouts": timeouts}})
-        c.note(conn, case, actor=c.SYSTEM_ACTOR,
+        cases.update_details(conn, case["id"], {"approval": {**approval, "status": "timed_out", "timeouts": timeouts}})
+        cases.note(conn, case, actor=cases.SYSTEM_ACTOR,
                reason=f"审批请求超时未答复（第{timeouts}次），下次运行将重新请求 / approval request timed out",
                evidence={"run_id": run_id, "timeouts": timeouts})
 
@@ -186,7 +187,13 @@ def _with_case_output(result: dict[str, Any]) -> dict[str, Any]:
     return with_output(result, "cases", result["case_key"])
 
 
-class CaseApprovalOperator(_operator_base()):
+if TYPE_CHECKING:
+    from airflow.providers.standard.operators.hitl import HITLOperator as _ApprovalBase
+else:
+    _ApprovalBase = _operator_base()
+
+
+class CaseApprovalOperator(_ApprovalBase):
     """Approve or reject one shutdown case (mapped over the cases of a run).
 
     Options ``批准`` / ``驳回``; form fields ``comment`` (意见) and ``successor`` (继任渠道, optional
