@@ -40,7 +40,6 @@ from fingertip.operators import CaseApprovalOperator
 from fingertip.runtime import START_DATE, TIMEZONE, default_args
 
 
-
 def _approval_timeout() -> dt.timedelta:
     """``approval.response_timeout_hours`` of include/policy/shutdown.yaml (a small YAML read)."""
     from fingertip.lifecycle.settings import load_settings
