@@ -72,7 +72,7 @@ def _approval_timeout() -> dt.timedelta:
     tags=["fingertip", "lifecycle"],
     doc_md=__doc__,
 )
-def shutdown_cases():
+def shutdown_cases():  # noqa: C901 — a DAG body: the count is the sum of its nine one-branch task callables
     @task(pool="governance_store")
     def open_cases(params=None, **context) -> dict:
         from fingertip.lifecycle import tasks, timeline
