@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -75,8 +76,17 @@ def _python311() -> str:
     pytest.fail("python3.11 is needed to create the clean virtual environment")
 
 
+class WheelTiming(UserWarning):
+    """How long the clean install took: a warning only so that it reaches the terminal of a parallel
+    (pytest-xdist) run, whose workers' output is not shown."""
+
+
 def _report(request: pytest.FixtureRequest, line: str) -> None:
-    """Print a line to the terminal even under pytest's output capture."""
+    """Print a line to the terminal even under pytest's output capture (or, in an xdist worker, in
+    the warnings summary)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        warnings.warn(WheelTiming(line.strip()), stacklevel=2)
+        return
     capman = request.config.pluginmanager.get_plugin("capturemanager")
     if capman is None:
         print(line, flush=True)
