@@ -21,10 +21,14 @@ help:
 	@echo "make lint      ruff (plugins, dags, dev, tests) and mypy (the runtime package)"
 	@echo "make dist      build the fingertip wheel into dist/"
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# The checkout as an editable install: Airflow finds the provider (connection forms, config
+	@# section) and the plugin through their entry points, exactly as with the wheel.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . >/dev/null
+	@rm -rf plugins/*.egg-info
 	@touch $@
 
 install: $(VENV)/.installed fonts
@@ -67,6 +71,7 @@ lint: $(VENV)/.installed
 dist: $(VENV)/.installed
 	rm -rf dist build plugins/*.egg-info
 	$(PY) -m build --wheel --outdir dist . >dist.log 2>&1 || { tail -n 30 dist.log; exit 1; }
+	@rm -rf build plugins/*.egg-info
 	@rm -f dist.log
 	@ls dist/*.whl
 

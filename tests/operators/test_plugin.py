@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pytest
 from tests.conftest import ROOT, airflow_cmd
@@ -46,22 +45,31 @@ def _check(listed: list[dict]) -> dict:
 def test_airflow_plugins_lists_it_from_this_plugins_folder(airflow_env):
     env = {**airflow_env, "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins")}
     listed, output = _plugins(env)
-    _check(listed)
+    plugin = _check(listed)
+    # make install installs the checkout (editable): the entry point registers the plugin and
+    # plugins/fingertip_plugin.py, scanned too, defines nothing
+    assert "EntryPoint" in plugin["source"], plugin["source"]
     assert "already registered" not in output
 
 
-def test_the_plugins_folder_file_registers_it_without_the_distribution(airflow_env, tmp_path):
-    """A checkout without installed metadata: plugins/fingertip_plugin.py registers it (fingertip/ is ignored)."""
-    folder = tmp_path / "plugins"
-    shutil.copytree(ROOT / "plugins" / "fingertip", folder / "fingertip",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("fingertip_plugin.py", ".airflowignore"):
-        shutil.copy(ROOT / "plugins" / name, folder / name)
-    env = {**airflow_env, "AIRFLOW__CORE__PLUGINS_FOLDER": str(folder), "PYTHONPATH": str(folder)}
-    listed, output = _plugins(env)
-    plugin = _check(listed)
-    assert plugin["source"].endswith("fingertip_plugin.py"), plugin["source"]
-    assert "already registered" not in output and "__main__" not in plugin["source"]
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_plugins_folder_file_defines_the_plugin_only_without_the_distribution(monkeypatch, installed):
+    """A checkout used as an Astro plugins folder without pip install: the file registers the plugin;
+    with the distribution installed it defines nothing (its entry point does)."""
+    import importlib.metadata
+    import runpy
+
+    real = importlib.metadata.entry_points
+
+    def entry_points(**kwargs):
+        found = real(**kwargs)
+        if kwargs.get("group") == "airflow.plugins" and not installed:
+            return importlib.metadata.EntryPoints(ep for ep in found if ep.value != "fingertip.plugin:FingertipPlugin")
+        return found
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    names = runpy.run_path(str(ROOT / "plugins" / "fingertip_plugin.py"))
+    assert ("FingertipPlugin" in names) is (not installed)
 
 
 def test_macros_render_the_beijing_date_and_output_url(dag_env):
