@@ -48,7 +48,7 @@ store: install
 demo: airflow-home store
 	@$(ENV) $(PY) -m fingertip_dev demo --entities $(ENTITIES) --seed $(SEED)
 
-# Parallel: one pytest-xdist worker per core (TEST_WORKERS=1 for a serial run), whole files per
+# Parallel: one pytest-xdist worker per core (TEST_WORKERS=0: a plain serial run), whole files per
 # worker, longest files first (ordered in tests/conftest.py).
 TEST_WORKERS ?= auto
 test: install

@@ -176,15 +176,23 @@ def store_engine(store_url):
 # ``make test`` runs ``pytest -n auto --dist loadfile --no-loadscope-reorder``: each file goes whole to one
 # worker (module fixtures such as a generated sample or a started stub are built once), in collection
 # order. Handing out the longest files first keeps one long file from starting last while the other
-# workers idle. Cost of a file: the measured seconds below when known (2-core machine, serial), else an
+# workers idle. Cost of a file: the measured seconds below when known (2-core machine), else an
 # estimate from its marks. Only the order of files changes; tests inside a file keep their order.
-_KNOWN_FILE_SECONDS = {
-    "tests/test_wheel_install.py": 240,
-    "tests/dags/test_pipeline_dags.py": 150,
-    "tests/lifecycle/test_dag.py": 120,
-    "tests/test_airflow_settings.py": 110,
-    "tests/reports/test_dags.py": 80,
-    "tests/dags/test_dag_integrity.py": 60,
+_KNOWN_FILE_SECONDS = {  # per-file sums of pytest --durations=0 under -n 2, 2026-12-06 (rounded)
+    "tests/test_wheel_install.py": 105,
+    "tests/store/test_resolve.py": 95,
+    "tests/lifecycle/test_cases.py": 90,
+    "tests/quality/test_corpus.py": 85,
+    "tests/lifecycle/test_dag.py": 60,
+    "tests/quality/test_validate.py": 55,
+    "tests/dags/test_pipeline_dags.py": 55,
+    "tests/dags/test_sponsor_digests.py": 50,
+    "tests/test_airflow_settings.py": 50,
+    "tests/quality/test_dag.py": 40,
+    "tests/reports/test_dags.py": 35,
+    "tests/dags/test_dag_integrity.py": 27,
+    "tests/rules/test_cli.py": 26,
+    "tests/inventory/test_importer.py": 25,
 }
 
 

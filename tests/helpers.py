@@ -225,6 +225,12 @@ def _warm_up() -> None:
 
     cli_parser.get_parser()
     ProvidersManager().initialize_providers_configuration()
+    try:  # the task SDK's in-process execution API app (a cached singleton; no threads, no database yet)
+        from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+        in_process_api_server().app  # noqa: B018 - building it is the point
+    except Exception as exc:  # noqa: BLE001 - then the fork builds it
+        print(f"fork server: execution API warm-up failed: {exc!r}", file=sys.stderr)
 
 
 def _child(request: dict) -> None:
