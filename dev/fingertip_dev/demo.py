@@ -197,31 +197,31 @@ def stage_ingestion(ctx: DemoContext) -> None:
 def ingestion_counts(engine, today: dt.date) -> dict[str, Any]:
     import sqlalchemy as sa
 
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     with engine.connect() as conn:
         def count(table, *where):
             return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
 
-        events = dict(conn.execute(sa.select(s.listing_events.c.event_type, sa.func.count())
-                                   .group_by(s.listing_events.c.event_type)).all())
-        batches = dict(conn.execute(sa.select(s.import_batches.c.status, sa.func.count())
-                                    .group_by(s.import_batches.c.status)).all())
-        fetches = dict(conn.execute(sa.select(s.fetch_log.c.status, sa.func.count())
-                                    .group_by(s.fetch_log.c.status)).all())
+        events = dict(conn.execute(sa.select(schema.listing_events.c.event_type, sa.func.count())
+                                   .group_by(schema.listing_events.c.event_type)).all())
+        batches = dict(conn.execute(sa.select(schema.import_batches.c.status, sa.func.count())
+                                    .group_by(schema.import_batches.c.status)).all())
+        fetches = dict(conn.execute(sa.select(schema.fetch_log.c.status, sa.func.count())
+                                    .group_by(schema.fetch_log.c.status)).all())
         return {
-            "listings": count(s.store_listings),
-            "listings_not_in_inventory": count(s.store_listings, s.store_listings.c.app_id.is_(None)),
-            "snapshots_today": count(s.listing_snapshots, s.listing_snapshots.c.snapshot_date == today),
-            "absent_today": count(s.listing_snapshots, s.listing_snapshots.c.snapshot_date == today,
-                                  s.listing_snapshots.c.present.is_(False)),
+            "listings": count(schema.store_listings),
+            "listings_not_in_inventory": count(schema.store_listings, schema.store_listings.c.app_id.is_(None)),
+            "snapshots_today": count(schema.listing_snapshots, schema.listing_snapshots.c.snapshot_date == today),
+            "absent_today": count(schema.listing_snapshots, schema.listing_snapshots.c.snapshot_date == today,
+                                  schema.listing_snapshots.c.present.is_(False)),
             "listing_events": events,
-            "filings": count(s.filings),
-            "filings_linked": count(s.filings, s.filings.c.app_id.is_not(None)),
-            "activity_rows_today": count(s.account_activity, s.account_activity.c.activity_date == today),
+            "filings": count(schema.filings),
+            "filings_linked": count(schema.filings, schema.filings.c.app_id.is_not(None)),
+            "activity_rows_today": count(schema.account_activity, schema.account_activity.c.activity_date == today),
             "requests": fetches,
             "import_batches": batches,
-            "staged_rows": count(s.inventory_staging),
+            "staged_rows": count(schema.inventory_staging),
         }
 
 
@@ -239,7 +239,7 @@ def stage_validation(ctx: DemoContext) -> None:
 def validation_counts(engine) -> dict[str, Any]:
     import sqlalchemy as sa
 
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     truth_path = config.data_dir() / "sample" / "ground_truth.jsonl"
     planted = set()
@@ -250,7 +250,7 @@ def validation_counts(engine) -> dict[str, Any]:
                     item = json.loads(line)
                     planted.add((item["file"], item["row"]))
     with engine.connect() as conn:
-        b, q = s.import_batches, s.quarantined_rows
+        b, q = schema.import_batches, schema.quarantined_rows
         flagged = set(conn.execute(sa.select(b.c.file_name, q.c.row_number).join(b, b.c.id == q.c.batch_id)
                                    .distinct()).all())
         verdicts = [dict(r) for r in conn.execute(
@@ -291,11 +291,11 @@ def detection_counts(engine, today: dt.date) -> dict[str, Any]:
     import sqlalchemy as sa
 
     from fingertip.rules import load_policy
-    from fingertip.store import schema as s
+    from fingertip.store import schema
     from fingertip_dev.evaluation import evaluate, read_ground_truth
 
     policy = load_policy()
-    f = s.findings
+    f = schema.findings
     with engine.connect() as conn:
         active = list(conn.execute(sa.select(f.c.rule_id, f.c.target_type, f.c.target_key)
                                    .where(f.c.state != "resolved")).all())
@@ -304,7 +304,7 @@ def detection_counts(engine, today: dt.date) -> dict[str, Any]:
         by_article = dict(conn.execute(sa.select(f.c.article, sa.func.count()).where(f.c.state != "resolved")
                                        .group_by(f.c.article)).all())
         opened = conn.execute(sa.select(sa.func.count()).select_from(f).where(f.c.state == "open")).scalar_one()
-        i = s.inspections
+        i = schema.inspections
         inspected, passed = conn.execute(sa.select(sa.func.count(), sa.func.sum(sa.case((i.c.passed, 1), else_=0)))
                                          .where(i.c.check_date == today)).one()
     truth = config.data_dir() / "sample" / "ground_truth.jsonl"
@@ -346,7 +346,7 @@ def stage_reports(ctx: DemoContext) -> None:
     import sqlalchemy as sa
 
     from fingertip.reports.periods import period_containing
-    from fingertip.store import schema as s
+    from fingertip.store import schema
     from fingertip_dev.mailcatcher import read_index
 
     period = period_containing("quarterly", ctx.today).label
@@ -355,16 +355,16 @@ def stage_reports(ctx: DemoContext) -> None:
     engine = _store_engine()
     with engine.connect() as conn:
         province = conn.execute(
-            sa.select(sa.func.substr(s.findings.c.division_code, 1, 2), sa.func.count())
-            .where(s.findings.c.division_code.is_not(None)).group_by(sa.func.substr(s.findings.c.division_code, 1, 2))
+            sa.select(sa.func.substr(schema.findings.c.division_code, 1, 2), sa.func.count())
+            .where(schema.findings.c.division_code.is_not(None)).group_by(sa.func.substr(schema.findings.c.division_code, 1, 2))
             .order_by(sa.func.count().desc()).limit(1)).first()
     province_code = (province[0] if province else "44") + "0000"
     run_dag(ctx, "adhoc_audit", conf={"provinces": [province_code], "sample_rate": 0.5, "sample_seed": ctx.seed})
     with engine.connect() as conn:
-        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.path)
-                            .where(s.documents.c.audit_run_id.is_not(None)).order_by(s.documents.c.id)).all()
-        runs = [dict(r) for r in conn.execute(sa.select(s.audit_runs.c.run_key, s.audit_runs.c.kind,
-                                                        s.audit_runs.c.status)).mappings()]
+        docs = conn.execute(sa.select(schema.documents.c.doc_kind, schema.documents.c.path)
+                            .where(schema.documents.c.audit_run_id.is_not(None)).order_by(schema.documents.c.id)).all()
+        runs = [dict(r) for r in conn.execute(sa.select(schema.audit_runs.c.run_key, schema.audit_runs.c.kind,
+                                                        schema.audit_runs.c.status)).mappings()]
     mails = read_index(_mail_dir())
     ctx.summary["reports"] = {
         "period": period, "audit_province": province_code, "runs": runs,
@@ -385,7 +385,7 @@ def stage_shutdown(ctx: DemoContext) -> None:
     production a person answers the HITL request in the UI or over the REST API."""
     import sqlalchemy as sa
 
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     os.environ["FINGERTIP_DEMO"] = "1"
     try:
@@ -396,14 +396,14 @@ def stage_shutdown(ctx: DemoContext) -> None:
     engine = _store_engine()
     with engine.connect() as conn:
         cases = [dict(r) for r in conn.execute(
-            sa.select(s.shutdown_cases.c.id, s.shutdown_cases.c.case_key, s.shutdown_cases.c.target_key,
-                      s.shutdown_cases.c.state, s.shutdown_cases.c.announced_on, s.shutdown_cases.c.stop_on,
-                      s.shutdown_cases.c.blocked_reason).order_by(s.shutdown_cases.c.id)).mappings()]
+            sa.select(schema.shutdown_cases.c.id, schema.shutdown_cases.c.case_key, schema.shutdown_cases.c.target_key,
+                      schema.shutdown_cases.c.state, schema.shutdown_cases.c.announced_on, schema.shutdown_cases.c.stop_on,
+                      schema.shutdown_cases.c.blocked_reason).order_by(schema.shutdown_cases.c.id)).mappings()]
         events = [dict(r) for r in conn.execute(
-            sa.select(s.case_events.c.case_id, s.case_events.c.from_state, s.case_events.c.to_state,
-                      s.case_events.c.actor, s.case_events.c.reason).order_by(s.case_events.c.id)).mappings()]
-        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.doc_format, s.documents.c.path)
-                            .where(s.documents.c.case_id.is_not(None)).order_by(s.documents.c.id)).all()
+            sa.select(schema.case_events.c.case_id, schema.case_events.c.from_state, schema.case_events.c.to_state,
+                      schema.case_events.c.actor, schema.case_events.c.reason).order_by(schema.case_events.c.id)).mappings()]
+        docs = conn.execute(sa.select(schema.documents.c.doc_kind, schema.documents.c.doc_format, schema.documents.c.path)
+                            .where(schema.documents.c.case_id.is_not(None)).order_by(schema.documents.c.id)).all()
     ctx.summary["shutdown"] = {"cases": [{k: str(v) if v is not None else None for k, v in c.items()} for c in cases],
                                "events": events, "documents": [list(d) for d in docs]}
     for c in cases:

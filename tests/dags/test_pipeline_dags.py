@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.store import schema as s
 from tests.conftest import ROOT, airflow_cmd
+
+from fingertip.store import schema
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -74,8 +74,8 @@ def _count(engine, table, *where) -> int:
 def test_sample_dag_published_the_inventory_only(pipeline):
     _env, data = pipeline
     engine = _engine(data)
-    assert _count(engine, s.apps) > 100 and _count(engine, s.accounts) > 300
-    assert _count(engine, s.store_listings) == 0 and _count(engine, s.filings) == 0  # learnt by ingestion
+    assert _count(engine, schema.apps) > 100 and _count(engine, schema.accounts) > 300
+    assert _count(engine, schema.store_listings) == 0 and _count(engine, schema.filings) == 0  # learnt by ingestion
     assert (data / "sample" / "ground_truth.jsonl").exists()
     assert any((data / "inbox").iterdir())
 
@@ -85,16 +85,16 @@ def test_app_store_ingestion_two_days_raises_delistings_and_is_idempotent(pipeli
     _dags_test(env, "ingest_app_store", DAY0)
     _dags_test(env, "ingest_app_store", DAY1)
     engine = _engine(data)
-    snaps = _count(engine, s.listing_snapshots)
-    listings = _count(engine, s.store_listings)
+    snaps = _count(engine, schema.listing_snapshots)
+    listings = _count(engine, schema.store_listings)
     assert snaps == 2 * listings > 0
-    absent_both = _count(engine, s.listing_snapshots, s.listing_snapshots.c.present.is_(False),
-                         s.listing_snapshots.c.snapshot_date == sa.func.date(DAY1))
-    delisted = _count(engine, s.listing_events, s.listing_events.c.event_type == "delisted")
+    absent_both = _count(engine, schema.listing_snapshots, schema.listing_snapshots.c.present.is_(False),
+                         schema.listing_snapshots.c.snapshot_date == sa.func.date(DAY1))
+    delisted = _count(engine, schema.listing_events, schema.listing_events.c.event_type == "delisted")
     assert delisted > 0 and delisted <= absent_both
     _dags_test(env, "ingest_app_store", DAY1)  # the same day again: nothing new
-    assert _count(engine, s.listing_snapshots) == snaps
-    assert _count(engine, s.listing_events, s.listing_events.c.event_type == "delisted") == delisted
+    assert _count(engine, schema.listing_snapshots) == snaps
+    assert _count(engine, schema.listing_events, schema.listing_events.c.event_type == "delisted") == delisted
 
 
 def test_filings_activity_and_inventory_import(pipeline):
@@ -103,8 +103,8 @@ def test_filings_activity_and_inventory_import(pipeline):
     _dags_test(env, "ingest_accounts", DAY1)
     _dags_test(env, "import_inventory", DAY1)
     engine = _engine(data)
-    assert _count(engine, s.filings, s.filings.c.app_id.is_not(None)) > 50
-    assert _count(engine, s.account_activity) == _count(engine, s.accounts)
-    assert _count(engine, s.import_batches) >= 3 and _count(engine, s.inventory_staging) > 100
+    assert _count(engine, schema.filings, schema.filings.c.app_id.is_not(None)) > 50
+    assert _count(engine, schema.account_activity) == _count(engine, schema.accounts)
+    assert _count(engine, schema.import_batches) >= 3 and _count(engine, schema.inventory_staging) > 100
     assert not any(p.is_file() for p in (data / "inbox").iterdir())
     assert any((data / "processed").iterdir())

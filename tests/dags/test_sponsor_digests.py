@@ -9,18 +9,18 @@ import subprocess
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip_dev.mailcatcher import MailCatcher, read_index
-from fingertip.store import schema as s
 from tests.conftest import ROOT, airflow_cmd
+
+from fingertip.store import schema
+from fingertip_dev.mailcatcher import MailCatcher, read_index
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 
 def test_weekly_digests_reach_each_unit_once(airflow_env, tmp_path):
     from fingertip.rules import detect
-    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.sample.load import generate_into_store
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
     as_of = dt.date(2026, 11, 20)
@@ -28,7 +28,7 @@ def test_weekly_digests_reach_each_unit_once(airflow_env, tmp_path):
     engine = create_store_engine(url)
     detect(engine, check_date=as_of)
     with engine.connect() as conn:
-        f, sp = s.findings, s.sponsors
+        f, sp = schema.findings, schema.sponsors
         expected = set(conn.execute(
             sa.select(sp.c.contact_email).join(f, f.c.sponsor_id == sp.c.id)
             .where(f.c.state.in_(("open", "acknowledged")), sp.c.contact_email.is_not(None)).distinct()).scalars())

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from fingertip.documents.announcement import (
-    AnnouncementError, build_announcement, platform_name, write_announcement,
+    AnnouncementError,
+    build_announcement,
+    platform_name,
+    write_announcement,
 )
 from fingertip.documents.official import Heading, Paragraph, Signature
 

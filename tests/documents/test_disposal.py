@@ -11,8 +11,17 @@ import openpyxl
 import pytest
 
 from fingertip.documents.disposal import (
-    COLUMNS, METHOD_LABELS, STEPS, VERIFICATION_OPTIONS, DataCategory, DisposalError, add_working_days,
-    checklist_xlsx, default_categories, default_deadline, write_checklist,
+    COLUMNS,
+    METHOD_LABELS,
+    STEPS,
+    VERIFICATION_OPTIONS,
+    DataCategory,
+    DisposalError,
+    add_working_days,
+    checklist_xlsx,
+    default_categories,
+    default_deadline,
+    write_checklist,
 )
 from fingertip_dev.document_samples import sample_disposal_context
 
@@ -35,7 +44,7 @@ def _header_row(ws) -> int:
 
 def _rows(ws):
     h = _header_row(ws)
-    return [dict(zip(COLUMNS, r)) for r in ws.iter_rows(min_row=h + 1, values_only=True) if r[0] is not None]
+    return [dict(zip(COLUMNS, r, strict=False)) for r in ws.iter_rows(min_row=h + 1, values_only=True) if r[0] is not None]
 
 
 def test_columns_and_header_block(sheet):

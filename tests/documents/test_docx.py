@@ -11,7 +11,13 @@ from docx.shared import Mm, Pt
 
 from fingertip.documents.docx_render import docx_bytes
 from fingertip.documents.official import (
-    Heading, Image, OfficialDocument, PageBreak, Paragraph, Table, format_date,
+    Heading,
+    Image,
+    OfficialDocument,
+    PageBreak,
+    Paragraph,
+    Table,
+    format_date,
 )
 
 

@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from fingertip.documents.official import (
-    Heading, OfficialDocument, Paragraph, Signature, Table, chinese_numeral, format_date, safe_file_stem,
+    Heading,
+    OfficialDocument,
+    Paragraph,
+    Signature,
+    Table,
+    chinese_numeral,
+    format_date,
+    safe_file_stem,
     signature_indents,
 )
 

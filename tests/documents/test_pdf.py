@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ctypes
-import os
 import datetime as dt
 import io
+import os
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c

@@ -6,9 +6,10 @@ import copy
 
 import pytest
 import yaml
+
 from fingertip.inventory import inbox_url
 from fingertip.inventory.headers import HeaderMapError, default_path, load_header_map, parse_header_map
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +25,9 @@ def document():
 def test_shipped_map_loads_and_covers_the_schema(hm):
     assert hm.entity_types == ("app", "account", "work_group")
     assert hm.label("app") == "政务应用程序"
-    assert set(hm.vocabulary("app_kind").codes) == set(s.APP_KINDS)
-    assert set(hm.vocabulary("account_platform").codes) == set(s.ACCOUNT_PLATFORMS)
-    assert set(hm.vocabulary("group_platform").codes) == set(s.GROUP_PLATFORMS)
+    assert set(hm.vocabulary("app_kind").codes) == set(schema.APP_KINDS)
+    assert set(hm.vocabulary("account_platform").codes) == set(schema.ACCOUNT_PLATFORMS)
+    assert set(hm.vocabulary("group_platform").codes) == set(schema.GROUP_PLATFORMS)
     assert load_header_map() is hm  # cached while the file is unchanged
 
 

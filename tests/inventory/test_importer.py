@@ -11,10 +11,10 @@ import zipfile
 import openpyxl
 import pytest
 import sqlalchemy as sa
+
 from fingertip.inventory import importer
 from fingertip.inventory.importer import import_file, process_inbox, scan_inbox, summarise
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 
 from .workbooks import (
     ACCOUNT_HEADER,
@@ -44,11 +44,11 @@ def drop(inbox, name: str, data: bytes):
 
 def batches(engine):
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(s.import_batches).order_by(s.import_batches.c.id)).mappings()]
+        return [dict(r) for r in conn.execute(sa.select(schema.import_batches).order_by(schema.import_batches.c.id)).mappings()]
 
 
 def staged(engine, batch_id=None):
-    t = s.inventory_staging
+    t = schema.inventory_staging
     query = sa.select(t).order_by(t.c.sheet, t.c.row_number)
     if batch_id is not None:
         query = query.where(t.c.batch_id == batch_id)
@@ -331,7 +331,7 @@ def test_large_workbook_stages_in_chunks(store_engine, inbox):
     result = import_file(store_engine, path)
     assert result.row_count == 2500
     with store_engine.connect() as conn:
-        n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(s.inventory_staging.c.row_number))).one()
+        n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(schema.inventory_staging.c.row_number))).one()
     assert (n, last) == (2500, 2501)
 
 

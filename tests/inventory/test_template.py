@@ -6,10 +6,11 @@ import io
 
 import openpyxl
 import sqlalchemy as sa
+
 from fingertip.inventory.headers import load_header_map
 from fingertip.inventory.importer import import_file
 from fingertip.inventory.template import SHEET_NAMES, build_template, main
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 
 def test_template_layout():
@@ -46,7 +47,7 @@ def test_filled_template_is_staged(store_engine, tmp_path):
     assert result.rows_by_entity_type == {"app": 1, "account": 1, "work_group": 1}
     assert all(not sh["unknown_columns"] for sh in result.report["sheets"])
     with store_engine.connect() as conn:
-        data = {r.entity_type: r.data for r in conn.execute(sa.select(s.inventory_staging))}
+        data = {r.entity_type: r.data for r in conn.execute(sa.select(schema.inventory_staging))}
     assert data["app"]["sponsor_credit_code"] == "11441700007280420Y" and data["app"]["sponsor_level"] == "市级"
     assert data["account"]["platform"] == "微信公众号"
     assert data["work_group"]["is_temporary"] == "临时" and data["work_group"]["division_code"] == "441700"

@@ -7,9 +7,9 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-
-from fingertip.lifecycle import approval, cases as c, opening
 from tests.lifecycle.conftest import DAY
+
+from fingertip.lifecycle import approval, cases, opening
 
 NOW = dt.datetime(2026, 11, 20, 0, 0, 0)
 
@@ -63,8 +63,8 @@ def test_approve_through_the_completion_method_records_the_responder(store_engin
         _context(), _event(approval.APPROVE, comment="同意，按期公告", user={"id": "u42", "name": "liwei"}))
     assert result["outcome"] == "approved" and result["actor"] == "liwei"
     with store_engine.connect() as conn:
-        case = c.get_case(conn, two_cases[0])
-        ev = c.events(conn, case["id"])[-1]
+        case = cases.get_case(conn, two_cases[0])
+        ev = cases.events(conn, case["id"])[-1]
     assert case["state"] == "approved" and case["details"]["approval"]["status"] == "answered"
     assert (ev["from_state"], ev["to_state"], ev["actor"]) == ("proposed", "approved", "liwei")
     assert ev["reason"] == "审批通过：同意，按期公告"
@@ -79,20 +79,20 @@ def test_reject_with_comment_and_successor_override(store_engine, settings, two_
     result = _operator(two_cases[1]).execute_complete(_context(), _event(approval.REJECT, comment="该账号仍在使用"))
     assert result["outcome"] == "rejected"
     with store_engine.connect() as conn:
-        case = c.get_case(conn, two_cases[1])
+        case = cases.get_case(conn, two_cases[1])
         assert case["state"] == "rejected"
-        assert c.events(conn, case["id"])[-1]["reason"] == "审批驳回：该账号仍在使用"
+        assert cases.events(conn, case["id"])[-1]["reason"] == "审批驳回：该账号仍在使用"
     _operator(two_cases[0]).execute_complete(_context(), _event(approval.APPROVE, comment="同意",
                                                                 successor="app:APP-D"))
     with store_engine.connect() as conn:
-        assert c.get_case(conn, two_cases[0])["successor_key"] == "APP-D"
+        assert cases.get_case(conn, two_cases[0])["successor_key"] == "APP-D"
 
 
 def test_bad_answers_are_refused(store_engine, settings, two_cases):
     with pytest.raises(ValueError, match="not in"):
         _operator(two_cases[0]).execute_complete(_context(), _event("Approve"))
     with store_engine.connect() as conn:
-        assert c.get_case(conn, two_cases[0])["state"] == "proposed"
+        assert cases.get_case(conn, two_cases[0])["state"] == "proposed"
 
 
 def test_timeout_leaves_the_case_proposed_and_it_is_asked_again(store_engine, settings, two_cases):
@@ -101,9 +101,9 @@ def test_timeout_leaves_the_case_proposed_and_it_is_asked_again(store_engine, se
              "error_type": "timeout"}
     assert _operator(two_cases[0]).execute_complete(_context("r1"), event)["outcome"] == "timed_out"
     with store_engine.connect() as conn:
-        case = c.get_case(conn, two_cases[0])
+        case = cases.get_case(conn, two_cases[0])
         assert case["state"] == "proposed" and case["details"]["approval"]["status"] == "timed_out"
-        assert "超时" in c.events(conn, case["id"])[-1]["reason"]
+        assert "超时" in cases.events(conn, case["id"])[-1]["reason"]
     again = approval.request_approvals(store_engine, settings=settings, run_id="r2", day=DAY,
                                        now=NOW + dt.timedelta(hours=73))
     assert two_cases[0] in [r["case_key"] for r in again]
@@ -112,7 +112,7 @@ def test_timeout_leaves_the_case_proposed_and_it_is_asked_again(store_engine, se
 def test_repeated_timeouts_escalate_by_mail_once(store_engine, settings, two_cases):
     import sqlalchemy as sa
 
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     event = {"error": "timeout", "error_type": "timeout"}
     for i in range(2):
@@ -122,7 +122,7 @@ def test_repeated_timeouts_escalate_by_mail_once(store_engine, settings, two_cas
     approval.request_approvals(store_engine, settings=settings, run_id="r2", day=DAY, now=NOW + dt.timedelta(hours=200))
     approval.request_approvals(store_engine, settings=settings, run_id="r2", day=DAY, now=NOW + dt.timedelta(hours=200))
     with store_engine.connect() as conn:
-        keys = conn.execute(sa.select(s.notifications.c.notification_key)).scalars().all()
+        keys = conn.execute(sa.select(schema.notifications.c.notification_key)).scalars().all()
     # the first case timed out twice; the second lapsed twice without an answer (its run never completed it)
     assert sorted(keys) == sorted(f"escalation:{k}:2:ops@cac.example.gov.cn" for k in two_cases)
 
@@ -137,8 +137,8 @@ def test_demo_auto_approval_needs_the_demo_environment(store_engine, settings, t
                                       demo_auto_approve=True) == []
     with store_engine.connect() as conn:
         for key in two_cases:
-            case = c.get_case(conn, key)
-            ev = c.events(conn, case["id"])[-1]
+            case = cases.get_case(conn, key)
+            ev = cases.events(conn, case["id"])[-1]
             assert case["state"] == "approved"
             assert ev["actor"] == "demo-auto-approval" and "演示环境自动批准（仅用于演示）" in ev["reason"]
 
@@ -152,13 +152,13 @@ def test_the_request_form_has_the_comment_and_successor_fields(two_cases):
 def test_two_runs_racing_ask_only_once(store_engine, settings, two_cases, monkeypatch):
     """Run r2 read the cases before r1 marked them pending: its claim fails, it asks nothing."""
     with store_engine.connect() as conn:
-        stale = c.list_cases(conn, ("proposed",))
+        stale = cases.list_cases(conn, ("proposed",))
     assert len(approval.request_approvals(store_engine, settings=settings, run_id="r1", day=DAY, now=NOW)) == 2
-    monkeypatch.setattr(c, "list_cases", lambda conn, states=None, **kw: [dict(x) for x in stale])
+    monkeypatch.setattr(cases, "list_cases", lambda conn, states=None, **kw: [dict(x) for x in stale])
     assert approval.request_approvals(store_engine, settings=settings, run_id="r2", day=DAY, now=NOW) == []
     monkeypatch.undo()
     with store_engine.connect() as conn:
-        assert {c.get_case(conn, k)["details"]["approval"]["run_id"] for k in two_cases} == {"r1"}
+        assert {cases.get_case(conn, k)["details"]["approval"]["run_id"] for k in two_cases} == {"r1"}
 
 
 def test_an_answer_to_a_case_decided_elsewhere_changes_nothing(store_engine, settings, two_cases):
@@ -166,4 +166,4 @@ def test_an_answer_to_a_case_decided_elsewhere_changes_nothing(store_engine, set
     result = _operator(two_cases[0]).execute_complete(_context(), _event(approval.APPROVE, comment="同意"))
     assert result["recorded"] is False
     with store_engine.connect() as conn:
-        assert c.get_case(conn, two_cases[0])["state"] == "rejected"
+        assert cases.get_case(conn, two_cases[0])["state"] == "rejected"

@@ -8,11 +8,11 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
-from fingertip.lifecycle import cases as c
+from fingertip.lifecycle import cases
 from fingertip.lifecycle.settings import SettingsError, load_settings, parse
-from fingertip.store import schema as s
+from fingertip.store import schema
 
-ALL_PAIRS = [(a, b) for a, b in itertools.product(s.CASE_STATES, s.CASE_STATES) if a != b]
+ALL_PAIRS = [(a, b) for a, b in itertools.product(schema.CASE_STATES, schema.CASE_STATES) if a != b]
 ALLOWED = {("proposed", "approved"), ("proposed", "rejected"), ("proposed", "cancelled"),
            ("approved", "announced"), ("approved", "cancelled"), ("announced", "service_stopped"),
            ("service_stopped", "data_disposed"), ("data_disposed", "delisting_verified"),
@@ -22,17 +22,17 @@ ALLOWED = {("proposed", "approved"), ("proposed", "rejected"), ("proposed", "can
 
 def _open(engine, target="APP-Z"):
     with engine.begin() as conn:
-        case, created = c.open_case(conn, target_type="app", target_key=target, opened_by="tester", reason="测试")
+        case, created = cases.open_case(conn, target_type="app", target_key=target, opened_by="tester", reason="测试")
     return case, created
 
 
 def _force_state(engine, case_id, state):
     with engine.begin() as conn:
-        conn.execute(sa.update(s.shutdown_cases).where(s.shutdown_cases.c.id == case_id).values(state=state))
+        conn.execute(sa.update(schema.shutdown_cases).where(schema.shutdown_cases.c.id == case_id).values(state=state))
 
 
 def test_transition_table_is_exactly_the_documented_one():
-    assert {(a, b) for a, b in ALL_PAIRS if c.allowed(a, b)} == ALLOWED
+    assert {(a, b) for a, b in ALL_PAIRS if cases.allowed(a, b)} == ALLOWED
 
 
 @pytest.mark.parametrize("from_state,to_state", ALL_PAIRS)
@@ -41,13 +41,13 @@ def test_every_transition_allowed_or_refused(store_engine, population, from_stat
     _force_state(store_engine, case["id"], from_state)
     with store_engine.begin() as conn:
         if (from_state, to_state) in ALLOWED:
-            assert c.transition(conn, case["id"], from_state, to_state, actor="tester", reason="r", evidence={"x": 1})
+            assert cases.transition(conn, case["id"], from_state, to_state, actor="tester", reason="r", evidence={"x": 1})
         else:
-            with pytest.raises(c.InvalidTransition):
-                c.transition(conn, case["id"], from_state, to_state, actor="tester")
+            with pytest.raises(cases.InvalidTransition):
+                cases.transition(conn, case["id"], from_state, to_state, actor="tester")
     with store_engine.connect() as conn:
-        state = c.get_case(conn, case["id"])["state"]
-        evs = c.events(conn, case["id"])
+        state = cases.get_case(conn, case["id"])["state"]
+        evs = cases.events(conn, case["id"])
     if (from_state, to_state) in ALLOWED:
         assert state == to_state
         assert (evs[-1]["from_state"], evs[-1]["to_state"], evs[-1]["actor"], evs[-1]["evidence"]) == \
@@ -60,15 +60,15 @@ def test_concurrent_advance_is_guarded(store_engine, population):
     """Two runs read the case as 'proposed'; only the first approval moves it, and only one event is written."""
     case, _ = _open(store_engine)
     with store_engine.connect() as conn:
-        seen_by_a = c.get_case(conn, case["id"])
-        seen_by_b = c.get_case(conn, case["id"])
+        seen_by_a = cases.get_case(conn, case["id"])
+        seen_by_b = cases.get_case(conn, case["id"])
     with store_engine.begin() as conn:
-        assert c.transition(conn, seen_by_a, "proposed", "approved", actor="a")
+        assert cases.transition(conn, seen_by_a, "proposed", "approved", actor="a")
     with store_engine.begin() as conn:
-        assert not c.transition(conn, seen_by_b, seen_by_b["state"], "rejected", actor="b")
+        assert not cases.transition(conn, seen_by_b, seen_by_b["state"], "rejected", actor="b")
     with store_engine.connect() as conn:
-        assert c.get_case(conn, case["id"])["state"] == "approved"
-        assert [(e["to_state"], e["actor"]) for e in c.events(conn, case["id"])] == \
+        assert cases.get_case(conn, case["id"])["state"] == "approved"
+        assert [(e["to_state"], e["actor"]) for e in cases.events(conn, case["id"])] == \
             [("proposed", "tester"), ("approved", "a")]
 
 
@@ -78,19 +78,19 @@ def test_one_live_case_per_target_and_a_new_one_after_rejection(store_engine, po
     assert created and not created_again and again["case_key"] == first["case_key"]
     assert first["case_key"].startswith("SC-APP-") and first["case_key"].endswith("-1")
     with store_engine.begin() as conn:
-        c.transition(conn, first, "proposed", "rejected", actor="boss", reason="不同意")
+        cases.transition(conn, first, "proposed", "rejected", actor="boss", reason="不同意")
     second, created = _open(store_engine)
     assert created and second["case_key"].endswith("-2")
     with store_engine.connect() as conn:
-        n = conn.execute(sa.select(sa.func.count()).select_from(s.shutdown_cases)).scalar_one()
+        n = conn.execute(sa.select(sa.func.count()).select_from(schema.shutdown_cases)).scalar_one()
     assert n == 2
 
 
 def test_unknown_target_is_refused(store_engine, population):
-    with store_engine.begin() as conn, pytest.raises(c.CaseError, match="not in the inventory"):
-        c.open_case(conn, target_type="app", target_key="NOPE", opened_by="x", reason="y")
-    with store_engine.begin() as conn, pytest.raises(c.CaseError, match="unknown target type"):
-        c.open_case(conn, target_type="listing", target_key="x", opened_by="x", reason="y")
+    with store_engine.begin() as conn, pytest.raises(cases.CaseError, match="not in the inventory"):
+        cases.open_case(conn, target_type="app", target_key="NOPE", opened_by="x", reason="y")
+    with store_engine.begin() as conn, pytest.raises(cases.CaseError, match="unknown target type"):
+        cases.open_case(conn, target_type="listing", target_key="x", opened_by="x", reason="y")
 
 
 def test_settings_file_loads_with_policy_minimum():

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.store import migrate
-from fingertip.store import schema as s
-from fingertip.store.engine import create_store_engine
 from tests.conftest import ROOT, airflow_cmd
 from tests.lifecycle.conftest import add_finding, populate
+
+from fingertip.store import migrate, schema
+from fingertip.store.engine import create_store_engine
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 RULE = "app.zombie"  # include/policy/rules/apps.yaml: actions: [propose_shutdown]
@@ -57,11 +56,11 @@ def _dags_test(env, logical_date, conf=None, mark_success="approve_case"):
 
 
 def _case(engine):
-    from fingertip.lifecycle import cases as c
+    from fingertip.lifecycle import cases
 
     with engine.connect() as conn:
-        [case] = c.list_cases(conn)
-        return case, c.events(conn, case["id"])
+        [case] = cases.list_cases(conn)
+        return case, cases.events(conn, case["id"])
 
 
 def test_case_end_to_end_with_the_approval_answered_through_hitl(dag_env, monkeypatch):
@@ -97,10 +96,10 @@ def test_case_end_to_end_with_the_approval_answered_through_hitl(dag_env, monkey
     assert [(e["to_state"], e["actor"]) for e in events if e["from_state"] != e["to_state"]] == [
         ("proposed", "fingertip-shutdown-dag"), ("approved", "admin"), ("announced", "fingertip-shutdown-dag")]
     with engine.connect() as conn:
-        docs = conn.execute(sa.select(s.documents.c.doc_kind, s.documents.c.doc_format, s.documents.c.path)
-                            .where(s.documents.c.case_id == case["id"])).all()
-        reminders = conn.execute(sa.select(sa.func.count()).select_from(s.notifications)
-                                 .where(s.notifications.c.kind == "reminder")).scalar_one()
+        docs = conn.execute(sa.select(schema.documents.c.doc_kind, schema.documents.c.doc_format, schema.documents.c.path)
+                            .where(schema.documents.c.case_id == case["id"])).all()
+        reminders = conn.execute(sa.select(sa.func.count()).select_from(schema.notifications)
+                                 .where(schema.notifications.c.kind == "reminder")).scalar_one()
     assert len(docs) == 6 and all(Path(p.removeprefix("file://")).is_file() for _, _, p in docs)
     assert all(Path(p.removeprefix("file://")).parent == out / "cases" / case["case_key"] for _, _, p in docs)
     assert reminders == 12
@@ -108,8 +107,8 @@ def test_case_end_to_end_with_the_approval_answered_through_hitl(dag_env, monkey
     # run 3 (same day again): nothing changes, no second set of reminders
     _dags_test(env, "2026-11-21T06:00:00+00:00")
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.notifications)).scalar_one() == 12
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.documents)).scalar_one() == 6
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.notifications)).scalar_one() == 12
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.documents)).scalar_one() == 6
 
 
 def test_dry_run_param_prints_the_timeline_and_changes_nothing(dag_env):

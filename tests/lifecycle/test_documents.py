@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.lifecycle import approval, cases as c, documents, opening, tasks
-from fingertip.store import schema as s
 from tests.lifecycle.conftest import DAY, LICENCES
+
+from fingertip.lifecycle import approval, cases, documents, opening, tasks
+from fingertip.store import schema
 
 pytest.importorskip("fingertip.documents.disposal")
 
@@ -28,7 +28,7 @@ def test_contexts_come_from_the_store(store_engine, population, settings):
 
     key = _approved(store_engine)
     with store_engine.connect() as conn:
-        case = c.get_case(conn, key)
+        case = cases.get_case(conn, key)
         ann, chk = documents.build_contexts(conn, case, settings, announced_on=DAY,
                                             successor=check(conn, "app", "APP-S", day=DAY))
     assert (ann.sponsor_name, ann.sponsor_credit_code) == ("阳江市人民政府办公室", "11441700007280420Y")
@@ -47,10 +47,10 @@ def test_announce_writes_and_records_documents(store_engine, population, setting
     result = tasks.announce_approved(store_engine, day=DAY, settings=settings)
     assert result["announced"] == [key] and result["documents"] == 6
     with store_engine.connect() as conn:
-        case = c.get_case(conn, key)
-        rows = conn.execute(sa.select(s.documents).where(s.documents.c.case_id == case["id"])).mappings().all()
-        app_status = conn.execute(sa.select(s.apps.c.status).where(s.apps.c.app_key == "APP-Z")).scalar_one()
-        ev = c.events(conn, case["id"])[-1]
+        case = cases.get_case(conn, key)
+        rows = conn.execute(sa.select(schema.documents).where(schema.documents.c.case_id == case["id"])).mappings().all()
+        app_status = conn.execute(sa.select(schema.apps.c.status).where(schema.apps.c.app_key == "APP-Z")).scalar_one()
+        ev = cases.events(conn, case["id"])[-1]
     assert case["state"] == "announced" and case["announced_on"] == DAY
     assert (case["stop_on"] - DAY).days == 30 and case["disposal_due_on"] > case["stop_on"]
     assert app_status == "shutting_down" and ev["to_state"] == "announced" and len(ev["evidence"]["documents"]) == 6
@@ -94,5 +94,5 @@ def test_many_cases_render_in_a_process_pool(store_engine, population, settings,
     assert sorted(result["announced"]) == sorted(keys) and result["documents"] == 12
     assert list(result["blocked"]) == [blocked["case_key"]] and "未指定继任渠道" in result["blocked"][blocked["case_key"]]
     with store_engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.documents)).scalar_one() == 12
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.documents)).scalar_one() == 12
     assert len(list((outputs / "cases" / keys[1]).iterdir())) == 6

@@ -4,16 +4,16 @@ reminders queued once; the dry run changes nothing."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-
-from fingertip.lifecycle import approval, cases as c, opening, reminders, successor, tasks, timeline
-from fingertip.store import schema as s
-from fingertip.store.ops import table_counts
 from tests.lifecycle.conftest import DAY, OPS, RULE, SPONSOR_EMAIL, add_finding
+
+from fingertip.lifecycle import approval, cases, opening, reminders, successor, tasks, timeline
+from fingertip.store import schema
+from fingertip.store.ops import table_counts
 
 
 def _cases(engine):
     with engine.connect() as conn:
-        return c.list_cases(conn)
+        return cases.list_cases(conn)
 
 
 def test_findings_open_one_case_per_target_idempotently(store_engine, population, settings):
@@ -55,9 +55,9 @@ def test_recovery_before_announcement_cancels(store_engine, population, settings
     assert sorted(cancelled) == sorted([app_case["case_key"], acc_case["case_key"]])
     with store_engine.connect() as conn:
         for key in cancelled:
-            case = c.get_case(conn, key)
+            case = cases.get_case(conn, key)
             assert case["state"] == "cancelled"
-            assert "目标已恢复" in c.events(conn, case["id"])[-1]["reason"]
+            assert "目标已恢复" in cases.events(conn, case["id"])[-1]["reason"]
 
 
 def test_ops_staff_open_a_case_with_a_successor(store_engine, population, settings):
@@ -89,15 +89,15 @@ def test_blocked_successor_blocks_the_announcement_without_documents(store_engin
     result = tasks.announce_approved(store_engine, day=DAY, settings=settings)
     assert result["announced"] == [] and case["case_key"] in result["blocked"]
     with store_engine.connect() as conn:
-        case = c.get_case(conn, case["case_key"])
-        docs = conn.execute(sa.select(sa.func.count()).select_from(s.documents)).scalar_one()
+        case = cases.get_case(conn, case["case_key"])
+        docs = conn.execute(sa.select(sa.func.count()).select_from(schema.documents)).scalar_one()
     assert case["state"] == "approved" and docs == 0 and not outputs.exists()
     assert "继任应用“阳江旧版”在各应用商店均未上架" in case["blocked_reason"]
     assert "successor app APP-D has no available store listing" in case["blocked_reason"]
     # blocked twice → one note, not two
     tasks.announce_approved(store_engine, day=DAY, settings=settings)
     with store_engine.connect() as conn:
-        assert sum("公告受阻" in (e["reason"] or "") for e in c.events(conn, case["id"])) == 1
+        assert sum("公告受阻" in (e["reason"] or "") for e in cases.events(conn, case["id"])) == 1
 
 
 def _announced_case(engine, settings):
@@ -108,23 +108,23 @@ def _announced_case(engine, settings):
     from fingertip.lifecycle.documents import case_dates
 
     with engine.begin() as conn:
-        c.transition(conn, c.get_case(conn, case["case_key"]), "approved", "announced", actor="t",
+        cases.transition(conn, cases.get_case(conn, case["case_key"]), "approved", "announced", actor="t",
                      values=case_dates(settings, DAY))
-        return c.get_case(conn, case["case_key"])
+        return cases.get_case(conn, case["case_key"])
 
 
 def test_reminders_are_queued_once_per_milestone_and_recipient(store_engine, population, settings):
     case = _announced_case(store_engine, settings)
     first = reminders.enqueue_reminders(store_engine, settings=settings)
     with store_engine.connect() as conn:
-        rows1 = conn.execute(sa.select(s.notifications.c.notification_key, s.notifications.c.recipient,
-                                       s.notifications.c.not_before, s.notifications.c.subject)
-                             .order_by(s.notifications.c.notification_key)).all()
+        rows1 = conn.execute(sa.select(schema.notifications.c.notification_key, schema.notifications.c.recipient,
+                                       schema.notifications.c.not_before, schema.notifications.c.subject)
+                             .order_by(schema.notifications.c.notification_key)).all()
     reminders.enqueue_reminders(store_engine, settings=settings)
     with store_engine.connect() as conn:
-        rows2 = conn.execute(sa.select(s.notifications.c.notification_key, s.notifications.c.recipient,
-                                       s.notifications.c.not_before, s.notifications.c.subject)
-                             .order_by(s.notifications.c.notification_key)).all()
+        rows2 = conn.execute(sa.select(schema.notifications.c.notification_key, schema.notifications.c.recipient,
+                                       schema.notifications.c.not_before, schema.notifications.c.subject)
+                             .order_by(schema.notifications.c.notification_key)).all()
     assert rows1 == rows2
     # announcement_due (0) + stop (7, 1) + disposal (7, 1) + verification (0) = 6 per recipient, 2 recipients
     assert first["reminders"] == 12 and len(rows1) == 12
@@ -135,18 +135,18 @@ def test_reminders_are_queued_once_per_milestone_and_recipient(store_engine, pop
     stop7 = next(r for r in rows1 if r.notification_key.endswith(f"stop_date-7d:{SPONSOR_EMAIL}"))
     assert stop7.not_before.date().isoformat() == "2026-12-13" and "停止服务" in stop7.subject
     with store_engine.connect() as conn:
-        payload = conn.execute(sa.select(s.notifications.c.payload).where(
-            s.notifications.c.notification_key == stop7.notification_key)).scalar_one()
+        payload = conn.execute(sa.select(schema.notifications.c.payload).where(
+            schema.notifications.c.notification_key == stop7.notification_key)).scalar_one()
     assert "阳江掌上通" in payload["text"] and "<html" in payload["html"]
 
 
 def test_reminder_html_escapes_hostile_names(store_engine, population, settings):
     with store_engine.begin() as conn:
-        conn.execute(sa.update(s.apps).where(s.apps.c.app_key == "APP-Z").values(name="<script>alert(1)</script>"))
+        conn.execute(sa.update(schema.apps).where(schema.apps.c.app_key == "APP-Z").values(name="<script>alert(1)</script>"))
     _announced_case(store_engine, settings)
     reminders.enqueue_reminders(store_engine, settings=settings)
     with store_engine.connect() as conn:
-        payload = conn.execute(sa.select(s.notifications.c.payload).limit(1)).scalar_one()
+        payload = conn.execute(sa.select(schema.notifications.c.payload).limit(1)).scalar_one()
     assert "<script>" not in payload["html"] and "&lt;script&gt;" in payload["html"]
 
 
@@ -155,11 +155,11 @@ def test_dry_run_changes_nothing(store_engine, population, settings, outputs):
     opening.open_from_findings(store_engine, rule_ids=[RULE], settings=settings, day=DAY)
     with store_engine.connect() as conn:
         before = table_counts(conn)
-        case_before = c.list_cases(conn)
+        case_before = cases.list_cases(conn)
     plans = timeline.dry_run(store_engine, day=DAY, settings=settings)
     text = timeline.render_text(plans)
     with store_engine.connect() as conn:
-        assert table_counts(conn) == before and c.list_cases(conn) == case_before
+        assert table_counts(conn) == before and cases.list_cases(conn) == case_before
     assert not outputs.exists()
     [plan] = plans
     assert plan["announcement"] == "2026-11-20" and plan["last_service_day"] == "2026-12-20"
@@ -176,7 +176,7 @@ def test_open_cases_conf_limits_rules_and_count(store_engine, population, settin
     add_finding(store_engine)
     add_finding(store_engine, "account", "ACC-Z")
     add_finding(store_engine, "account", "ACC-S", rule_id="other_rule")
-    with pytest.raises(c.CaseError, match="do not propose shutdowns"):
+    with pytest.raises(cases.CaseError, match="do not propose shutdowns"):
         tasks.open_cases(store_engine, day=DAY, settings=settings, rule_ids=[RULE], conf={"only_rules": ["nope"]})
     out = tasks.open_cases(store_engine, day=DAY, settings=settings, rule_ids=[RULE, "other_rule"],
                            conf={"only_rules": [RULE], "max_new_cases": 1})

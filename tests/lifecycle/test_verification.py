@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-
-from fingertip.lifecycle import approval, cases as c, opening, tasks, verification
-from fingertip.store import schema as s
 from tests.lifecycle.conftest import DAY, LICENCES
+
+from fingertip.lifecycle import approval, cases, opening, tasks, verification
+from fingertip.store import schema
 
 STOP = DAY  # stop date of the cases below
 
@@ -23,23 +23,23 @@ def _stopped_case(engine, target_type="app", target_key="APP-Z", successor="app:
                                   reason="僵尸", successor=successor)
     approval.apply_decision(engine, case["case_key"], approved=True, actor="王五", comment="同意")
     with engine.begin() as conn:
-        case = c.get_case(conn, case["case_key"])
-        c.transition(conn, case, "approved", "announced", actor="t",
+        case = cases.get_case(conn, case["case_key"])
+        cases.transition(conn, case, "approved", "announced", actor="t",
                      values={"announced_on": STOP - dt.timedelta(days=30), "stop_on": STOP,
                              "disposal_due_on": STOP + dt.timedelta(days=21)})
     tasks.advance_dates(engine, day=STOP + dt.timedelta(days=1))
     with engine.connect() as conn:
-        case = c.get_case(conn, case["case_key"])
+        case = cases.get_case(conn, case["case_key"])
     assert case["state"] == "service_stopped"
     return case["case_key"]
 
 
 def _checks(engine, key):
     with engine.connect() as conn:
-        case_id = c.get_case(conn, key)["id"]
-        return conn.execute(sa.select(s.case_checks).where(s.case_checks.c.case_id == case_id)
-                            .order_by(s.case_checks.c.check_date, s.case_checks.c.channel,
-                                      s.case_checks.c.channel_key)).mappings().all()
+        case_id = cases.get_case(conn, key)["id"]
+        return conn.execute(sa.select(schema.case_checks).where(schema.case_checks.c.case_id == case_id)
+                            .order_by(schema.case_checks.c.check_date, schema.case_checks.c.channel,
+                                      schema.case_checks.c.channel_key)).mappings().all()
 
 
 def test_present_then_absent_twice_is_verified_and_closed(store_engine, population, settings, stub):
@@ -67,9 +67,9 @@ def test_present_then_absent_twice_is_verified_and_closed(store_engine, populati
     r3 = verification.verify_cases(store_engine, day=d3, settings=settings)
     assert r3["verified"] == [key] and r3["closed"] == [key]
     with store_engine.connect() as conn:
-        case = c.get_case(conn, key)
-        states = [e["to_state"] for e in c.events(conn, case["id"])]
-        status = conn.execute(sa.select(s.apps.c.status).where(s.apps.c.app_key == "APP-Z")).scalar_one()
+        case = cases.get_case(conn, key)
+        states = [e["to_state"] for e in cases.events(conn, case["id"])]
+        status = conn.execute(sa.select(schema.apps.c.status).where(schema.apps.c.app_key == "APP-Z")).scalar_one()
     assert case["state"] == "closed" and states[-2:] == ["delisting_verified", "closed"] and status == "closed"
     absent = [x for x in _checks(store_engine, key) if not x["present"]]
     assert len(absent) == 8 and len({x["response_fingerprint"] for x in absent if x["channel"] == "store:apple"}) == 1
@@ -86,7 +86,7 @@ def test_filing_still_active_is_not_verified(store_engine, population, settings,
         result = verification.verify_cases(store_engine, day=STOP + dt.timedelta(days=i), settings=settings)
         assert result["verified"] == []
     with store_engine.connect() as conn:
-        case = c.get_case(conn, key)
+        case = cases.get_case(conn, key)
     assert case["state"] == "data_disposed"
     ver = {ch["key"]: ch for ch in case["details"]["verification"]["channels"]}
     assert ver[LICENCES[1]]["ok"] is False and ver[LICENCES[0]]["ok"] is True
@@ -133,23 +133,23 @@ def test_relisting_reopens_a_closed_case(store_engine, population, settings, stu
     for i in (1, 2):
         verification.verify_cases(store_engine, day=STOP + dt.timedelta(days=i), settings=settings)
     with store_engine.connect() as conn:
-        case = c.get_case(conn, key)
-        closed_on = c.events(conn, case["id"])[-1]["occurred_at"].date()
+        case = cases.get_case(conn, key)
+        closed_on = cases.events(conn, case["id"])[-1]["occurred_at"].date()
     assert case["state"] == "closed"
     assert verification.reopen_relisted(store_engine, day=closed_on + dt.timedelta(days=1), settings=settings) == []
     # ingestion sees the app back in the Apple store after closure
     with store_engine.begin() as conn:
-        listing_id = conn.execute(sa.select(s.store_listings.c.id).where(
-            s.store_listings.c.store_app_id == "1000000101")).scalar_one()
-        conn.execute(sa.insert(s.listing_events).values(
+        listing_id = conn.execute(sa.select(schema.store_listings.c.id).where(
+            schema.store_listings.c.store_app_id == "1000000101")).scalar_one()
+        conn.execute(sa.insert(schema.listing_events).values(
             listing_id=listing_id, event_date=closed_on + dt.timedelta(days=5), event_type="relisted",
             source="apple_itunes", fetched_at=dt.datetime.now(), request_fingerprint="f" * 64))
     day = closed_on + dt.timedelta(days=6)
     assert verification.reopen_relisted(store_engine, day=day, settings=settings) == [key]
     with store_engine.connect() as conn:
-        case = c.get_case(conn, key)
-        ev = c.events(conn, case["id"])[-1]
-        status = conn.execute(sa.select(s.apps.c.status).where(s.apps.c.app_key == "APP-Z")).scalar_one()
+        case = cases.get_case(conn, key)
+        ev = cases.events(conn, case["id"])[-1]
+        status = conn.execute(sa.select(schema.apps.c.status).where(schema.apps.c.app_key == "APP-Z")).scalar_one()
     assert (ev["from_state"], ev["to_state"]) == ("closed", "service_stopped") and "重新上架" in ev["reason"]
     assert ev["evidence"]["source"] == "listing_events" and status == "shutting_down"
     assert case["details"]["reopen_count"] == 1
@@ -160,4 +160,4 @@ def test_relisting_reopens_a_closed_case(store_engine, population, settings, stu
     r = verification.verify_cases(store_engine, day=day + dt.timedelta(days=1), settings=settings)
     assert r["verified"] == []
     with store_engine.connect() as conn:
-        assert c.get_case(conn, key)["state"] == "data_disposed"
+        assert cases.get_case(conn, key)["state"] == "data_disposed"

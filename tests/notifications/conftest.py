@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.notifications.helpers import RecordingServer, conn_json, free_port
 
 

@@ -12,9 +12,9 @@ import subprocess
 import textwrap
 
 import pytest
-from fingertip_dev.mailcatcher import MailCatcher, read_index
-
 from tests.conftest import ROOT, airflow_cmd
+
+from fingertip_dev.mailcatcher import MailCatcher, read_index
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 

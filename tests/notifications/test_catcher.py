@@ -7,10 +7,10 @@ import json
 import smtplib
 from email import policy
 
+from tests.notifications.helpers import FAST, FROM, conn_json
+
 from fingertip.notifications import Attachment, Email, build_mime, ledger, message_id_for
 from fingertip_dev.mailcatcher import MailCatcher, read_index, start_subprocess, stop_subprocess
-
-from tests.notifications.helpers import FAST, FROM, conn_json
 
 
 def test_catcher_saves_eml_and_index(tmp_path, monkeypatch):
@@ -72,7 +72,7 @@ def test_cli_subprocess_with_the_ledger(tmp_path, monkeypatch, sqlite_store):
 def test_index_keeps_odd_headers(tmp_path):
     """Raw Message-ID kept; 8-bit (SMTPUTF8) and encoded subjects decoded; the file is byte-exact."""
     raw = ("From: =?utf-8?b?5byg5LiJ?= <a@b.cn>\r\nTo: c@d.cn\r\nSubject: 直接的八位主题\r\n"
-           "Message-ID: <x y/../z@h>\r\n\r\nhi\r\n").encode("utf-8")
+           "Message-ID: <x y/../z@h>\r\n\r\nhi\r\n").encode()
     with MailCatcher(tmp_path, port=0) as catcher:
         with smtplib.SMTP("127.0.0.1", catcher.port) as client:
             client.sendmail("a@b.cn", ["c@d.cn"], raw)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from fingertip.notifications import digest, ledger
-from fingertip.store import schema as s
-
 from tests.notifications.helpers import FAST
+
+from fingertip.notifications import digest, ledger
+from fingertip.store import schema
 
 NOW = dt.datetime(2026, 11, 23, 1, 0)
 PROV = {"source": "test", "fetched_at": NOW, "request_fingerprint": "0" * 64}
@@ -16,20 +16,20 @@ HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")
 
 
 def add_sponsor(conn, code, name, email):
-    return conn.execute(sa.insert(s.sponsors).values(credit_code=code, name=name, division_code="440000",
+    return conn.execute(sa.insert(schema.sponsors).values(credit_code=code, name=name, division_code="440000",
                                                      level="provincial", nature="机关", contact_email=email,
                                                      created_at=NOW, updated_at=NOW, **PROV)).inserted_primary_key[0]
 
 
 def add_app(conn, key, name, sponsor_id):
-    conn.execute(sa.insert(s.apps).values(app_key=key, name=name, kind="app", sponsor_id=sponsor_id,
+    conn.execute(sa.insert(schema.apps).values(app_key=key, name=name, kind="app", sponsor_id=sponsor_id,
                                           division_code="440000", status="active", created_at=NOW,
                                           updated_at=NOW, **PROV))
 
 
 def add_finding(conn, fid, sponsor_id, target_key, *, rule="zombie-app", severity="high", state="open",
                 title="长期未更新的“僵尸”应用"):
-    conn.execute(sa.insert(s.findings).values(
+    conn.execute(sa.insert(schema.findings).values(
         id=fid, rule_id=rule, target_type="app", target_key=target_key, severity=severity, state=state,
         title_zh=title, basis="《意见》第7条", article="opinions-7", remediation_zh="限期整改或关停注销",
         evidence={"days_since_update": 400}, division_code="440000", sponsor_id=sponsor_id,
@@ -57,7 +57,7 @@ def world(engine):
 
 def payloads(engine):
     with engine.connect() as conn:
-        return {r.notification_key: r for r in conn.execute(sa.select(s.notifications))}
+        return {r.notification_key: r for r in conn.execute(sa.select(schema.notifications))}
 
 
 def test_digest_isolation_and_escaping(store_engine, smtp_server, smtp_conn):

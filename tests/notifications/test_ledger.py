@@ -7,6 +7,8 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from tests.notifications.helpers import CONN_ID, FAST, FROM, RecordingServer
+
 from fingertip.notifications import (
     Attachment,
     Email,
@@ -15,11 +17,9 @@ from fingertip.notifications import (
     ledger,
     message_id_for,
 )
-from fingertip.store import schema as s
+from fingertip.store import schema
 
-from tests.notifications.helpers import CONN_ID, FAST, FROM, RecordingServer
-
-N = s.notifications
+N = schema.notifications
 PAYLOAD = {"text": "请于 2026-12-01 前发布关停公告。", "html": "<p>请于 2026-12-01 前发布关停公告。</p>"}
 
 

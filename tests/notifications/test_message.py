@@ -13,6 +13,8 @@ import zlib
 from email.header import decode_header, make_header
 
 import pytest
+from tests.notifications.helpers import CONN_ID, FROM
+
 from fingertip.notifications import (
     Attachment,
     Email,
@@ -22,8 +24,6 @@ from fingertip.notifications import (
     validate_addresses,
 )
 from fingertip.notifications.smtp import send_message
-
-from tests.notifications.helpers import CONN_ID, FROM
 
 SUBJECT = "【指尖治理】2026年第三季度防治“指尖上的形式主义”工作情况报告（含一张表、Word 和 PDF 附件）"
 XLSX_NAME = "2026年第三季度治理情况一张表（汇总）.xlsx"
@@ -144,7 +144,7 @@ def test_filenames_for_older_readers(documents):
     old = email_pkg.message_from_bytes(raw)  # compat32 policy
     parts = [p for p in old.walk() if p.get("Content-Disposition", "").startswith("attachment")]
     assert [p.get_filename() for p in parts] == [XLSX_NAME, DOCX_NAME, "figures.json"]
-    for part, expected in zip(parts, [XLSX_NAME, DOCX_NAME, "figures.json"]):
+    for part, expected in zip(parts, [XLSX_NAME, DOCX_NAME, "figures.json"], strict=True):
         name = part.get_param("name")  # raw Content-Type parameter, as an RFC 2047-only reader sees it
         assert str(make_header(decode_header(name))) == expected
     header = str(old["Subject"])

@@ -6,6 +6,7 @@ import datetime as dt
 
 import jinja2
 import pytest
+
 from fingertip.notifications import templates
 
 MINE = ["report_summary", "audit_summary", "reminder", "sponsor_digest"]

@@ -10,8 +10,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.lifecycle.conftest import DAY
 
-from fingertip.lifecycle import approval, opening
-from fingertip.lifecycle import cases as c
+from fingertip.lifecycle import approval, cases, opening
 from fingertip.links import FingertipOutputLink, link_for
 
 
@@ -55,7 +54,7 @@ def test_decision_result_links_to_the_case_folder(store_engine, settings, case_k
     assert link_for(result, console_url="https://console.example.gov.cn") == \
         f"https://console.example.gov.cn/cases/{case_key}"
     with store_engine.connect() as conn:
-        assert c.get_case(conn, case_key)["state"] == "approved"
+        assert cases.get_case(conn, case_key)["state"] == "approved"
 
 
 def test_a_timeout_still_links_to_the_case(store_engine, settings, case_key):

@@ -15,12 +15,12 @@ import types
 import pendulum
 import pytest
 import sqlalchemy as sa
+from tests.sources.test_ingest_over_stub import FAULTS, store, world  # noqa: F401  (fixtures)
+from tests.stub.conftest import LAST_DAY
 
 from fingertip.operators import IngestSourceOperator, Source
 from fingertip.operators.ingest import PartitionsFailed
-from fingertip.store import schema as s
-from tests.sources.test_ingest_over_stub import FAULTS, store, world  # noqa: F401  (fixtures)
-from tests.stub.conftest import LAST_DAY
+from fingertip.store import schema
 
 SOURCE_CONNS = ("apple_itunes", "android_listing_feed", "filing_registry", "account_activity_feed")
 
@@ -135,13 +135,13 @@ def test_android_walks_every_store_then_exports_and_rerun_adds_nothing(env):
     assert context["ingest_label"].startswith("android/huawei")
     assert not (env.exports / "android" / "late.csv").exists()
     assert (env.exports / "android" / "processed" / "late.csv").exists()
-    snapshots, listings = _count(env.store, s.listing_snapshots), _count(env.store, s.store_listings)
+    snapshots, listings = _count(env.store, schema.listing_snapshots), _count(env.store, schema.store_listings)
     assert snapshots == listings == 23 + 3 + 1
 
     again = op.execute(_context())  # the same day again: replaced, never duplicated
     assert again["present"] == 25 and again["units"] == 6
-    assert _count(env.store, s.listing_snapshots) == snapshots
-    assert _count(env.store, s.listing_events) == 0
+    assert _count(env.store, schema.listing_snapshots) == snapshots
+    assert _count(env.store, schema.listing_events) == 0
 
 
 def test_one_failing_partition_keeps_the_others_and_fails_the_task_at_the_end(env):
@@ -156,29 +156,29 @@ def test_one_failing_partition_keeps_the_others_and_fails_the_task_at_the_end(en
     assert "xiaomi" in message and "huawei" not in message.split("Errors:")[0]
     assert list(caught.value.failed) == ["xiaomi"]
     # the partitions after the failed one were written
-    assert _count(env.store, s.listing_snapshots, s.listing_snapshots.c.listing_id.in_(
-        sa.select(s.store_listings.c.id).where(s.store_listings.c.store == "huawei"))) == 23
+    assert _count(env.store, schema.listing_snapshots, schema.listing_snapshots.c.listing_id.in_(
+        sa.select(schema.store_listings.c.id).where(schema.store_listings.c.store == "huawei"))) == 23
     assert caught.value.summary["requests_failed"] >= 1 and caught.value.summary["present"] == 22
     assert (env.exports / "android" / "waiting.csv").exists()  # exports wait for a complete feed
     with env.store.connect() as conn:
-        failed = conn.execute(sa.select(s.fetch_log.c.endpoint).where(s.fetch_log.c.status == "failed")).scalars()
+        failed = conn.execute(sa.select(schema.fetch_log.c.endpoint).where(schema.fetch_log.c.status == "failed")).scalars()
         assert all("xiaomi" in e for e in failed)
 
     # the source recovers: the retry of the task writes the day once
     del env.stub._injector.next_fault
-    before = _count(env.store, s.listing_snapshots)
+    before = _count(env.store, schema.listing_snapshots)
     summary = op.execute(_context())
     assert summary["requests_failed"] == 0 and summary["units"] == 4  # three stores and the export
-    assert _count(env.store, s.listing_snapshots) == before + 3  # only xiaomi's three were new
+    assert _count(env.store, schema.listing_snapshots) == before + 3  # only xiaomi's three were new
 
 
 def test_provinces_derived_from_the_inventory_for_activity_and_filings(env):
     activity = IngestSourceOperator(task_id="activity", source="activity").execute(_context())
     assert activity["partitions"] == ["110000", "320000", "440000"]
     assert activity["activity_rows"] == 6  # one per account (wx-gap's is dated the day before)
-    assert _count(env.store, s.account_activity) == 6
+    assert _count(env.store, schema.account_activity) == 6
     IngestSourceOperator(task_id="activity", source="activity").execute(_context())
-    assert _count(env.store, s.account_activity) == 6
+    assert _count(env.store, schema.account_activity) == 6
 
     filings = IngestSourceOperator(task_id="filings", source="filings").execute(_context())
     assert filings["units"] == 3 and filings["new"] >= 1 and filings["requests_failed"] == 0
@@ -192,7 +192,7 @@ def test_gov_app_skipped_when_the_connection_does_not_provide_it(env):
     env.monkeypatch.setenv("AIRFLOW_CONN_FILING_REGISTRY", _conn(env.host, env.port, gov_app_feed=False))
     with pytest.raises(AirflowSkipException, match="gov_app_feed"):
         IngestSourceOperator(task_id="gov", source="gov_app").execute(_context())
-    assert _count(env.store, s.filings) == 0
+    assert _count(env.store, schema.filings) == 0
 
 
 def test_apple_packs_whole_batches_across_provinces_and_keeps_the_rate_limiter(env):
@@ -222,7 +222,7 @@ def test_manual_run_without_logical_date_uses_run_after(env):
     summary = IngestSourceOperator(task_id="activity", source="activity", partitions=["440000"]).execute(context)
     assert summary["day"] == "2026-11-20"
     with env.store.connect() as conn:
-        dates = set(conn.execute(sa.select(s.account_activity.c.activity_date)).scalars())
+        dates = set(conn.execute(sa.select(schema.account_activity.c.activity_date)).scalars())
     assert dates == {LAST_DAY}
 
 
@@ -230,8 +230,8 @@ def test_empty_inventory_skips_with_a_reason_and_empty_partitions_fail(env):
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     with env.store.begin() as conn:
-        conn.execute(sa.delete(s.apps))
-        conn.execute(sa.delete(s.accounts))
+        conn.execute(sa.delete(schema.apps))
+        conn.execute(sa.delete(schema.accounts))
     with pytest.raises(AirflowSkipException, match="no active inventory app with an Apple track id"):
         IngestSourceOperator(task_id="apple", source="apple").execute(_context())
     with pytest.raises(AirflowSkipException, match="no active inventory accounts.*no export waiting"):
@@ -247,7 +247,7 @@ def test_empty_inventory_skips_with_a_reason_and_empty_partitions_fail(env):
 
 def test_empty_inventory_with_an_export_waiting_reads_it(env):
     with env.store.begin() as conn:
-        conn.execute(sa.delete(s.apps))
+        conn.execute(sa.delete(schema.apps))
     (env.exports / "filings").mkdir(parents=True)
     (env.exports / "filings" / "bulk.csv").write_text(
         "serviceLicence,unitName,serviceName,serviceType,natureName,creditCode\n"
@@ -335,8 +335,8 @@ def test_airflow_run_fans_out_renders_templates_and_emits_the_asset_without_a_lo
     assert states[("android_exports", -1)][0] == states[("apple", -1)][0] == "success"
     assert events == [APP_STORE_LISTINGS.uri] * 2  # one per mapped feed task
     with env.store.connect() as conn:
-        days = set(conn.execute(sa.select(s.listing_snapshots.c.snapshot_date)).scalars())
-        apple_ids = set(conn.execute(sa.select(s.store_listings.c.store_app_id)
-                                     .where(s.store_listings.c.store == "apple")).scalars())
+        days = set(conn.execute(sa.select(schema.listing_snapshots.c.snapshot_date)).scalars())
+        apple_ids = set(conn.execute(sa.select(schema.store_listings.c.store_app_id)
+                                     .where(schema.store_listings.c.store == "apple")).scalars())
     assert days == {LAST_DAY} and apple_ids == {"1000000001", "1000000005"}
-    assert _count(env.store, s.store_listings, s.store_listings.c.store == "honor") == 1  # the export
+    assert _count(env.store, schema.store_listings, schema.store_listings.c.store == "honor") == 1  # the export

@@ -47,11 +47,11 @@ def _task_context(state="failed", try_number=1, exception=None):
 
 
 def _rows(engine):
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     with engine.connect() as c:
-        return c.execute(sa.select(s.notifications.c.notification_key, s.notifications.c.recipient,
-                                   s.notifications.c.status, s.notifications.c.kind)).all()
+        return c.execute(sa.select(schema.notifications.c.notification_key, schema.notifications.c.recipient,
+                                   schema.notifications.c.status, schema.notifications.c.kind)).all()
 
 
 def test_event_facts_and_a_stable_key_per_event():

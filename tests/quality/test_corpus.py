@@ -7,11 +7,11 @@ import datetime as dt
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from tests.quality.corpus.builder import CASES
 
 from fingertip.inventory.importer import import_file
 from fingertip.quality.validate import validate_batch
-from fingertip.store import schema as s
-from tests.quality.corpus.builder import CASES
+from fingertip.store import schema
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -47,7 +47,7 @@ def test_corpus_case(name, tmp_path, sqlite_url):
     if case.verdict is None:
         assert v.status == "rejected" and result.row_count == 0
         with engine.connect() as c:
-            assert c.execute(sa.select(s.import_batches.c.status)).scalar_one() == "rejected"
+            assert c.execute(sa.select(schema.import_batches.c.status)).scalar_one() == "rejected"
         return
     assert v.status == case.verdict, v.message
     if case.bad_rows is not None:
@@ -57,8 +57,8 @@ def test_corpus_case(name, tmp_path, sqlite_url):
     assert bool(v.critical_failures) == case.critical, v.critical_failures
     assert bool(v.warnings) == case.warnings
     with engine.connect() as c:
-        apps = c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one()
-        status = c.execute(sa.select(s.import_batches.c.status)).scalar_one()
+        apps = c.execute(sa.select(sa.func.count()).select_from(schema.apps)).scalar_one()
+        status = c.execute(sa.select(schema.import_batches.c.status)).scalar_one()
     assert status == v.status
     assert apps == (v.good_rows if v.status == "promoted" else 0)
     if v.report_path:  # whatever came in, the report holds no formula
@@ -66,5 +66,5 @@ def test_corpus_case(name, tmp_path, sqlite_url):
         assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     if name == "excel_serial_dates":
         with engine.connect() as c:
-            assert set(c.execute(sa.select(s.apps.c.launched_on)).scalars()) == {dt.date(2023, 7, 16)}
+            assert set(c.execute(sa.select(schema.apps.c.launched_on)).scalars()) == {dt.date(2023, 7, 16)}
     engine.dispose()

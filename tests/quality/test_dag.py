@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.store import schema as s
 from tests.conftest import ROOT, airflow_cmd
 from tests.quality.helpers import app_csv
+
+from fingertip.store import schema
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -42,8 +42,8 @@ def test_validate_inventory_dag_run(airflow_env, tmp_path):
     log = proc.stdout + proc.stderr
     assert "QualityGateRejected" in log and "未通过质量闸门" in log, log[-4000:]
     with engine.connect() as c:
-        status = dict(c.execute(sa.select(s.import_batches.c.id, s.import_batches.c.status)).all())
-        assert c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one() == 30
+        status = dict(c.execute(sa.select(schema.import_batches.c.id, schema.import_batches.c.status)).all())
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.apps)).scalar_one() == 30
     engine.dispose()
     assert status[ids["good.csv"]] == "promoted" and status[ids["bad.csv"]] == "rejected"
     assert (out / "quality" / "data_docs" / "index.html").exists()
@@ -56,10 +56,10 @@ def test_validate_inventory_dag_run(airflow_env, tmp_path):
     assert "QualityGateRejected" not in log, log[-4000:]
     engine = create_store_engine(url)
     with engine.connect() as c:
-        status = dict(c.execute(sa.select(s.import_batches.c.id, s.import_batches.c.status)).all())
-        apps = c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one()
-        good_rows = c.execute(sa.select(s.import_batches.c.good_rows)
-                              .where(s.import_batches.c.id == ids["bad.csv"])).scalar_one()
+        status = dict(c.execute(sa.select(schema.import_batches.c.id, schema.import_batches.c.status)).all())
+        apps = c.execute(sa.select(sa.func.count()).select_from(schema.apps)).scalar_one()
+        good_rows = c.execute(sa.select(schema.import_batches.c.good_rows)
+                              .where(schema.import_batches.c.id == ids["bad.csv"])).scalar_one()
     engine.dispose()
     # its 8 good rows are apps the good file already registered: updated in place, not duplicated
     assert status[ids["bad.csv"]] == "promoted" and good_rows == 8 and apps == 30, log[-6000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fingertip.quality import expectations as E
+from fingertip.quality import expectations
 from fingertip.quality.suites import INVENTORY_SUITES, SuiteError, check_suites, load_suite_spec, run_expectations
 
 GOOD = "11441700007280420Y"
@@ -19,17 +19,17 @@ def _bad(df, expectation) -> list[int]:
 
 def test_valid_uscc():
     df = pd.DataFrame({"c": [GOOD, GOOD[:-1] + "X", "1.14417E+17", "91441700MA4UABCDE0", None]})
-    assert _bad(df, E.ExpectColumnValuesToBeValidUscc(column="c")) == [1, 2, 3]
+    assert _bad(df, expectations.ExpectColumnValuesToBeValidUscc(column="c")) == [1, 2, 3]
 
 
 def test_government_uscc():
     df = pd.DataFrame({"c": [GOOD, "12100000400000624D", "91350100M000100Y43"]})
-    assert _bad(df, E.ExpectColumnValuesToBeGovernmentUscc(column="c")) == [2]
+    assert _bad(df, expectations.ExpectColumnValuesToBeGovernmentUscc(column="c")) == [2]
 
 
 def test_known_division_code():
     df = pd.DataFrame({"d": ["441700", "110000", "441799", "abc"]})
-    assert _bad(df, E.ExpectColumnValuesToBeKnownDivisionCode(column="d")) == [2, 3]
+    assert _bad(df, expectations.ExpectColumnValuesToBeKnownDivisionCode(column="d")) == [2, 3]
 
 
 def test_filing_number_with_service_type():
@@ -38,41 +38,41 @@ def test_filing_number_with_service_type():
               "ICP备2024012345号-1A", "蜀ICP备2024012345号-3K", None, "粤ICP备2024012345号-1A"],
         "t": ["app", "mini_program", "app", "app", "app", "quick_app", "app", None],
     })
-    assert _bad(df, E.ExpectColumnPairValuesToBeValidFilingNumber(column_A="n", column_B="t")) == [2, 3, 4]
+    assert _bad(df, expectations.ExpectColumnPairValuesToBeValidFilingNumber(column_A="n", column_B="t")) == [2, 3, 4]
 
 
 def test_dates_not_in_future_and_iso():
     df = pd.DataFrame({"d": ["2020-01-01", "2999-12-31", "2020/13/45", None]})
-    assert _bad(df, E.ExpectColumnValuesToBeDatesNotInFuture(column="d", today="2026-11-23")) == [1]
-    assert _bad(df, E.ExpectColumnValuesToBeIsoDates(column="d")) == [2]
+    assert _bad(df, expectations.ExpectColumnValuesToBeDatesNotInFuture(column="d", today="2026-11-23")) == [1]
+    assert _bad(df, expectations.ExpectColumnValuesToBeIsoDates(column="d")) == [2]
 
 
 def test_date_order():
     df = pd.DataFrame({"a": ["2020-01-01", "2021-01-01", None, "2020-01-01"],
                        "b": ["2020-02-01", "2020-12-31", "2020-01-01", "2020-01-01"]})
-    assert _bad(df, E.ExpectColumnPairValuesToBeInDateOrder(column_A="a", column_B="b")) == [1]
+    assert _bad(df, expectations.ExpectColumnPairValuesToBeInDateOrder(column_A="a", column_B="b")) == [1]
 
 
 def test_first_occurrence_flags_only_later_copies():
     df = pd.DataFrame({"k": ["a", "b", "a", "c", "a"]})
-    assert _bad(df, E.ExpectColumnValuesToBeFirstOccurrence(column="k")) == [2, 4]
+    assert _bad(df, expectations.ExpectColumnValuesToBeFirstOccurrence(column="k")) == [2, 4]
 
 
 def test_reference_set_and_reference_mapping():
-    E.register_reference("t_sponsors", {GOOD})
-    E.register_reference("t_owners", {"wechat|gh_1": GOOD})
+    expectations.register_reference("t_sponsors", {GOOD})
+    expectations.register_reference("t_owners", {"wechat|gh_1": GOOD})
     try:
         df = pd.DataFrame({"c": [GOOD, "12100000400000624D"], "k": ["wechat|gh_1", "wechat|gh_1"]})
-        assert _bad(df, E.ExpectColumnValuesToBeInReferenceSet(column="c", reference="t_sponsors")) == [1]
-        assert _bad(df, E.ExpectColumnPairValuesToMatchReference(column_A="k", column_B="c",
+        assert _bad(df, expectations.ExpectColumnValuesToBeInReferenceSet(column="c", reference="t_sponsors")) == [1]
+        assert _bad(df, expectations.ExpectColumnPairValuesToMatchReference(column_A="k", column_B="c",
                                                                  reference="t_owners")) == [1]
     finally:
-        E.clear_references()
+        expectations.clear_references()
 
 
 def test_excel_mangled_numbers():
     df = pd.DataFrame({"c": [GOOD, "1.14417000072804E+17", "114417000072804000.0", "123"]})
-    assert _bad(df, E.ExpectColumnValuesToNotBeExcelMangledNumbers(column="c")) == [1, 2]
+    assert _bad(df, expectations.ExpectColumnValuesToNotBeExcelMangledNumbers(column="c")) == [1, 2]
 
 
 def test_built_in_in_set_is_usable_beside_custom():
@@ -98,16 +98,16 @@ def test_every_suite_loads_and_builds():
 
 
 def test_malformed_suite_is_refused(tmp_path, monkeypatch):
-    import fingertip.quality.suites as S
+    from fingertip.quality import suites
 
     (tmp_path / "expectations").mkdir()
     (tmp_path / "expectations" / "broken.yaml").write_text(
         "name: broken\nversion: 1\nexpectations:\n  - type: expect_column_values_to_not_be_null\n"
         "    kwargs: {column: x}\n    meta: {reason_zh: 缺, reason_en: missing}\n", encoding="utf-8")
-    monkeypatch.setattr(S, "resources_dir", lambda: tmp_path)
-    S.load_suite_spec.cache_clear()
+    monkeypatch.setattr(suites, "resources_dir", lambda: tmp_path)
+    suites.load_suite_spec.cache_clear()
     try:
         with pytest.raises(SuiteError, match="critical"):
-            S.load_suite_spec("broken")
+            suites.load_suite_spec("broken")
     finally:
-        S.load_suite_spec.cache_clear()
+        suites.load_suite_spec.cache_clear()

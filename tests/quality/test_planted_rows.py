@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from fingertip.inventory.importer import import_file
 from fingertip.quality.validate import validate_batch
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,8 @@ def test_every_planted_row_caught_and_no_clean_row_flagged(store_engine, tmp_pat
         v = validate_batch(store_engine, result.batch_id)
         verdicts.append(v)
         with store_engine.connect() as c:
-            for row in c.execute(sa.select(s.quarantined_rows.c.row_number, s.quarantined_rows.c.expectation)
-                                 .where(s.quarantined_rows.c.batch_id == result.batch_id)):
+            for row in c.execute(sa.select(schema.quarantined_rows.c.row_number, schema.quarantined_rows.c.expectation)
+                                 .where(schema.quarantined_rows.c.batch_id == result.batch_id)):
                 flagged.setdefault((path.name, row.row_number), set()).add(row.expectation)
     missed = {k: v for k, v in planted.items() if k not in flagged}
     extra = {k: v for k, v in flagged.items() if k not in planted}

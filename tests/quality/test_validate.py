@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
+from tests.quality.helpers import ACCOUNT_HEADER, APP_HEADER, account_row, app_csv, app_row, csv_bytes
 
 from fingertip.inventory.importer import import_file
 from fingertip.quality.validate import validate_batch
-from fingertip.store import schema as s
-from tests.quality.helpers import ACCOUNT_HEADER, APP_HEADER, account_row, app_csv, app_row, csv_bytes
+from fingertip.store import schema
 
 HOSTILE_FORMULA = "=cmd|'/c calc'!A1"
 HOSTILE_HTML = "<script>alert(1)</script>"
@@ -30,13 +29,13 @@ def _import(engine, tmp_path, name: str, data: bytes) -> int:
 
 def _quarantine(engine, batch_id):
     with engine.connect() as c:
-        return c.execute(sa.select(s.quarantined_rows).where(s.quarantined_rows.c.batch_id == batch_id)
-                         .order_by(s.quarantined_rows.c.row_number)).mappings().all()
+        return c.execute(sa.select(schema.quarantined_rows).where(schema.quarantined_rows.c.batch_id == batch_id)
+                         .order_by(schema.quarantined_rows.c.row_number)).mappings().all()
 
 
 def _batch(engine, batch_id):
     with engine.connect() as c:
-        return c.execute(sa.select(s.import_batches).where(s.import_batches.c.id == batch_id)).mappings().one()
+        return c.execute(sa.select(schema.import_batches).where(schema.import_batches.c.id == batch_id)).mappings().one()
 
 
 def test_quarantine_reasons_and_hostile_values_verbatim(store_engine, tmp_path):
@@ -71,7 +70,7 @@ def test_quarantine_reasons_and_hostile_values_verbatim(store_engine, tmp_path):
     assert HOSTILE_FORMULA in values and HOSTILE_HTML in values
     assert all(c.data_type != "f" for wsx in wb.worksheets for row in wsx.iter_rows() for c in row)
     with store_engine.connect() as c:
-        doc = c.execute(sa.select(s.documents.c.path).where(s.documents.c.doc_kind == "quality_rejection_report")
+        doc = c.execute(sa.select(schema.documents.c.path).where(schema.documents.c.doc_kind == "quality_rejection_report")
                         ).scalar_one()
     assert doc == v.report_path
 
@@ -85,8 +84,8 @@ def test_gate_by_share(store_engine, tmp_path):
     assert b["status"] == "rejected" and "5.0%" in b["message"] and "退回" in b["message"]
     assert "rejected" in b["message"]
     with store_engine.connect() as c:
-        assert c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one() == 0
-        assert c.execute(sa.select(sa.func.count()).select_from(s.sponsors)).scalar_one() == 0
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.apps)).scalar_one() == 0
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.sponsors)).scalar_one() == 0
     assert len(_quarantine(store_engine, batch_id)) == 2  # reasons kept for the report
     # a looser gate for the same batch promotes it (the share is configurable per call)
     v2 = validate_batch(store_engine, batch_id, today=TODAY, max_bad_share=0.2)
@@ -104,7 +103,7 @@ def test_gate_by_critical_expectation(store_engine, tmp_path):
 
 def test_missing_required_column_is_critical(store_engine, tmp_path):
     header = [h for h in APP_HEADER if h != "行政区划代码"]
-    rows = [[c for h, c in zip(APP_HEADER, app_row(i)) if h != "行政区划代码"] for i in range(1, 11)]
+    rows = [[c for h, c in zip(APP_HEADER, app_row(i), strict=True) if h != "行政区划代码"] for i in range(1, 11)]
     batch_id = _import(store_engine, tmp_path, "c.csv", csv_bytes(header, rows))
     v = validate_batch(store_engine, batch_id, today=TODAY)
     assert v.status == "rejected"
@@ -116,8 +115,8 @@ def test_promotion_history_and_idempotency(store_engine, tmp_path):
     v = validate_batch(store_engine, batch_id, today=TODAY)
     assert v.status == "promoted" and v.promoted == {"sponsors": 10, "apps": 10}
     with store_engine.connect() as c:
-        apps = c.execute(sa.select(s.apps)).mappings().all()
-        hist = c.execute(sa.select(sa.func.count()).select_from(s.inventory_history)).scalar_one()
+        apps = c.execute(sa.select(schema.apps)).mappings().all()
+        hist = c.execute(sa.select(sa.func.count()).select_from(schema.inventory_history)).scalar_one()
     assert len(apps) == 10 and hist == 20
     assert all(a["source"] == "import:d.csv" and len(a["request_fingerprint"]) == 64 for a in apps)
     assert {a["kind"] for a in apps} == {"app", "mini_program"}
@@ -126,8 +125,8 @@ def test_promotion_history_and_idempotency(store_engine, tmp_path):
     v2 = validate_batch(store_engine, batch_id, today=TODAY)
     assert v2.status == "promoted" and v2.history_rows == 0
     with store_engine.connect() as c:
-        assert c.execute(sa.select(sa.func.count()).select_from(s.inventory_history)).scalar_one() == 20
-        assert c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one() == 10
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.inventory_history)).scalar_one() == 20
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.apps)).scalar_one() == 10
     assert len(_quarantine(store_engine, batch_id)) == q_before
     # a later batch changes one app's launch date and one sponsor's name: history keeps old → new
     data = app_csv(10, {0: {7: "2022-02-02", 3: "第1号主办单位（更名）"}})
@@ -136,8 +135,8 @@ def test_promotion_history_and_idempotency(store_engine, tmp_path):
     assert v3.status == "promoted"
     with store_engine.connect() as c:
         h = {(r.table_name, r.record_key): r.changes for r in c.execute(
-            sa.select(s.inventory_history).where(s.inventory_history.c.batch_id == batch2))}
-        assert c.execute(sa.select(sa.func.count()).select_from(s.apps)).scalar_one() == 10
+            sa.select(schema.inventory_history).where(schema.inventory_history.c.batch_id == batch2))}
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.apps)).scalar_one() == 10
     assert len(h) == 2
     app_change = next(ch for (t, _), ch in h.items() if t == "apps")
     assert app_change["launched_on"] == ["2023-02-15", "2022-02-02"]
@@ -205,17 +204,17 @@ def test_rows_of_apps_already_in_the_inventory_update_them_in_place(store_engine
     prov = {"source": "sample-generator:x", "fetched_at": dt.datetime(2026, 11, 1),
             "request_fingerprint": "0" * 64}
     with store_engine.begin() as c:
-        sid = c.execute(sa.insert(s.sponsors).values(
+        sid = c.execute(sa.insert(schema.sponsors).values(
             credit_code=credit(1), name="第1号主办单位", division_code="440100", level="county", nature="机关",
             **prov)).inserted_primary_key[0]
-        c.execute(sa.insert(s.apps).values(app_key="app-440100-0000001", name="政务服务应用1", kind="mini_program",
+        c.execute(sa.insert(schema.apps).values(app_key="app-440100-0000001", name="政务服务应用1", kind="mini_program",
                                            sponsor_id=sid, division_code="440100", has_complaint_channel=True,
                                            **prov))
     batch_id = _import(store_engine, tmp_path, "known.csv", app_csv(3))
     v = validate_batch(store_engine, batch_id, today=TODAY)
     assert v.status == "promoted"
     with store_engine.connect() as c:
-        apps = {a["name"]: a for a in c.execute(sa.select(s.apps)).mappings()}
+        apps = {a["name"]: a for a in c.execute(sa.select(schema.apps)).mappings()}
     assert len(apps) == 3  # 1 updated in place + 2 new
     known = apps["政务服务应用1"]
     assert known["app_key"] == "app-440100-0000001" and known["has_complaint_channel"] is False
@@ -228,17 +227,17 @@ def test_a_file_without_some_columns_never_erases_what_the_inventory_knows(store
     prov = {"source": "sample-generator:x", "fetched_at": dt.datetime(2026, 11, 1),
             "request_fingerprint": "0" * 64}
     with store_engine.begin() as c:
-        sid = c.execute(sa.insert(s.sponsors).values(
+        sid = c.execute(sa.insert(schema.sponsors).values(
             credit_code=credit(1), name="第1号主办单位", division_code="440100", level="township", nature="事业单位",
             **prov)).inserted_primary_key[0]
-        c.execute(sa.insert(s.apps).values(app_key="app-known", name="政务服务应用1", kind="mini_program",
+        c.execute(sa.insert(schema.apps).values(app_key="app-known", name="政务服务应用1", kind="mini_program",
                                            sponsor_id=sid, division_code="440100", description="掌上办事",
                                            mini_program_id="wx0123456789abcdef", user_scale=5000, **prov))
     batch_id = _import(store_engine, tmp_path, "partial.csv", app_csv(1))  # no description/id/users columns
     assert validate_batch(store_engine, batch_id, today=TODAY).status == "promoted"
     with store_engine.connect() as c:
-        app = c.execute(sa.select(s.apps)).mappings().one()
-        sponsor = c.execute(sa.select(s.sponsors)).mappings().one()
+        app = c.execute(sa.select(schema.apps)).mappings().one()
+        sponsor = c.execute(sa.select(schema.sponsors)).mappings().one()
     assert (app["description"], app["mini_program_id"], app["user_scale"]) == ("掌上办事", "wx0123456789abcdef", 5000)
     assert (sponsor["level"], sponsor["nature"]) == ("township", "事业单位")  # not replaced by derived defaults
 
@@ -246,25 +245,26 @@ def test_a_file_without_some_columns_never_erases_what_the_inventory_knows(store
 def test_same_named_groups_of_a_unit_are_never_confused(store_engine):
     """Two temporary groups of one unit may share a name; a spreadsheet row is matched by its opening
     date too, and a row matching several stored groups adopts none (it would overwrite another)."""
-    from fingertip.quality.promote import _adopt_stored_keys
     from tests.quality.helpers import credit
+
+    from fingertip.quality.promote import _adopt_stored_keys
 
     prov = {"source": "sample-generator:x", "fetched_at": dt.datetime(2026, 11, 1), "request_fingerprint": "0" * 64}
     with store_engine.begin() as c:
-        sid = c.execute(sa.insert(s.sponsors).values(
+        sid = c.execute(sa.insert(schema.sponsors).values(
             credit_code=credit(1), name="第1号主办单位", division_code="230110", level="county", nature="机关",
             **prov)).inserted_primary_key[0]
         for key, opened, ends in (("grp-a", dt.date(2020, 7, 11), dt.date(2026, 8, 21)),
                                   ("grp-b", dt.date(2024, 12, 11), dt.date(2026, 1, 21))):
-            c.execute(sa.insert(s.work_groups).values(
+            c.execute(sa.insert(schema.work_groups).values(
                 group_key=key, platform="wechat", name="香坊卫健迎检工作临时群", sponsor_id=sid, division_code="230110",
                 is_temporary=True, opened_on=opened, task_ends_on=ends, **prov))
     row = {"group_key": "derived-1", "sponsor_id": sid, "platform": "wechat", "name": "香坊卫健迎检工作临时群",
            "opened_on": dt.date(2024, 12, 11)}
     identities = [("sponsor_id", "platform", "name", "opened_on"), ("sponsor_id", "platform", "name")]
     with store_engine.connect() as c:
-        adopted = _adopt_stored_keys(c, s.work_groups, {"derived-1": row}, "group_key", identities)
+        adopted = _adopt_stored_keys(c, schema.work_groups, {"derived-1": row}, "group_key", identities)
         assert list(adopted) == ["grp-b"]
         unknown = {**row, "opened_on": dt.date(2025, 1, 1)}
-        assert list(_adopt_stored_keys(c, s.work_groups, {"derived-1": unknown}, "group_key", identities)) == [
+        assert list(_adopt_stored_keys(c, schema.work_groups, {"derived-1": unknown}, "group_key", identities)) == [
             "derived-1"]

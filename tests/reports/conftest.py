@@ -33,7 +33,7 @@ def _sponsor(code_div: str, body: str) -> str:
 def load_dataset(engine: sa.Engine) -> dict:
     """Insert the known dataset; returns ids and keys."""
     from fingertip.reference import load_divisions_into_store
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
     load_divisions_into_store(engine)
     sponsors = [
@@ -117,14 +117,14 @@ def load_dataset(engine: sa.Engine) -> dict:
         dict(case_id=3, from_state="approved", to_state="announced", actor="ops", occurred_at=T(2026, 3, 20)),
     ]
     with engine.begin() as conn:
-        conn.execute(s.sponsors.insert(), sponsors)
-        conn.execute(s.apps.insert(), [{"host_platform": None, "updated_at": T(2026, 1, 1), **PROV, **a} for a in apps])
-        conn.execute(s.accounts.insert(), [{**PROV, **a} for a in accounts])
-        conn.execute(s.work_groups.insert(), [{"closed_on": None, **PROV, **g} for g in groups])
-        conn.execute(s.findings.insert(), findings)
-        conn.execute(s.inspections.insert(), inspections)
-        conn.execute(s.shutdown_cases.insert(), cases)
-        conn.execute(s.case_events.insert(), events)
+        conn.execute(schema.sponsors.insert(), sponsors)
+        conn.execute(schema.apps.insert(), [{"host_platform": None, "updated_at": T(2026, 1, 1), **PROV, **a} for a in apps])
+        conn.execute(schema.accounts.insert(), [{**PROV, **a} for a in accounts])
+        conn.execute(schema.work_groups.insert(), [{"closed_on": None, **PROV, **g} for g in groups])
+        conn.execute(schema.findings.insert(), findings)
+        conn.execute(schema.inspections.insert(), inspections)
+        conn.execute(schema.shutdown_cases.insert(), cases)
+        conn.execute(schema.case_events.insert(), events)
     return {"sponsors": {s_["id"]: s_["credit_code"] for s_ in sponsors}}
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.reports.conftest import HYPERLINK, SCRIPT, pdf_text, squash
 
 from fingertip.reports.audit import AuditParamsError, AuditRequest, run_detection, validate_request
 from fingertip.reports.tasks import produce_audit, send_report, validate_audit
-from fingertip.store import schema as s
-from tests.reports.conftest import HYPERLINK, SCRIPT, pdf_text, squash
+from fingertip.store import schema
 
 AS_OF = dt.date(2026, 9, 30)
 
@@ -23,8 +23,8 @@ AS_OF = dt.date(2026, 9, 30)
 def sample_store(tmp_path_factory):
     """A generated sample population (SQLite) with detection persisted for 30 September 2026."""
     from fingertip.rules import detect
-    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.sample.load import generate_into_store
 
     url = f"sqlite:///{tmp_path_factory.mktemp('audit') / 'store.db'}"
     generate_into_store(url, 2000, 11, AS_OF, None, inventory=False)
@@ -63,8 +63,8 @@ def test_every_problem_reported_before_anything_runs(dataset_engine, outputs):
     assert fields.count("recipients") == 2 and fields.count("sponsor_credit_codes") == 2
     assert "ok@cac.example.gov.cn" not in msg and "'A1'" not in msg
     # nothing ran: no audit run, no document, no mail
-    assert _count(dataset_engine, s.audit_runs) == 0
-    assert _count(dataset_engine, s.notifications) == 0
+    assert _count(dataset_engine, schema.audit_runs) == 0
+    assert _count(dataset_engine, schema.notifications) == 0
     assert not outputs.exists()
 
 
@@ -97,7 +97,7 @@ def test_sampling_is_deterministic(sample_store):
     assert 0.2 * total < sampled < 0.4 * total
     assert {f.id for f in r1.findings} <= {f.id for f in full.findings}
     with sample_store.connect() as conn:  # persist=False: the store's findings untouched
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.audit_runs)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.audit_runs)).scalar_one() == 0
 
 
 def test_audit_report_and_mail(sample_store, outputs, smtp_server):
@@ -114,13 +114,13 @@ def test_audit_report_and_mail(sample_store, outputs, smtp_server):
     keys = keys[:2]
     assert len(keys) == 2
     with sample_store.begin() as conn:
-        for key, name in zip(keys, (SCRIPT, HYPERLINK)):
-            conn.execute(s.apps.update().where(s.apps.c.app_key == key).values(name=name))
-    before = _count(sample_store, s.findings)
+        for key, name in zip(keys, (SCRIPT, HYPERLINK), strict=True):
+            conn.execute(schema.apps.update().where(schema.apps.c.app_key == key).values(name=name))
+    before = _count(sample_store, schema.findings)
     request = validate_audit(sample_store, {"provinces": [province], "check_date": AS_OF.isoformat(),
                                             "recipients": ["audit@cac.example.gov.cn"]})
     built = produce_audit(sample_store, request, run_key="adhoc_audit:test-1")
-    assert _count(sample_store, s.findings) == before
+    assert _count(sample_store, schema.findings) == before
     files = {f["doc_format"]: Path(f["path"]) for f in built["files"]}
     assert set(files) == {"xlsx", "docx", "pdf", "json", "md", "html"}
     assert files["pdf"].parent == outputs / "audits" / "adhoc_audit_test-1"
@@ -138,7 +138,7 @@ def test_audit_report_and_mail(sample_store, outputs, smtp_server):
     cells = [c for row in wb["问题清单"].iter_rows() for c in row if c.value == HYPERLINK]
     assert cells and all(c.data_type == "s" for c in cells)
     with sample_store.connect() as conn:
-        run = conn.execute(sa.select(s.audit_runs).where(s.audit_runs.c.run_key == "adhoc_audit:test-1")).one()
+        run = conn.execute(sa.select(schema.audit_runs).where(schema.audit_runs.c.run_key == "adhoc_audit:test-1")).one()
     assert run.kind == "adhoc" and run.status == "succeeded" and run.summary["findings"] == len(doc["figures"]["key_findings"])
 
     send_report(sample_store, built, smtp_conn_id="smtp_test")
@@ -166,5 +166,5 @@ def test_sampled_audit_states_rate_and_seed(sample_store, outputs):
         rid for rid, rule in __import__("fingertip.rules", fromlist=["load_policy"]).load_policy().rules.items()
         if rule.family == "stale_account"}
     with sample_store.connect() as conn:
-        run = conn.execute(sa.select(s.audit_runs).where(s.audit_runs.c.run_key == "adhoc_audit:test-2")).one()
+        run = conn.execute(sa.select(schema.audit_runs).where(schema.audit_runs.c.run_key == "adhoc_audit:test-2")).one()
     assert (run.sample_rate, run.sample_seed) == (0.25, 2026)

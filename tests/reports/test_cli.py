@@ -8,15 +8,15 @@ import subprocess
 import sys
 
 import pytest
-
 from tests.conftest import ROOT
 
 
 @pytest.fixture
 def sqlite_dataset(sqlite_url, tmp_path):
+    from tests.reports.conftest import load_dataset
+
     from fingertip.store import migrate
     from fingertip.store.engine import create_store_engine
-    from tests.reports.conftest import load_dataset
 
     migrate.upgrade(sqlite_url)
     engine = create_store_engine(sqlite_url)

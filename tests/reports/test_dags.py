@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.store import schema as s
 from tests.conftest import ROOT, airflow_cmd
+
+from fingertip.store import schema
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -24,8 +24,8 @@ AS_OF = dt.date(2026, 9, 30)
 @pytest.fixture(scope="module")
 def report_env(airflow_env):
     from fingertip.rules import detect
-    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.sample.load import generate_into_store
 
     env = dict(airflow_env)
     data = Path(env["FINGERTIP_DATA_DIR"])
@@ -56,11 +56,11 @@ def test_periodic_report_dag(report_env, smtp_server):
     folder = out / "reports" / "2026Q3"
     assert {p.suffix for p in folder.iterdir() if p.is_file()} == {".xlsx", ".docx", ".pdf", ".json", ".md", ".html"}
     with engine.connect() as conn:
-        run = conn.execute(sa.select(s.audit_runs).where(s.audit_runs.c.run_key == "report:quarterly:2026Q3")).one()
-        ndocs = conn.execute(sa.select(sa.func.count()).select_from(s.documents)
-                             .where(s.documents.c.audit_run_id == run.id)).scalar_one()
-        open_findings = conn.execute(sa.select(sa.func.count()).select_from(s.findings)
-                                     .where(s.findings.c.state.in_(["open", "acknowledged"]))).scalar_one()
+        run = conn.execute(sa.select(schema.audit_runs).where(schema.audit_runs.c.run_key == "report:quarterly:2026Q3")).one()
+        ndocs = conn.execute(sa.select(sa.func.count()).select_from(schema.documents)
+                             .where(schema.documents.c.audit_run_id == run.id)).scalar_one()
+        open_findings = conn.execute(sa.select(sa.func.count()).select_from(schema.findings)
+                                     .where(schema.findings.c.state.in_(["open", "acknowledged"]))).scalar_one()
     assert run.status == "succeeded" and ndocs == 6
     assert len(smtp_server.messages) == 1
     msg = BytesParser(policy=policy.default).parsebytes(smtp_server.messages[0]["data"])
@@ -78,13 +78,13 @@ def test_adhoc_audit_dag(report_env, smtp_server):
     env, engine, out = report_env
     env = {**env, "AIRFLOW_CONN_SMTP_DEFAULT": smtp_server.conn_json}
     with engine.connect() as conn:
-        province = conn.execute(sa.select(sa.func.min(s.apps.c.division_code))).scalar_one()[:2] + "0000"
+        province = conn.execute(sa.select(sa.func.min(schema.apps.c.division_code))).scalar_one()[:2] + "0000"
     code, log = _run(env, "adhoc_audit", "2026-10-02",
                      {"provinces": [province], "sample_rate": 0.5, "sample_seed": 7, "check_date": AS_OF.isoformat(),
                       "recipients": ["audit@cac.example.gov.cn"]})
     assert code == 0 and "state=success" in log, log[-4000:]
     with engine.connect() as conn:
-        run = conn.execute(sa.select(s.audit_runs).where(s.audit_runs.c.kind == "adhoc")).one()
+        run = conn.execute(sa.select(schema.audit_runs).where(schema.audit_runs.c.kind == "adhoc")).one()
     assert run.status == "succeeded" and (run.sample_rate, run.sample_seed) == (0.5, 7)
     assert run.run_key.startswith("adhoc_audit:")
     pdfs = list((out / "audits").glob("*/*.pdf"))
@@ -100,6 +100,6 @@ def test_adhoc_audit_dag(report_env, smtp_server):
     assert code != 0 or "state=failed" in log, log[-3000:]
     assert "专项核查参数有误" in log and "990000" in log and "zhang san@cac.example.gov.cn" in log
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.audit_runs)
-                            .where(s.audit_runs.c.kind == "adhoc")).scalar_one() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.audit_runs)
+                            .where(schema.audit_runs.c.kind == "adhoc")).scalar_one() == 1
     assert len(smtp_server.messages) == 1

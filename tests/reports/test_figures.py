@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.reports.conftest import ARTICLES
 
 from fingertip.reports.figures import compute_figures
-from fingertip.reports.periods import (annual_due_date, due_reports, parse_period, PeriodError, previous_period)
-from tests.reports.conftest import ARTICLES
+from fingertip.reports.periods import PeriodError, annual_due_date, due_reports, parse_period, previous_period
 
 
 def test_periods():

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.reports.conftest import ATSUM, HOSTILE, HYPERLINK, SCRIPT, pdf_text, squash
 
 from fingertip.reports.tasks import plan_reports, produce_report, send_report
-from fingertip.store import schema as s
-from tests.reports.conftest import ATSUM, HOSTILE, HYPERLINK, SCRIPT, pdf_text, squash
+from fingertip.store import schema
 
 
 def _spec(**kw):
@@ -74,8 +74,8 @@ def test_report_files_escape_and_match_store(dataset_engine, outputs):
     assert "<f>" not in xml and "<f " not in xml
     rows = {r[1]: r for r in wb["在册-按地区"].iter_rows(min_row=2, values_only=True)}
     with dataset_engine.connect() as conn:
-        gd = conn.execute(sa.select(sa.func.count()).select_from(s.apps).where(
-            s.apps.c.division_code.like("44%"), s.apps.c.status != "closed")).scalar_one()
+        gd = conn.execute(sa.select(sa.func.count()).select_from(schema.apps).where(
+            schema.apps.c.division_code.like("44%"), schema.apps.c.status != "closed")).scalar_one()
     assert rows["广东省"][2] == gd == 2 and rows["广东省"][5] == 5
     rates = {r[1]: r[5] for r in wb["合格率-按地区"].iter_rows(min_row=2, values_only=True)}
     assert rates == {"北京市": 50.0, "广东省": 75.0}
@@ -107,16 +107,16 @@ def test_report_files_escape_and_match_store(dataset_engine, outputs):
 
     # audit_runs and documents; a re-run reuses both rows
     with dataset_engine.connect() as conn:
-        run = conn.execute(sa.select(s.audit_runs).where(s.audit_runs.c.run_key == "report:quarterly:2026Q3")).one()
-        docs = conn.execute(sa.select(s.documents.c.doc_format).where(s.documents.c.audit_run_id == run.id)).scalars().all()
+        run = conn.execute(sa.select(schema.audit_runs).where(schema.audit_runs.c.run_key == "report:quarterly:2026Q3")).one()
+        docs = conn.execute(sa.select(schema.documents.c.doc_format).where(schema.documents.c.audit_run_id == run.id)).scalars().all()
     assert (run.kind, run.status, str(run.period_start), str(run.period_end)) == (
         "periodic", "succeeded", "2026-07-01", "2026-09-30")
     assert sorted(docs) == ["docx", "html", "json", "md", "pdf", "xlsx"]
     again = produce_report(dataset_engine, _spec())
     assert again["audit_run_id"] == built["audit_run_id"]
     with dataset_engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.documents)).scalar_one() == 6
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.audit_runs)).scalar_one() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.documents)).scalar_one() == 6
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.audit_runs)).scalar_one() == 1
 
 
 def test_self_inspection_title_and_scope(dataset_engine, outputs):
@@ -132,7 +132,7 @@ def test_self_inspection_title_and_scope(dataset_engine, outputs):
     assert doc["report"]["kind"] == "self_inspection" and doc["figures"]["inventory"]["totals"]["all"] == 5
     assert HYPERLINK not in json.dumps(doc, ensure_ascii=False)  # Beijing's app is out of scope
     with dataset_engine.connect() as conn:
-        assert conn.execute(sa.select(s.audit_runs.c.kind)).scalar_one() == "self_inspection"
+        assert conn.execute(sa.select(schema.audit_runs.c.kind)).scalar_one() == "self_inspection"
 
 
 def test_annual_report_due_date(dataset_engine, outputs):
@@ -174,8 +174,8 @@ def test_mail_sent_exactly_once_with_attachments(dataset_engine, outputs, smtp_s
 
     wb = openpyxl.load_workbook(BytesIO(attachments["report_quarterly_2026Q3.xlsx"]))
     with dataset_engine.connect() as conn:
-        open_findings = conn.execute(sa.select(sa.func.count()).select_from(s.findings).where(
-            s.findings.c.state.in_(["open", "acknowledged"]))).scalar_one()
+        open_findings = conn.execute(sa.select(sa.func.count()).select_from(schema.findings).where(
+            schema.findings.c.state.in_(["open", "acknowledged"]))).scalar_one()
     by_article = list(wb["问题-按条款"].iter_rows(min_row=2, values_only=True))
     assert sum(r[2] for r in by_article) == open_findings == 4
     d = docx.Document(BytesIO(attachments["report_quarterly_2026Q3.docx"]))

@@ -6,7 +6,6 @@ import datetime as dt
 import shutil
 
 import pytest
-
 from tests.conftest import drop_pg_schema, make_pg_schema_url, require_pg
 
 AS_OF = dt.date(2026, 11, 20)

@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import sqlalchemy as sa
+from tests.conftest import ROOT
 
 from fingertip.rules.policy import default_dir
-from fingertip.store import schema as s
-from tests.conftest import ROOT
+from fingertip.store import schema
 
 
 def _cli(*args, env=None):
@@ -42,10 +42,10 @@ def test_dry_run_run_and_lifecycle_commands(small_store):
 
     engine = create_store_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.findings)).scalar_one() == 0
     assert _cli("run", "--date", "2026-11-20", env=env).returncode == 0
     with engine.connect() as conn:
-        fid = conn.execute(sa.select(s.findings.c.id).order_by(s.findings.c.id).limit(1)).scalar_one()
+        fid = conn.execute(sa.select(schema.findings.c.id).order_by(schema.findings.c.id).limit(1)).scalar_one()
     assert _cli("ack", fid, "--by", "张三", env=env).returncode == 0
     again = _cli("ack", fid, "--by", "李四", env=env)
     assert again.returncode == 1 and "open" in again.stderr
@@ -53,6 +53,6 @@ def test_dry_run_run_and_lifecycle_commands(small_store):
     assert _cli("waive", fid, "--reason", "应急值守需要", "--approver", "王主任", "--until", until,
                 env=env).returncode == 0
     with engine.connect() as conn:
-        assert conn.execute(sa.select(s.findings.c.state).where(s.findings.c.id == fid)).scalar_one() == "waived"
+        assert conn.execute(sa.select(schema.findings.c.state).where(schema.findings.c.id == fid)).scalar_one() == "waived"
     shown = _cli("show", "--state", "waived", env=env)
     assert fid in shown.stdout

@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 import sqlalchemy as sa
-
-from fingertip.store import schema as s
 from tests.conftest import ROOT, airflow_cmd
 from tests.rules.conftest import AS_OF, SEED
+
+from fingertip.store import schema
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -30,8 +30,8 @@ def _findings_events(env) -> int:
 
 
 def test_detect_findings_dag_run(airflow_env, tmp_path):
-    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.sample.load import generate_into_store
 
     env = dict(airflow_env)
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -51,7 +51,7 @@ def test_detect_findings_dag_run(airflow_env, tmp_path):
     assert "dry run: nothing stored" in log and "account.stale_14d" in log, log[-4000:]
     assert _findings_events(env) == 0  # a dry run emits no asset event
     with engine.connect() as c:
-        assert c.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one() == 0
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.findings)).scalar_one() == 0
     assert (out / "findings" / f"{AS_OF}-dry-run" / "findings.jsonl").exists()
 
     proc = airflow_cmd(env, "dags", "test", "detect_findings", AS_OF.isoformat(), timeout=900)
@@ -59,8 +59,8 @@ def test_detect_findings_dag_run(airflow_env, tmp_path):
     assert proc.returncode == 0, log[-4000:]
     summary = json.loads((out / "findings" / AS_OF.isoformat() / "summary.json").read_text(encoding="utf-8"))
     with engine.connect() as c:
-        findings = c.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one()
-        inspections = c.execute(sa.select(sa.func.count()).select_from(s.inspections)).scalar_one()
+        findings = c.execute(sa.select(sa.func.count()).select_from(schema.findings)).scalar_one()
+        inspections = c.execute(sa.select(sa.func.count()).select_from(schema.inspections)).scalar_one()
     engine.dispose()
     assert findings == summary["findings"] > 0
     assert inspections == summary["inspected"] > 0

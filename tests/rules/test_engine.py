@@ -7,14 +7,13 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from tests.rules.conftest import AS_OF
 
 from fingertip.rules import Scope, detect, load_policy
 from fingertip.rules import findings as lifecycle
-from fingertip_dev.evaluation import evaluate, read_ground_truth
-from fingertip.store import ops
-from fingertip.store import schema as s
+from fingertip.store import ops, schema
 from fingertip.store.engine import create_store_engine
-from tests.rules.conftest import AS_OF
+from fingertip_dev.evaluation import evaluate, read_ground_truth
 
 NOW = dt.datetime(2026, 11, 20, 12, 0)
 
@@ -81,38 +80,38 @@ def test_rerun_updates_without_duplicates_and_resolves_cleared_conditions(small_
     first = detect(engine, check_date=AS_OF, now=NOW, collect=True)
     assert first.changes["opened"] == len({f.id for f in first.findings}) > 0
     with engine.connect() as conn:
-        n_findings = conn.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one()
-        n_inspections = conn.execute(sa.select(sa.func.count()).select_from(s.inspections)).scalar_one()
+        n_findings = conn.execute(sa.select(sa.func.count()).select_from(schema.findings)).scalar_one()
+        n_inspections = conn.execute(sa.select(sa.func.count()).select_from(schema.inspections)).scalar_one()
     assert n_findings == first.changes["opened"]
     assert n_inspections == first.checked["app"] + first.checked["account"]
 
     second = detect(engine, check_date=AS_OF, now=NOW + dt.timedelta(days=1))
     assert second.changes.get("opened", 0) == 0 and second.changes.get("resolved", 0) == 0
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.findings)).scalar_one() == n_findings
-        assert conn.execute(sa.select(sa.func.count()).select_from(s.inspections)).scalar_one() == n_inspections
-        row = conn.execute(sa.select(s.findings).where(s.findings.c.rule_id == "account.stale_14d")
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.findings)).scalar_one() == n_findings
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.inspections)).scalar_one() == n_inspections
+        row = conn.execute(sa.select(schema.findings).where(schema.findings.c.rule_id == "account.stale_14d")
                            .limit(1)).mappings().one()
     assert row["first_seen_at"] == NOW and row["last_seen_at"] == NOW + dt.timedelta(days=1)
 
     # the account posts again: its stale findings resolve by themselves; going silent reopens them
     key = row["target_key"]
     with engine.begin() as conn:
-        acct_id = conn.execute(sa.select(s.accounts.c.id).where(s.accounts.c.account_key == key)).scalar_one()
-        conn.execute(sa.update(s.account_activity).where(s.account_activity.c.account_id == acct_id,
-                                                         s.account_activity.c.activity_date == AS_OF)
+        acct_id = conn.execute(sa.select(schema.accounts.c.id).where(schema.accounts.c.account_key == key)).scalar_one()
+        conn.execute(sa.update(schema.account_activity).where(schema.account_activity.c.account_id == acct_id,
+                                                         schema.account_activity.c.activity_date == AS_OF)
                      .values(last_post_at=dt.datetime(2026, 11, 19, 9, 0), posts_7d=3, posts_14d=5, posts_30d=9))
     third = detect(engine, check_date=AS_OF, now=NOW + dt.timedelta(days=2))
     assert third.changes["resolved"] >= 1
     with engine.connect() as conn:
-        state = conn.execute(sa.select(s.findings.c.state, s.findings.c.resolved_at)
-                             .where(s.findings.c.id == row["id"])).one()
+        state = conn.execute(sa.select(schema.findings.c.state, schema.findings.c.resolved_at)
+                             .where(schema.findings.c.id == row["id"])).one()
     assert state.state == "resolved" and state.resolved_at == NOW + dt.timedelta(days=2)
     later = AS_OF + dt.timedelta(days=30)
     fourth = detect(engine, check_date=later, now=NOW + dt.timedelta(days=30), families=["stale_account"])
     assert fourth.changes.get("reopened", 0) >= 1
     with engine.connect() as conn:
-        again = conn.execute(sa.select(s.findings).where(s.findings.c.id == row["id"])).mappings().one()
+        again = conn.execute(sa.select(schema.findings).where(schema.findings.c.id == row["id"])).mappings().one()
     assert again["state"] == "open" and again["reopened_count"] == 1 and again["first_seen_at"] == NOW
 
 
@@ -121,7 +120,7 @@ def test_acknowledge_and_waiver_lifecycle(small_store):
     engine = _engine(url)
     detect(engine, check_date=AS_OF, now=NOW)
     with engine.connect() as conn:
-        ids = list(conn.execute(sa.select(s.findings.c.id).where(s.findings.c.state == "open").limit(2)).scalars())
+        ids = list(conn.execute(sa.select(schema.findings.c.id).where(schema.findings.c.state == "open").limit(2)).scalars())
     fid, other = ids
     lifecycle.acknowledge(engine, fid, by="ops-zhang", now=NOW)
     with pytest.raises(lifecycle.FindingStateError):
@@ -132,14 +131,14 @@ def test_acknowledge_and_waiver_lifecycle(small_store):
                     expires_at=NOW + dt.timedelta(days=10), now=NOW)
     detect(engine, check_date=AS_OF, now=NOW + dt.timedelta(days=1))
     with engine.connect() as conn:
-        states = dict(conn.execute(sa.select(s.findings.c.id, s.findings.c.state)
-                                   .where(s.findings.c.id.in_([fid, other]))).all())
+        states = dict(conn.execute(sa.select(schema.findings.c.id, schema.findings.c.state)
+                                   .where(schema.findings.c.id.in_([fid, other]))).all())
     assert states == {fid: "acknowledged", other: "waived"}
     # the waiver lapses by itself: the next run reopens the finding
     result = detect(engine, check_date=AS_OF, now=NOW + dt.timedelta(days=11))
     assert result.changes["waiver_lapsed"] == 1
     with engine.connect() as conn:
-        row = conn.execute(sa.select(s.findings).where(s.findings.c.id == other)).mappings().one()
+        row = conn.execute(sa.select(schema.findings).where(schema.findings.c.id == other)).mappings().one()
     assert row["state"] == "open" and row["reopened_count"] == 1
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import pathlib
 import shutil
 import textwrap
 from pathlib import Path
-
-import pathlib
 
 import pytest
 

@@ -19,14 +19,14 @@ import sqlalchemy as sa
 
 from fingertip import reference
 from fingertip.identifiers import credit_code_problem, filing_number_problem, is_government_credit_code
+from fingertip.store.engine import create_store_engine
+from fingertip.store.schema import metadata
 from fingertip_dev.sample import ALL_LABELS, SOURCE_PREFIX, CountingSink, Generator, SampleConfig
 from fingertip_dev.sample import __main__ as cli
 from fingertip_dev.sample.generator import GENERATED_TABLES
 from fingertip_dev.sample.inventory import INVALID_KINDS
 from fingertip_dev.sample.load import SampleAlreadyLoaded, generate_into_store
 from fingertip_dev.sample.names import FORCED_FEATURES, FORCED_PHRASES, name_core
-from fingertip.store.engine import create_store_engine
-from fingertip.store.schema import metadata
 
 N = 2000
 SEED = 11

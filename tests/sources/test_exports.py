@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 import requests
 import sqlalchemy as sa
-
-from fingertip.sources import exports
-from fingertip.store import schema as s
 from tests.sources.test_ingest_over_stub import store, world  # noqa: F401  (fixtures)
 from tests.stub.conftest import LAST_DAY
+
+from fingertip.sources import exports
+from fingertip.store import schema
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_android_export_from_the_stub_with_a_broken_row(store, world, folder):  
     assert summary["rejected_rows"][0]["row"] == 25
     assert (folder / "android" / "processed" / "huawei-export.csv").exists()
     assert exports.pending_exports("android") == []
-    assert _count(store, s.listing_snapshots) == 23
+    assert _count(store, schema.listing_snapshots) == 23
 
 
 def test_filings_export_as_xlsx(store, folder):  # noqa: F811
@@ -62,7 +62,7 @@ def test_filings_export_as_xlsx(store, folder):  # noqa: F811
     [summary] = exports.ingest_pending(store, "filings", day=LAST_DAY)
     assert summary["new"] == 2 and summary["rejected"] == 1 and summary["fields_unreadable"] == 1
     with store.connect() as conn:
-        rows = {r.service_licence: r for r in conn.execute(sa.select(s.filings))}
+        rows = {r.service_licence: r for r in conn.execute(sa.select(schema.filings))}
     assert rows["粤ICP备2025000001号-1A"].app_id is not None  # linked to 阳江政务服务 by sponsor and name
     assert rows["粤ICP备2025000001号-2X"].status == "cancelled" and rows["粤ICP备2025000001号-2X"].access_restricted
     assert rows["粤ICP备2025000001号-2X"].reviewed_at is None  # unreadable, kept empty, not guessed
@@ -80,7 +80,7 @@ def test_activity_export_in_gbk(store, folder):  # noqa: F811
     assert summary["activity_rows"] == 2 and summary["unknown_accounts"] == 1 and summary["rejected"] == 1
     assert "inconsistent post counts" in summary["rejected_rows"][0]["reason"]
     with store.connect() as conn:
-        day = conn.execute(sa.select(sa.func.max(s.account_activity.c.activity_date))).scalar_one()
+        day = conn.execute(sa.select(sa.func.max(schema.account_activity.c.activity_date))).scalar_one()
     assert day == LAST_DAY
 
 

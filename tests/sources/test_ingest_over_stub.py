@@ -12,15 +12,15 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from tests.stub.conftest import LAST_DAY, build_world
 
 from fingertip.hooks.activity import AccountActivityHook
 from fingertip.hooks.android import AndroidFeedHook
 from fingertip.hooks.apple import AppleLookupHook
 from fingertip.hooks.filings import FilingRegistryHook
 from fingertip.sources import ingest
-from fingertip.store import schema as s
+from fingertip.store import schema
 from fingertip.store.engine import create_store_engine
-from tests.stub.conftest import LAST_DAY, build_world
 
 OBSERVED = ("listing_events", "listing_snapshots", "store_listings", "filings", "account_activity", "fetch_log")
 FAULTS = {"error_5xx_rate": 0.25, "rate_429": 0.15, "retry_after_s": 0, "truncated_rate": 0.1,
@@ -39,7 +39,7 @@ def store(world, tmp_path):
     engine = create_store_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         for name in OBSERVED:
-            conn.execute(sa.delete(s.metadata.tables[name]))
+            conn.execute(sa.delete(schema.metadata.tables[name]))
     yield engine
     engine.dispose()
 
@@ -70,10 +70,10 @@ def test_apple_lookup_under_faults_stores_every_app_and_is_idempotent(store, stu
     # province 44 holds APP-1 (listed) and APP-5 (listed, no bundle id)
     assert summary["ids"] == 2 and summary["present"] == 2 and summary["requests_failed"] == 0
     assert stub.counters()["faults_total"] > 0
-    before = _count(store, s.listing_snapshots)
+    before = _count(store, schema.listing_snapshots)
     again = ingest.ingest_apple(store, AppleLookupHook(), province="440000", day=day)
-    assert again["present"] == 2 and _count(store, s.listing_snapshots) == before  # no duplicates
-    assert _count(store, s.listing_events) == 0
+    assert again["present"] == 2 and _count(store, schema.listing_snapshots) == before  # no duplicates
+    assert _count(store, schema.listing_events) == 0
     assert summary["http"]["retries"] >= 1
 
 
@@ -89,7 +89,7 @@ def test_delisting_after_two_absences_and_relisting(store, stub):
     ingest.ingest_apple(store, AppleLookupHook(), province="440000", day=d[0])
     stub.remove("apple", ["1000000001"])
     ingest.ingest_apple(store, AppleLookupHook(), province="440000", day=d[1])
-    assert _count(store, s.listing_events, s.listing_events.c.event_type == "delisted") == 0
+    assert _count(store, schema.listing_events, schema.listing_events.c.event_type == "delisted") == 0
     summary = ingest.ingest_apple(store, AppleLookupHook(), province="440000", day=d[2])
     assert summary["delisted"] == 1
     stub.restore("apple", ["1000000001"])
@@ -106,9 +106,9 @@ def test_a_source_that_never_answers_writes_nothing_and_logs_the_failed_ids(stor
     stub.set_faults(error_5xx_rate=1.0, max_consecutive_faults=100)
     with pytest.raises(ingest.NothingFetched):
         ingest.ingest_apple(store, AppleLookupHook(), province="440000", day=LAST_DAY)
-    assert _count(store, s.listing_snapshots) == 0  # no false absences
+    assert _count(store, schema.listing_snapshots) == 0  # no false absences
     with store.connect() as conn:
-        failed = conn.execute(sa.select(s.fetch_log.c.failed_keys).where(s.fetch_log.c.status == "failed")).scalars()
+        failed = conn.execute(sa.select(schema.fetch_log.c.failed_keys).where(schema.fetch_log.c.status == "failed")).scalars()
         assert sorted(k for keys in failed for k in keys) == ["1000000001", "1000000005"]
 
 
@@ -117,9 +117,9 @@ def test_android_feed_walk_with_faults(store, stub):
     summary = ingest.ingest_android(store, AndroidFeedHook(), store="huawei", day=LAST_DAY)
     assert summary["present"] == 22 and summary["absent"] == 1  # pkg07 is unavailable
     assert summary["requests_failed"] == 0 and summary["requests_ok"] == 5  # 23 items, pages of 5
-    assert _count(store, s.store_listings, s.store_listings.c.store == "huawei") == 23
+    assert _count(store, schema.store_listings, schema.store_listings.c.store == "huawei") == 23
     # no huawei package of this world is in the inventory: tracked, but not linked to an app
-    assert _count(store, s.store_listings, s.store_listings.c.app_id.is_(None)) == 23
+    assert _count(store, schema.store_listings, schema.store_listings.c.app_id.is_(None)) == 23
 
 
 def test_android_missing_from_complete_walk_becomes_absent(store, stub):
@@ -144,9 +144,9 @@ def test_activity_with_unknown_accounts_counted(store, stub):
     summary = ingest.ingest_activity(store, AccountActivityHook(), province="440000", day=LAST_DAY)
     assert summary["activity_rows"] == 3 and summary["requests_failed"] == 0
     ingest.ingest_activity(store, AccountActivityHook(), province="440000", day=LAST_DAY)
-    assert _count(store, s.account_activity) == 3  # re-run replaced, never duplicated
+    assert _count(store, schema.account_activity) == 3  # re-run replaced, never duplicated
     with store.begin() as conn:  # an account leaves the inventory (its activity goes with it)
-        conn.execute(sa.delete(s.accounts).where(s.accounts.c.platform_account_id == "wb-yj"))
+        conn.execute(sa.delete(schema.accounts).where(schema.accounts.c.platform_account_id == "wb-yj"))
     summary = ingest.ingest_activity(store, AccountActivityHook(), province="440000", day=LAST_DAY)
     assert summary["unknown_accounts"] == 1 and summary["activity_rows"] == 2
 

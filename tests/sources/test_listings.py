@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from fingertip.sources.listings import record_listings
 from fingertip.sources.records import ListingObservation
-from fingertip.store import schema as s
+from fingertip.store import schema
 
 T0 = dt.datetime(2026, 11, 1, 2, 0)
 D = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(6)]
@@ -17,10 +17,10 @@ PROV = {"source": "test", "fetched_at": T0, "request_fingerprint": "0" * 64}
 
 def _inventory(engine):
     with engine.begin() as conn:
-        sid = conn.execute(sa.insert(s.sponsors).values(
+        sid = conn.execute(sa.insert(schema.sponsors).values(
             credit_code="11441700007280420Y", name="阳江市人民政府办公室", division_code="441700",
             level="prefectural", nature="机关", **PROV)).inserted_primary_key[0]
-        return conn.execute(sa.insert(s.apps).values(
+        return conn.execute(sa.insert(schema.apps).values(
             app_key="APP-1", name="阳江通", kind="app", sponsor_id=sid, division_code="441700",
             apple_track_id=1000000001, **PROV)).inserted_primary_key[0]
 
@@ -40,10 +40,10 @@ def _record(engine, day, present=True, **kw):
 
 def _state(engine):
     with engine.connect() as conn:
-        listing = conn.execute(sa.select(s.store_listings)).mappings().one()
+        listing = conn.execute(sa.select(schema.store_listings)).mappings().one()
         events = [(r.event_date, r.event_type) for r in conn.execute(
-            sa.select(s.listing_events).order_by(s.listing_events.c.event_date, s.listing_events.c.event_type))]
-        snaps = conn.execute(sa.select(sa.func.count()).select_from(s.listing_snapshots)).scalar_one()
+            sa.select(schema.listing_events).order_by(schema.listing_events.c.event_date, schema.listing_events.c.event_type))]
+        snaps = conn.execute(sa.select(sa.func.count()).select_from(schema.listing_snapshots)).scalar_one()
     return listing, events, snaps
 
 
@@ -99,7 +99,7 @@ def test_unknown_listing_is_tracked_without_inventory_link(store_engine):
                         absent_ids=[], source="android_listing_feed", fingerprint="a" * 64, fetched_at=T0)
     assert c["new_listings"] == 1
     with store_engine.connect() as conn:
-        assert conn.execute(sa.select(s.store_listings.c.app_id)).scalar_one() is None
+        assert conn.execute(sa.select(schema.store_listings.c.app_id)).scalar_one() is None
 
 
 def test_listing_seen_before_its_app_entered_the_inventory_is_linked_later(store_engine):

@@ -12,6 +12,7 @@ import zipfile
 
 import openpyxl
 import pytest
+
 from fingertip.sources.tables import (
     TableError,
     cell_text,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from fingertip.store import schema as s
+from fingertip.store import schema
 from fingertip.store.bulk import (
     BulkLoader,
     count_by_source,
@@ -54,12 +54,12 @@ def test_native_values_round_trip(store_engine, background):
         loader.add("apps", _app(2, sponsor_id=2, declared_features=None, approved_features=None,
                                 has_complaint_channel=True, launched_on=None))
     assert loader.counts == {"sponsors": 2, "apps": 2}
-    sponsors = _rows(store_engine, s.sponsors)
+    sponsors = _rows(store_engine, schema.sponsors)
     assert [r["parent_id"] for r in sponsors] == [None, 1]
     assert sponsors[0]["name"] == "单位1\t制表\n换行\\反斜杠"
     assert sponsors[0]["fetched_at"] == T0
     assert isinstance(sponsors[0]["created_at"], dt.datetime)  # server default filled in by the loader
-    apps = _rows(store_engine, s.apps)
+    apps = _rows(store_engine, schema.apps)
     a1, a2 = apps
     assert a1["declared_features"] == ["check_in", "投诉"]
     assert a1["approved_features"] == {"feature": "check_in", "note": "应急值守", "n": 1.5, "ok": True, "none": None}
@@ -83,14 +83,14 @@ def test_encoded_values_and_tuple_rows(store_engine):
                    mini_program_id=None, description=None, status="active", import_batch_id=None,
                    created_at=fmt_datetime(T0), updated_at=fmt_datetime(T0))
         loader.extend_encoded("apps", [tuple(app[c] for c in app_cols)])
-    (sponsor,) = _rows(store_engine, s.sponsors)
+    (sponsor,) = _rows(store_engine, schema.sponsors)
     assert sponsor["fetched_at"] == T0 and sponsor["created_at"] == T1
-    (row,) = _rows(store_engine, s.apps)
+    (row,) = _rows(store_engine, schema.apps)
     assert row["declared_features"] == ["a"] and row["launched_on"] == dt.date(2021, 1, 2)
     assert row["has_complaint_channel"] is True and row["fetched_at"] == T0
     # string comparison on SQLite and timestamp comparison on PostgreSQL agree
     with store_engine.connect() as conn:
-        n = conn.execute(sa.select(sa.func.count()).select_from(s.apps).where(s.apps.c.fetched_at >= T0)).scalar_one()
+        n = conn.execute(sa.select(sa.func.count()).select_from(schema.apps).where(schema.apps.c.fetched_at >= T0)).scalar_one()
     assert n == 1
 
 
@@ -102,11 +102,11 @@ def test_ids_assigned_and_sequences_reset(store_engine, background):
         del row["id"]
         row["credit_code"] = "NO-ID"
         loader.add("sponsors", row)  # gets max(id) + 1
-    assert [r["id"] for r in _rows(store_engine, s.sponsors)] == [41, 42]
+    assert [r["id"] for r in _rows(store_engine, schema.sponsors)] == [41, 42]
     with store_engine.begin() as conn:  # an ordinary insert continues after the loaded ids
         new_id = conn.execute(
-            s.sponsors.insert().values(**{k: v for k, v in _sponsor(0, credit_code="ORM").items() if k != "id"})
-            .returning(s.sponsors.c.id)
+            schema.sponsors.insert().values(**{k: v for k, v in _sponsor(0, credit_code="ORM").items() if k != "id"})
+            .returning(schema.sponsors.c.id)
         ).scalar_one()
     assert new_id == 43
 
@@ -116,7 +116,7 @@ def test_fk_violation_surfaces(store_engine):
     loader.add("apps", _app(1, sponsor_id=999))
     with pytest.raises(RuntimeError, match="bulk load failed"):
         loader.close()
-    assert _rows(store_engine, s.apps) == []
+    assert _rows(store_engine, schema.apps) == []
 
 
 def test_unknown_table_and_columns(store_engine):
@@ -142,9 +142,9 @@ def test_delete_by_source(store_engine):
     assert count_by_source(store_engine, "sample-generator:") == 2
     deleted = delete_by_source(store_engine, "sample-generator:")
     assert deleted == {"apps": 1, "sponsors": 2}
-    assert [(r["id"], r["parent_id"]) for r in _rows(store_engine, s.sponsors)] == [(3, None)]
-    assert [r["app_id"] for r in _rows(store_engine, s.store_listings)] == [None]
-    assert len(_rows(store_engine, s.listing_snapshots)) == 1
+    assert [(r["id"], r["parent_id"]) for r in _rows(store_engine, schema.sponsors)] == [(3, None)]
+    assert [r["app_id"] for r in _rows(store_engine, schema.store_listings)] == [None]
+    assert len(_rows(store_engine, schema.listing_snapshots)) == 1
     assert count_by_source(store_engine, "sample-generator:") == 0
     # the temporary index is gone again
     assert "ix_tmp_bulk_sponsors_parent_id" not in {ix["name"] for ix in sa.inspect(store_engine).get_indexes("sponsors")}
@@ -156,7 +156,7 @@ def test_delete_by_source_refuses_non_nullable_references(store_engine):
         loader.add("apps", _app(1, 1, source="manual-import"))
     with pytest.raises(RuntimeError, match="apps.sponsor_id"):
         delete_by_source(store_engine, "sample-generator:")
-    assert len(_rows(store_engine, s.sponsors)) == 1
+    assert len(_rows(store_engine, schema.sponsors)) == 1
 
 
 def test_source_prefix_is_literal(store_engine):

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from fingertip.store import migrate
-from fingertip.store import schema as s
+from fingertip.store import migrate, schema
 from fingertip.store.engine import create_store_engine
 
 NOW = dt.datetime(2026, 11, 20, 8, 0, 0)
@@ -49,7 +48,7 @@ def build_world(path: Path) -> Path:
     engine = create_store_engine(url)
     with engine.begin() as conn:
         sponsor_ids = [
-            conn.execute(sa.insert(s.sponsors).values(credit_code=c, name=n, division_code=d, level=lv,
+            conn.execute(sa.insert(schema.sponsors).values(credit_code=c, name=n, division_code=d, level=lv,
                                                       nature=nat, **PROV)).inserted_primary_key[0]
             for c, n, d, lv, nat in SPONSORS
         ]
@@ -61,7 +60,7 @@ def build_world(path: Path) -> Path:
         ]
         app_ids = {}
         for key, name, sp, pkg, bundle, track in apps:
-            app_ids[key] = conn.execute(sa.insert(s.apps).values(
+            app_ids[key] = conn.execute(sa.insert(schema.apps).values(
                 app_key=key, name=name, kind="app", sponsor_id=sponsor_ids[sp], division_code=SPONSORS[sp][2],
                 package_name=pkg, bundle_id=bundle, apple_track_id=track, description=f"{name}：掌上办事。",
                 **PROV)).inserted_primary_key[0]
@@ -89,7 +88,7 @@ def build_world(path: Path) -> Path:
                 version="1.0", version_released_at=dt.datetime(2026, 8, i), rating=4.2, rating_count=10,
                 downloads=500, first_seen_at=NOW))
         defaults = {"app_id": None, "first_released_at": None, "downloads": None, "available": True}
-        conn.execute(sa.insert(s.store_listings), [{**defaults, **row, **PROV} for row in listings])
+        conn.execute(sa.insert(schema.store_listings), [{**defaults, **row, **PROV} for row in listings])
 
         filings = []
         for i in range(1, 13):
@@ -109,10 +108,10 @@ def build_world(path: Path) -> Path:
                 sponsor_name=SPONSORS[0][1], sponsor_nature="机关", sponsor_credit_code=SPONSORS[0][0],
                 service_name=f"政务应用{i}", service_type="app", reviewed_at=dt.datetime(2025, 6, i),
                 access_restricted=False, status="active", cancelled_at=None))
-        conn.execute(sa.insert(s.filings), [{**row, **PROV} for row in filings])
+        conn.execute(sa.insert(schema.filings), [{**row, **PROV} for row in filings])
 
         for n, (key, platform, pid, name, sp, division, first, skip_last) in enumerate(ACCOUNTS):
-            account_id = conn.execute(sa.insert(s.accounts).values(
+            account_id = conn.execute(sa.insert(schema.accounts).values(
                 account_key=key, platform=platform, platform_account_id=pid, name=name,
                 sponsor_id=sponsor_ids[sp], division_code=division, has_interaction_channel=True,
                 **PROV)).inserted_primary_key[0]
@@ -128,7 +127,7 @@ def build_world(path: Path) -> Path:
                     posts_7d=n, posts_14d=2 * n, posts_30d=4 * n, followers=5000 * n + offset,
                     unanswered_messages=n, oldest_unanswered_days=None if n % 2 else n + offset,
                     interaction_channel=n != 3, **PROV))
-            conn.execute(sa.insert(s.account_activity), rows)
+            conn.execute(sa.insert(schema.account_activity), rows)
     engine.dispose()
     return path
 

@@ -139,7 +139,7 @@ def test_retrying_client_gets_everything_despite_faults(stub):
     stub.set_faults(error_5xx_rate=0.3, rate_429=0.2, html_error_rate=0.1, truncated_rate=0.1,
                     wrong_types_rate=0.1, timeout_rate=0.0, seed=7)  # max_consecutive_faults default 2
     for page in range(1, 6):
-        for attempt in range(3):
+        for _attempt in range(3):
             resp = get(stub, "/android/v1/listings", {"store": "huawei", "page": page, "page_size": 5})
             try:
                 body = resp.json() if resp.status_code == 200 else None

@@ -35,19 +35,19 @@ def prepare(store_url: str, *, cases: int, entities: int, seed: int, day: dt.dat
     """Generate the population and open + approve ``cases`` cases with live successors."""
     import sqlalchemy as sa
 
-    from fingertip.lifecycle import cases as c
+    from fingertip.lifecycle import cases as case_store
     from fingertip.lifecycle import successor as succ
     from fingertip.lifecycle.approval import apply_decision
     from fingertip.lifecycle.settings import load_settings
-    from fingertip_dev.sample.load import generate_into_store
-    from fingertip.store import schema as s
+    from fingertip.store import schema
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.sample.load import generate_into_store
 
     generated = generate_into_store(store_url, entities, seed, day, None, inventory=False)
     settings = load_settings()
     engine = create_store_engine(store_url)
     opened: list[str] = []
-    tables = (("app", s.apps, "app_key"), ("account", s.accounts, "account_key"), ("work_group", s.work_groups,
+    tables = (("app", schema.apps, "app_key"), ("account", schema.accounts, "account_key"), ("work_group", schema.work_groups,
                                                                                    "group_key"))
     with engine.connect() as conn:
         candidates = []
@@ -66,7 +66,7 @@ def prepare(store_url: str, *, cases: int, entities: int, seed: int, day: dt.dat
             ref = succ.suggest(conn, kind, row, day=day, max_silence_days=settings.account_max_silence_days)
             if ref is None or ref in taken:
                 continue
-            case, created = c.open_case(conn, target_type=kind, target_key=key, opened_by="bench",
+            case, created = case_store.open_case(conn, target_type=kind, target_key=key, opened_by="bench",
                                         reason="基准测试：长期不更新、使用率低", successor=ref,
                                         details={"title_zh": "基准测试关停", "basis": "《意见》第七条", "article": "opinions-7"})
         if created:

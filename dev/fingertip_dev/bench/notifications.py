@@ -26,9 +26,9 @@ import sqlalchemy as sa
 
 def run(messages: int = 500, attachment_kb: int = 200, store_url: str = "sqlite://") -> dict:
     from fingertip.notifications import ledger
-    from fingertip_dev.mailcatcher import MailCatcher, read_index
     from fingertip.store import migrate
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.mailcatcher import MailCatcher, read_index
 
     tmp = Path(tempfile.mkdtemp(prefix="fingertip-mailbench-"))
     schema = None

@@ -60,22 +60,22 @@ def _rows(n: int):
 def stage(engine, n: int) -> int:
     import sqlalchemy as sa
 
-    from fingertip.store import schema as s
+    from fingertip.store import schema
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        batch_id = conn.execute(sa.insert(s.import_batches).values(
+        batch_id = conn.execute(sa.insert(schema.import_batches).values(
             file_name=f"bench_{n}.xlsx", checksum=hashlib.sha256(str(n).encode() + str(now).encode()).hexdigest(),
-            received_at=now, status="staged", row_count=n).returning(s.import_batches.c.id)).scalar_one()
+            received_at=now, status="staged", row_count=n).returning(schema.import_batches.c.id)).scalar_one()
         buf = []
         for i, (entity, data) in enumerate(_rows(n)):
             buf.append({"batch_id": batch_id, "sheet": entity, "row_number": i + 2, "entity_type": entity,
                         "data": data, "raw": dict(data), "request_fingerprint": hashlib.sha256(str(i).encode()).hexdigest()})
             if len(buf) >= 5000:
-                conn.execute(sa.insert(s.inventory_staging), buf)
+                conn.execute(sa.insert(schema.inventory_staging), buf)
                 buf = []
         if buf:
-            conn.execute(sa.insert(s.inventory_staging), buf)
+            conn.execute(sa.insert(schema.inventory_staging), buf)
     return batch_id
 
 
@@ -83,7 +83,7 @@ def pandas_checks(frames, today: str) -> dict[str, int]:
     """The suites' checks written as plain vectorised pandas over the same normalised frames."""
     import pandas as pd
 
-    from fingertip.quality import expectations as E
+    from fingertip.quality import expectations
 
     out = {}
     for fr in frames:
@@ -93,27 +93,27 @@ def pandas_checks(frames, today: str) -> dict[str, int]:
         present = code.notna()
         bad |= ~present
         sc = code[present].astype(str)
-        bad |= pd.Series(sc.str.match(E._MANGLED), index=sc.index).reindex(df.index, fill_value=False)
-        bad |= (~E.map_unique(sc, E._uscc_ok)).reindex(df.index, fill_value=False)
+        bad |= pd.Series(sc.str.match(expectations._MANGLED), index=sc.index).reindex(df.index, fill_value=False)
+        bad |= (~expectations.map_unique(sc, expectations._uscc_ok)).reindex(df.index, fill_value=False)
         bad |= df["sponsor_name"].isna() | ~df["sponsor_name"].fillna("xx").str.len().between(2, 200)
-        bad |= df["division_code"].isna() | ~df["division_code"].isin(E._division_codes())
+        bad |= df["division_code"].isna() | ~df["division_code"].isin(expectations._division_codes())
         bad |= df["name"].isna() | (df["name"].fillna("").str.len() > 200)
         kd = {"app": "kind", "account": "platform", "work_group": "platform"}[fr.entity_type]
         bad |= df[kd].isna()
         for col in ("opened_on", "launched_on", "closed_on", "task_ends_on"):
             if col in df.columns:
                 v = df[col].dropna().astype(str)
-                iso = v.str.match(E._ISO_DATE)
+                iso = v.str.match(expectations._ISO_DATE)
                 ok = iso & pd.to_datetime(v.where(iso), errors="coerce", format="%Y-%m-%d").notna()
                 bad |= (~ok | (v > today)).reindex(df.index, fill_value=False)
         if fr.entity_type == "app":
             keys = list(zip(df["filing_number"].tolist(), df["kind"].tolist()))
-            verdict = {k: k[0] is None or E._filing_problem(k[0], k[1] if k[1] in ("app", "mini_program", "quick_app")
+            verdict = {k: k[0] is None or expectations._filing_problem(k[0], k[1] if k[1] in ("app", "mini_program", "quick_app")
                                                            else None) is None for k in set(keys)}
             bad |= pd.Series([not verdict[k] for k in keys], index=df.index)
         bad |= df["_natural_key"].notna() & df["_natural_key"].duplicated(keep="first")
         # the remaining checks of the suites (in-set, regex, lengths, references, warnings, date order)
-        warn = pd.Series(~sc.str[:2].isin(("11", "12", "13")) & E.map_unique(sc, E._uscc_ok))
+        warn = pd.Series(~sc.str[:2].isin(("11", "12", "13")) & expectations.map_unique(sc, expectations._uscc_ok))
         sponsors = set(df.loc[present & df["sponsor_name"].notna(), "sponsor_credit_code"])
         bad |= present & ~code.isin(sponsors)
         owners: dict = {}
@@ -150,9 +150,7 @@ def pandas_checks(frames, today: str) -> dict[str, int]:
 
 def run(rows: int, store_url: str | None = None) -> dict:
     from fingertip.inventory.headers import load_header_map
-    from fingertip.quality import expectations as E
-    from fingertip.quality import suites as S
-    from fingertip.quality import validate as V
+    from fingertip.quality import expectations, suites, validate
     from fingertip.store import migrate
     from fingertip.store.engine import create_store_engine
 
@@ -164,24 +162,24 @@ def run(rows: int, store_url: str | None = None) -> dict:
     t = time.perf_counter()
     batch_id = stage(engine, rows)
     stage_s = time.perf_counter() - t
-    S.gx_context()  # GX import and context outside the timings
+    suites.gx_context()  # GX import and context outside the timings
 
     # plain pandas over the same normalised frames, cold caches
     hm = load_header_map()
     with engine.connect() as conn:
-        frames = V._load(conn, batch_id, hm)
+        frames = validate._load(conn, batch_id, hm)
     today = dt.date.today().isoformat()
-    E._uscc_ok.cache_clear()
-    E._filing_problem.cache_clear()
+    expectations._uscc_ok.cache_clear()
+    expectations._filing_problem.cache_clear()
     t = time.perf_counter()
     pandas_bad = pandas_checks(frames, today)
     pandas_s = time.perf_counter() - t
     del frames
 
-    E._uscc_ok.cache_clear()
-    E._filing_problem.cache_clear()
+    expectations._uscc_ok.cache_clear()
+    expectations._filing_problem.cache_clear()
     gx_time = {"s": 0.0}
-    original = S.run_suite
+    original = suites.run_suite
 
     def timed(*a, **k):
         t0 = time.perf_counter()
@@ -194,7 +192,7 @@ def run(rows: int, store_url: str | None = None) -> dict:
     V_run.run_suite = timed
     try:
         t = time.perf_counter()
-        verdict = V.validate_batch(engine, batch_id, max_bad_share=0.1)
+        verdict = validate.validate_batch(engine, batch_id, max_bad_share=0.1)
         total_s = time.perf_counter() - t
     finally:
         V_run.run_suite = original

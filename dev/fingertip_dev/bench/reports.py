@@ -45,8 +45,8 @@ def _setup(store_url: str, entities: int, seed: int) -> dict:
     import sqlalchemy as sa
 
     from fingertip.rules import detect
-    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.sample.load import generate_into_store
 
     started = time.perf_counter()
     generated = generate_into_store(store_url, entities, seed, AS_OF, None, inventory=False, replace=True)

@@ -36,9 +36,9 @@ SEED = 20261123
 
 def run(entities: int, store_url: str = "sqlite://") -> dict:
     from fingertip.rules import detect, load_policy
-    from fingertip_dev.evaluation import evaluate, read_ground_truth
-    from fingertip_dev.bench.sample import _drop_pg_schema, _fresh_pg_schema
     from fingertip.store.engine import create_store_engine
+    from fingertip_dev.bench.sample import _drop_pg_schema, _fresh_pg_schema
+    from fingertip_dev.evaluation import evaluate, read_ground_truth
 
     backend = sa.make_url(store_url).get_backend_name()
     tmp = Path(tempfile.mkdtemp(prefix="fingertip-rules-bench-"))
@@ -65,11 +65,11 @@ def run(entities: int, store_url: str = "sqlite://") -> dict:
         start = time.perf_counter()
         again = detect(engine, policy, check_date=AS_OF, persist=True, collect=False)
         rerun = time.perf_counter() - start
-        from fingertip.store import schema as s
+        from fingertip.store import schema as store_schema
 
         with engine.connect() as conn:
-            stored = conn.execute(sa.select(s.findings.c.rule_id, s.findings.c.target_type, s.findings.c.target_key)
-                                  .where(s.findings.c.state != "resolved")).all()
+            stored = conn.execute(sa.select(store_schema.findings.c.rule_id, store_schema.findings.c.target_type, store_schema.findings.c.target_key)
+                                  .where(store_schema.findings.c.state != "resolved")).all()
         quality = evaluate(read_ground_truth(tmp / "sample" / "ground_truth.jsonl"), stored)
         engine.dispose()
     finally:

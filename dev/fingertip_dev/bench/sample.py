@@ -46,8 +46,8 @@ def _drop_pg_schema(url: str, schema: str) -> None:
 
 def run(entities: int, store_url: str = "sqlite://", seed: int = 20261123, as_of: dt.date = dt.date(2026, 6, 30),
         chunk_rows: int = 100_000) -> dict:
-    from fingertip_dev.sample.load import generate_into_store
     from fingertip.store import migrate
+    from fingertip_dev.sample.load import generate_into_store
 
     backend = sa.make_url(store_url).get_backend_name()
     tmp = Path(tempfile.mkdtemp(prefix="fingertip-bench-"))

@@ -174,7 +174,7 @@ def ingest_day(store_url: str, day: dt.date) -> dict:
     from fingertip.hooks.apple import AppleLookupHook
     from fingertip.hooks.filings import FilingRegistryHook
     from fingertip.sources import ingest
-    from fingertip.store import schema as s
+    from fingertip.store import schema
     from fingertip.store.engine import create_store_engine
 
     engine = create_store_engine(store_url)
@@ -192,7 +192,7 @@ def ingest_day(store_url: str, day: dt.date) -> dict:
         seconds[source] += time.perf_counter() - started
 
     try:
-        app_provinces = ingest.provinces_of(engine, s.apps)
+        app_provinces = ingest.provinces_of(engine, schema.apps)
         for unit in ingest.apple_lookup_units(engine, batch_size=int(EXTRAS["apple_itunes"]["batch_size"])):
             run("apple", unit["label"], ingest.ingest_apple, engine, AppleLookupHook(), ids=unit["ids"],
                 unit=unit["label"], day=day)
@@ -203,7 +203,7 @@ def ingest_day(store_url: str, day: dt.date) -> dict:
             for province in app_provinces:
                 run(kind, f"filings/{kind}/{province}", ingest.ingest_filings, engine, FilingRegistryHook(),
                     province=province, day=day, kind=kind)
-        for province in ingest.provinces_of(engine, s.accounts):
+        for province in ingest.provinces_of(engine, schema.accounts):
             run("activity", f"activity/{province}", ingest.ingest_activity, engine, AccountActivityHook(),
                 province=province, day=day)
     finally:

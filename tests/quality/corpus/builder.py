@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
-
-from tests.quality.helpers import APP_HEADER, app_row, credit
+from tests.quality.helpers import APP_HEADER, app_row
 
 N = 40  # rows of an ordinary file: one bad row = 2.5 %, below the 5 % gate
 
