@@ -2,7 +2,7 @@
 ### Detect findings (问题发现) — the rules engine
 
 Runs whenever fresh data lands: app-store listings, filings, account activity (ingestion) or a
-promoted inventory batch (validation). It evaluates the policy files in `include/policy/` (rules as
+promoted inventory batch (validation). It evaluates the policy files in `fingertip/resources/policy/` (rules as
 data: each rule cites its article, e.g. 《意见》第7条 or 国办秘函〔2019〕19号 单项否决指标) on every
 app, account, work group, sponsoring unit and orphan store listing, then:
 
@@ -18,7 +18,7 @@ app, account, work group, sponsoring unit and orphan store listing, then:
 
 Manual runs: `{"dry_run": true}` lists what would be flagged and why and changes nothing;
 `check_date` (YYYY-MM-DD) re-checks another day; `families` limits the rule families.
-Provinces override thresholds in `include/policy/overrides/<province>.yaml`.
+Provinces override thresholds in `fingertip/resources/policy/overrides/<province>.yaml`.
 
 Built from `DetectFindingsOperator` (`fingertip.operators`, see `docs/operators.md`); its
 **Fingertip output** link opens `out/findings/<check date>/` (or the console page).

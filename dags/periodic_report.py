@@ -2,7 +2,7 @@
 ### Periodic governance report (定期报告) and provincial self-inspection (自查自评)
 
 **Schedule**: one cron (default `0 6 1 * *`, Beijing time — `schedule` in
-`include/reports/settings.yaml`). On each run the `plan` task works out which reports are due from
+`fingertip/resources/reports/settings.yaml`). On each run the `plan` task works out which reports are due from
 the settings' cadences: the **monthly** report on the previous month every month, the
 **quarterly** report on the previous quarter on 1 January / April / July / October, and the
 **annual** report on the previous year in January (due 31 January). Each due report is a mapped
@@ -14,7 +14,7 @@ and unit at the latest check date in the period; shutdown cases by state; change
 previous period — new, resolved, regressed, reopened), PNG charts with Chinese labels, and the
 files under `out/reports/<period>/` (`out/reports/<period>/<province>/` for self-inspections):
 XLSX 一张表, DOCX official document and its PDF, JSON for machine submission
-(`include/reports/report.schema.json`), HTML mail and Markdown. The run is recorded in
+(`fingertip/resources/reports/report.schema.json`), HTML mail and Markdown. The run is recorded in
 `audit_runs` (run key `report:<kind>:<period>[:<province>]`), every file in `documents`; the mail
 goes to the recipients **exactly once** per report and recipient (notification ledger), so retries
 and re-runs never send twice. Emits the asset `fingertip://reports/periodic`.

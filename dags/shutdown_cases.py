@@ -41,7 +41,7 @@ from fingertip.runtime import START_DATE, TIMEZONE, default_args
 
 
 def _approval_timeout() -> dt.timedelta:
-    """``approval.response_timeout_hours`` of include/policy/shutdown.yaml (a small YAML read)."""
+    """``approval.response_timeout_hours`` of fingertip/resources/policy/shutdown.yaml (a small YAML read)."""
     from fingertip.lifecycle.settings import load_settings
 
     return dt.timedelta(hours=load_settings().approval_timeout_hours)

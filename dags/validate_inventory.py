@@ -3,7 +3,7 @@
 
 Runs whenever `import_inventory` stages a batch (asset `fingertip://ingest/inventory_staged`).
 Each staged batch (`import_batches.status = 'staged'`) is validated in its own mapped task (named by
-its file) with the Great Expectations suites in `include/expectations/` (sponsor, app, account and
+its file) with the Great Expectations suites in `fingertip/resources/expectations/` (sponsor, app, account and
 work-group suites; custom expectations for credit codes, division codes, filing numbers, dates,
 duplicates and conflicts with the stored inventory):
 

@@ -1,7 +1,7 @@
 """Pinned reference data: the GB/T 2260 administrative division snapshot.
 
-The snapshot lives in ``include/reference/gb2260.csv`` (columns ``code,name,level,province_code,
-prefecture_code``; see ``include/reference/README.md`` for its source and licence). Validation
+The snapshot lives in ``fingertip/resources/reference/gb2260.csv`` (columns ``code,name,level,province_code,
+prefecture_code``; see ``fingertip/resources/reference/README.md`` for its source and licence). Validation
 checks division codes by membership in this list; the sample generator draws its regions from it;
 :func:`load_divisions_into_store` copies it into the store's ``divisions`` table.
 """

@@ -23,7 +23,7 @@ from fingertip.store import migrate, schema
 from fingertip.store.engine import create_store_engine
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
-RULE = "app.zombie"  # include/policy/rules/apps.yaml: actions: [propose_shutdown]
+RULE = "app.zombie"  # fingertip/resources/policy/rules/apps.yaml: actions: [propose_shutdown]
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ PLATFORM_NAMES: dict[str, str] = {
 TARGET_LABELS = {"app": "政务移动互联网应用程序", "account": "政务新媒体账号", "work_group": "政务工作群",
                  "sponsor": "政务服务渠道"}
 
-# Default texts (kept in step with include/policy/shutdown.yaml, which the workflow passes in).
+# Default texts (kept in step with fingertip/resources/policy/shutdown.yaml, which the workflow passes in).
 DEFAULT_PENDING_BUSINESS_ZH = {
     "app": "停止服务前已受理的业务将按原流程办结，办理结果通过短信或继任渠道告知；停止服务后请通过继任渠道办理新业务。",
     "account": "本账号停止更新后，历史留言将在停止服务前答复完毕；此后请关注继任账号获取信息和办理咨询。",

@@ -1,6 +1,6 @@
 """HTML and Markdown renderings of an official document, for a website or an official account.
 
-Both come from Jinja2 templates in ``include/templates/documents/``:
+Both come from Jinja2 templates in ``fingertip/resources/templates/documents/``:
 
 * ``official.html.j2`` — a standalone page (inline CSS imitating the GB/T 9704 layout, images embedded
   as data URIs) rendered with autoescaping; ``http(s)`` URLs in paragraphs become links, nothing else

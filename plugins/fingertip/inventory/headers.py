@@ -1,6 +1,6 @@
 """The inventory header map: spreadsheet column names → canonical fields, and value vocabularies.
 
-The map lives in ``include/inventory/headers.yaml`` (see the comments there for the matching rules).
+The map lives in ``fingertip/resources/inventory/headers.yaml`` (see the comments there for the matching rules).
 :func:`load_header_map` reads and validates it — structure, field names, duplicate or ambiguous
 synonyms, vocabulary references, and vocabulary codes against the store schema — and raises
 :class:`HeaderMapError` naming the faulty entry, so a bad edit fails at load time, not mid-import.
@@ -442,7 +442,7 @@ _lock = threading.Lock()
 
 
 def load_header_map(path: str | Path | None = None) -> HeaderMap:
-    """Load and validate the header map (default ``include/inventory/headers.yaml``).
+    """Load and validate the header map (default ``fingertip/resources/inventory/headers.yaml``).
 
     Cached per file and modification time, so an edited file is picked up by the next call.
     """

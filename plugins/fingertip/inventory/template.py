@@ -1,7 +1,7 @@
 """The standard inventory template (台账模板) units fill in, generated from the header map.
 
 One sheet per entity type (应用 / 账号 / 群组) with a title row, the official column names (each
-field's first synonym in ``include/inventory/headers.yaml``), drop-downs for value lists, and every
+field's first synonym in ``fingertip/resources/inventory/headers.yaml``), drop-downs for value lists, and every
 column formatted as **text** — so Excel cannot turn an 18-character credit code or a division code
 into a number and lose its digits. The importer reads a filled template back without any mapping.
 

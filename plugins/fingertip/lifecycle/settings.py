@@ -1,4 +1,4 @@
-"""Workflow settings of the shutdown workflow (``include/policy/shutdown.yaml``).
+"""Workflow settings of the shutdown workflow (``fingertip/resources/policy/shutdown.yaml``).
 
 Every key is checked: an unknown key, a wrong type or a notice period below the policy minimum is a
 :class:`SettingsError` naming the file and the key. Which rules propose a shutdown is configured in
@@ -269,7 +269,7 @@ def _texts(data: dict, source: str) -> dict[str, Any]:
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    """Read and check the settings file (default ``include/policy/shutdown.yaml``)."""
+    """Read and check the settings file (default ``fingertip/resources/policy/shutdown.yaml``)."""
     import yaml
 
     path = Path(path) if path else default_path()

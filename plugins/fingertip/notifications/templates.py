@@ -1,4 +1,4 @@
-"""Jinja2 templates of the mails (``include/templates/email/``).
+"""Jinja2 templates of the mails (``fingertip/resources/templates/email/``).
 
 Rules:
 

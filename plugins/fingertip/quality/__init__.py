@@ -2,7 +2,7 @@
 
 * :mod:`~fingertip.quality.expectations` — custom GX expectations (credit codes, division codes, filing
   numbers, dates, duplicates, references);
-* :mod:`~fingertip.quality.suites` — suite files in ``include/expectations/``, the GX runner, Data Docs;
+* :mod:`~fingertip.quality.suites` — suite files in ``fingertip/resources/expectations/``, the GX runner, Data Docs;
 * :mod:`~fingertip.quality.normalise` — staged text → normalised DataFrame;
 * :mod:`~fingertip.quality.validate` — ``validate_batch``: quarantine, quality gate, promotion;
 * :mod:`~fingertip.quality.promote` — upsert by natural key with ``inventory_history``;

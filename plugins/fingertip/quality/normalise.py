@@ -3,7 +3,7 @@
 Staged cells are NFKC text already (full-width letters, digits and spaces folded by the importer).
 Here, per canonical field and vectorised over the distinct values of a column:
 
-* vocabularies (``include/inventory/headers.yaml``) → schema codes ("微信公众号" → ``wechat``);
+* vocabularies (``fingertip/resources/inventory/headers.yaml``) → schema codes ("微信公众号" → ``wechat``);
   a term the vocabulary does not know stays as written, so the in-set expectation names it;
 * dates → ``YYYY-MM-DD`` (ISO, ``2024/1/5``, ``2024年1月5日``, Excel serial numbers ``45123``);
   an unreadable date stays as written;

@@ -1,4 +1,4 @@
-"""Expectation suites as versioned YAML files (``include/expectations/*.yaml``) and the GX runner.
+"""Expectation suites as versioned YAML files (``fingertip/resources/expectations/*.yaml``) and the GX runner.
 
 A suite file::
 

@@ -6,7 +6,7 @@
    (:mod:`fingertip.quality.normalise`);
 2. registers the run's reference data (credit codes of stored sponsors and of sponsors the batch names;
    owners of the batch's natural keys already in the store) and runs the entity's suite with GX
-   (:mod:`fingertip.quality.suites`, files in ``include/expectations/``);
+   (:mod:`fingertip.quality.suites`, files in ``fingertip/resources/expectations/``);
 3. replaces the batch's ``quarantined_rows``: one row per (row, column, expectation) failure with the
    submitted value **verbatim** and the reason in Chinese and English (re-running replaces, never
    duplicates); warnings (``meta.severity: warning``) are counted and logged, the row is kept;

@@ -1,6 +1,6 @@
 """The report / audit mail: key figures, charts inline (``cid:``), the files attached.
 
-Rendered with the mail layer's templates (``include/templates/email/report_periodic.*.j2`` and
+Rendered with the mail layer's templates (``fingertip/resources/templates/email/report_periodic.*.j2`` and
 ``audit_report.*.j2``, extending its ``base`` layouts; HTML autoescaped) and sent through its
 ledger: ``ledger.send_once(engine, key=..., email=...)`` keeps one row per report and recipient, so
 retries and re-runs never send twice.

@@ -1,4 +1,4 @@
-"""Report settings: ``include/reports/settings.yaml`` (cadences, recipients, formats, topics)."""
+"""Report settings: ``fingertip/resources/reports/settings.yaml`` (cadences, recipients, formats, topics)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Policy files: rules as data, checked against a schema when loaded.
 
-Layout (``FINGERTIP_POLICY_DIR``, default ``include/policy``):
+Layout (``FINGERTIP_POLICY_DIR``, default ``fingertip/resources/policy``):
 
 * ``articles.yaml`` — the articles rules cite (document, article, label);
 * ``settings.yaml`` — detection vocabularies, similarity, scoring, risk tiers;
