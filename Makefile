@@ -80,7 +80,7 @@ lock:
 	rm -rf /tmp/fingertip-lock && $(PYTHON) -m venv /tmp/fingertip-lock
 	/tmp/fingertip-lock/bin/pip install --quiet -r requirements.in
 	{ echo "# Exact lock of requirements.in for Python 3.11 (generated: make lock). Do not edit by hand."; \
-	  /tmp/fingertip-lock/bin/pip freeze | grep -viE '^(pip|setuptools|wheel)=='; } > requirements.txt
+	  /tmp/fingertip-lock/bin/pip freeze | grep -viE '^(pip|setuptools|wheel)==|^-e |^fingertip|^# Editable'; } > requirements.txt
 
 clean:
 	rm -rf .airflow data out .pytest_cache dist build
