@@ -61,7 +61,7 @@ def _pg_unavailable_reason() -> str | None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # any driver or network error means "not available"
+    except Exception as exc:  # noqa: BLE001 — any driver or network error means "not available"
         return f"PostgreSQL not reachable at {sa.make_url(PG_URL).render_as_string()}: {exc.__class__.__name__}"
     return None
 

@@ -107,7 +107,7 @@ def pandas_checks(frames, today: str) -> dict[str, int]:
                 ok = iso & pd.to_datetime(v.where(iso), errors="coerce", format="%Y-%m-%d").notna()
                 bad |= (~ok | (v > today)).reindex(df.index, fill_value=False)
         if fr.entity_type == "app":
-            keys = list(zip(df["filing_number"].tolist(), df["kind"].tolist()))
+            keys = list(zip(df["filing_number"].tolist(), df["kind"].tolist(), strict=True))
             verdict = {k: k[0] is None or expectations._filing_problem(k[0], k[1] if k[1] in ("app", "mini_program", "quick_app")
                                                            else None) is None for k in set(keys)}
             bad |= pd.Series([not verdict[k] for k in keys], index=df.index)
