@@ -154,7 +154,18 @@ def cli_env(airflow_home, tmp_path) -> dict[str, str]:
     env = _base_env(airflow_home)
     env["FINGERTIP_DATA_DIR"] = str(tmp_path / "data")
     yield env
-    _store_connection(_base_env(airflow_home), None)  # the test may have changed env
+    _delete_store_connection(airflow_home)  # the test may have changed env
+
+
+def _delete_store_connection(home: Path) -> None:
+    """Delete ``fingertip_store`` from the module's metadata database: a plain row delete, in-process
+    (the same effect as ``_store_connection(env, None)`` without paying a fresh Airflow import)."""
+    eng = sa.create_engine(f"sqlite:///{home / 'airflow.db'}")
+    try:
+        with eng.begin() as conn:
+            conn.execute(sa.text("DELETE FROM connection WHERE conn_id = 'fingertip_store'"))
+    finally:
+        eng.dispose()
 
 
 def _store_connection(env: dict[str, str], fields: dict | None) -> None:
