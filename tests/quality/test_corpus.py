@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import openpyxl
 import pytest
@@ -26,13 +27,25 @@ def test_corpus_is_large_enough():
     assert len(CASES) >= 20
 
 
-@pytest.mark.parametrize("name", list(_params()))
-def test_corpus_case(name, tmp_path, sqlite_url):
+@pytest.fixture(scope="module")
+def _migrated_sqlite(tmp_path_factory):
+    """A freshly migrated, empty SQLite store, migrated once for the module (each test gets a copy)."""
     from fingertip.store import migrate
     from fingertip.store.engine import create_store_engine
 
+    path = tmp_path_factory.mktemp("corpus-template") / "store.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    create_store_engine(f"sqlite:///{path}").dispose()
+    assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
+    return path
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_corpus_case(name, tmp_path, sqlite_url, _migrated_sqlite):
+    from fingertip.store.engine import create_store_engine
+
     case = CASES[name]
-    migrate.upgrade(sqlite_url)
+    shutil.copyfile(_migrated_sqlite, sa.make_url(sqlite_url).database)  # = migrate.upgrade(sqlite_url)
     engine = create_store_engine(sqlite_url)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
