@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,14 +27,31 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 RULE = "app.zombie"  # fingertip/resources/policy/rules/apps.yaml: actions: [propose_shutdown]
 
 
-@pytest.fixture
-def dag_env(airflow_env, tmp_path):
-    env = dict(airflow_env)
+@pytest.fixture(scope="module")
+def _settings_loaded(airflow_env):
+    """airflow_settings.yaml loaded into the session's metadata database once for the module: the load is
+    an idempotent sync of the same file with the same environment, and no run here changes those settings."""
     loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                             str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
+                             str(ROOT / "airflow_settings.yaml")], env=dict(airflow_env), capture_output=True,
+                            text=True, check=False)
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+
+
+@pytest.fixture(scope="module")
+def _migrated_store(tmp_path_factory) -> Path:
+    """A freshly migrated, empty SQLite store, migrated once for the module (each test gets a copy)."""
+    path = tmp_path_factory.mktemp("shutdown-dag-template") / "store.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    create_store_engine(f"sqlite:///{path}").dispose()
+    assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
+    return path
+
+
+@pytest.fixture
+def dag_env(airflow_env, _settings_loaded, _migrated_store, tmp_path):
+    env = dict(airflow_env)
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    migrate.upgrade(url)
+    shutil.copyfile(_migrated_store, tmp_path / "store.db")  # = migrate.upgrade(url)
     engine = create_store_engine(url)
     populate(engine)
     add_finding(engine, rule_id=RULE)
