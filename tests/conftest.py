@@ -180,19 +180,19 @@ def store_engine(store_url):
 # estimate from its marks. Only the order of files changes; tests inside a file keep their order.
 _KNOWN_FILE_SECONDS = {  # per-file sums of pytest --durations=0 under -n 2, 2026-12-06 (rounded)
     "tests/test_wheel_install.py": 105,
-    "tests/store/test_resolve.py": 95,
-    "tests/lifecycle/test_cases.py": 90,
-    "tests/quality/test_corpus.py": 85,
-    "tests/lifecycle/test_dag.py": 60,
-    "tests/quality/test_validate.py": 55,
     "tests/dags/test_pipeline_dags.py": 55,
+    "tests/lifecycle/test_dag.py": 52,
     "tests/dags/test_sponsor_digests.py": 50,
     "tests/test_airflow_settings.py": 50,
+    "tests/quality/test_corpus.py": 47,
     "tests/quality/test_dag.py": 40,
     "tests/reports/test_dags.py": 35,
+    "tests/quality/test_validate.py": 28,
+    "tests/store/test_resolve.py": 27,
     "tests/dags/test_dag_integrity.py": 27,
     "tests/rules/test_cli.py": 26,
     "tests/inventory/test_importer.py": 25,
+    "tests/lifecycle/test_cases.py": 11,
 }
 
 
