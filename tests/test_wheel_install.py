@@ -198,7 +198,7 @@ def clean(wheel: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest
                               cwd=env.cwd, env=env.env, timeout=1800, text=True, capture_output=True)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     install_s = time.monotonic() - started
-    _report(request, f"\n[wheel] venv + pip install of apache-airflow=={airflow_pin} and {wheel.name} "
+    _report(request, f"\n[wheel] venv + install ({'pip' if FINGERTIP_WHEEL_PIP else 'uv'}) of apache-airflow=={airflow_pin} and {wheel.name} "
                      f"took {install_s:.1f} s")
     assert proc.returncode == 0
     started = time.monotonic()
