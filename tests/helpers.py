@@ -215,13 +215,6 @@ def _warm_up() -> None:
         "airflow.providers.standard.operators.hitl", "airflow.providers.smtp.hooks.smtp",
         "airflow.providers.http.hooks.http", "great_expectations", "pandas", "numpy", "sqlalchemy", "alembic",
         "openpyxl", "docx", "matplotlib", "matplotlib.pyplot", "jinja2", "httpx", "yaml",
-        # third-party libraries the project's tasks import (documents, reports, identifiers); the
-        # project's own modules are not imported here (some read FINGERTIP_* settings at import)
-        "reportlab.platypus", "reportlab.pdfbase.ttfonts", "reportlab.lib.styles", "fontTools.ttLib",
-        "jsonschema", "markupsafe", "requests", "urllib3", "psycopg", "stdnum.cn.ric", "stdnum.cn.uscc",
-        "openpyxl.worksheet.datavalidation", "openpyxl.styles", "matplotlib.font_manager",
-        "great_expectations.data_context", "great_expectations.core", "great_expectations.expectations",
-        "great_expectations.render.renderer", "great_expectations.checkpoint",
     ):
         try:
             importlib.import_module(name)
