@@ -4,16 +4,14 @@ one live case per target, and the workflow settings."""
 from __future__ import annotations
 
 import itertools
-import shutil
 
 import pytest
 import sqlalchemy as sa
-from tests.conftest import drop_pg_schema, make_pg_schema_url, require_pg
+from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
 
 from fingertip.lifecycle import cases
 from fingertip.lifecycle.settings import SettingsError, load_settings, parse
-from fingertip.store import migrate, schema
-from fingertip.store.engine import create_store_engine
+from fingertip.store import schema
 
 ALL_PAIRS = [(a, b) for a, b in itertools.product(schema.CASE_STATES, schema.CASE_STATES) if a != b]
 ALLOWED = {("proposed", "approved"), ("proposed", "rejected"), ("proposed", "cancelled"),
@@ -23,55 +21,16 @@ ALLOWED = {("proposed", "approved"), ("proposed", "rejected"), ("proposed", "can
            ("closed", "service_stopped")}
 
 
-# -- one migrated store per backend for the module --------------------------------------------------
-# Every test still starts from a freshly migrated, EMPTY store (the ``population`` fixture fills it), but
-# Alembic runs once per backend instead of once per test: on SQLite each test gets a copy of the migrated
-# file; on PostgreSQL the module's schema is emptied (TRUNCATE … RESTART IDENTITY, so ids start at 1 again
-# as in a new schema) before each test.
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+# -- one migrated store per backend for the module (tests/store_templates.py) -----------------------
+@pytest.fixture(scope="module", params=STORE_BACKENDS)
 def _migrated_store(request, tmp_path_factory):
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("cases-template") / "store.db"
-        url = f"sqlite:///{path}"
-        migrate.upgrade(url)
-        engine = create_store_engine(url)
-        engine.dispose()  # last connection closed: the WAL is checkpointed into the file
-        yield "sqlite", path, None
-        return
-    require_pg()
-    url, name = make_pg_schema_url()
-    engine = None
-    try:
-        migrate.upgrade(url)
-        engine = create_store_engine(url)
-        with engine.connect() as conn:
-            names = sa.inspect(conn).get_table_names()
-            # only tables the migration left empty are emptied again (there are no seeded rows today)
-            empty = [t for t in names
-                     if conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar_one() == 0]
-        yield "postgresql", engine, empty
-    finally:
-        if engine is not None:
-            engine.dispose()
-        drop_pg_schema(name)
+    yield from migrated_store_template(request.param, tmp_path_factory)
 
 
 @pytest.fixture
 def store_engine(_migrated_store, tmp_path):
     """A migrated, empty store on each backend, and its engine (overrides tests/conftest.py's)."""
-    kind, base, empty = _migrated_store
-    if kind == "sqlite":
-        copy = tmp_path / "store.db"
-        shutil.copyfile(base, copy)
-        if base.with_name(base.name + "-wal").exists():  # normally checkpointed away on dispose
-            shutil.copyfile(base.with_name(base.name + "-wal"), copy.with_name(copy.name + "-wal"))
-        engine = create_store_engine(f"sqlite:///{copy}")
-        yield engine
-        engine.dispose()
-        return
-    with base.begin() as conn:
-        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in empty) + " RESTART IDENTITY CASCADE"))
-    yield base
+    yield from empty_store_engine(_migrated_store, tmp_path)
 
 
 def _open(engine, target="APP-Z"):
