@@ -172,9 +172,10 @@ class FingertipMailNotifier(BaseNotifier):
         return context
 
     def _addresses(self, value: Any) -> list[str]:
+        from fingertip.operators._values import is_empty
         from fingertip.reports.settings import parse_recipients
 
-        if isinstance(value, str) and value.strip().lower() in ("none", "null"):
+        if is_empty(value):
             return []
         return parse_recipients(value)
 

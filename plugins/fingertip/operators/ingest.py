@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
+from fingertip.operators._values import as_date, as_list, is_empty
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -188,17 +190,11 @@ class IngestSourceOperator(BaseOperator):
     def _day(self, context: Context) -> dt.date:
         from fingertip.runtime import interval_day
 
-        value = self.day
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return interval_day(dict(context))
         try:
-            return dt.date.fromisoformat(str(value).strip()[:10])
-        except ValueError:
-            raise AirflowFailException(f"day must be YYYY-MM-DD, got {value!r}") from None
+            day = as_date(self.day, name="day")
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        return day if day is not None else interval_day(dict(context))
 
     def _threshold(self) -> int:
         try:
@@ -212,24 +208,14 @@ class IngestSourceOperator(BaseOperator):
     def _given_partitions(self) -> list[str] | None:
         """The partitions as given (None: derive them); strings from templates are parsed."""
         value = self.partitions
-        if value is None:
+        if is_empty(value):
             return None
-        if isinstance(value, str):
-            text = value.strip()
-            if not text or text.lower() in ("none", "null"):
-                return None
-            if text.startswith("["):
-                try:
-                    value = json.loads(text)
-                except ValueError:
-                    import ast
-
-                    value = ast.literal_eval(text)
-            else:
-                value = [p for p in re.split(r"[,\s]+", text) if p]
-        if not isinstance(value, (list, tuple)):
-            raise AirflowFailException(f"partitions must be a list of strings, got {value!r}")
-        return [str(p).strip() for p in value]
+        if isinstance(value, str) and not value.strip().startswith("["):
+            value = ",".join(value.split())  # partitions never contain blanks: "44 45" is two
+        try:
+            return [str(p).strip() for p in as_list(value, name="partitions")]
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
 
     def _validate(self, partitions: list[str]) -> list[str]:
         spec = SOURCES[self.source]
