@@ -24,9 +24,11 @@ import logging
 import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from fingertip import config
 from fingertip.reports import labels
 from fingertip.reports.jsonout import read_submission
 from fingertip.reports.model import (
@@ -172,7 +174,7 @@ def report_meta(spec: ReportSpec, figures: ReportFigures, settings: dict) -> Rep
         "period": period.to_dict(), "period_label_zh": period.label_zh, "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(), "scope_zh": scope_zh, "province": spec.get("province"),
         "due_date": due.isoformat() if due else None,
-        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "generated_at": dt.datetime.now(ZoneInfo(config.timezone())).replace(microsecond=0).isoformat(),
         "subject": f"【指尖治理】{title}",
         "lead": f"现将{scope_zh}{period.label_zh}（{period.start}至{period.end}）政务应用程序、公众账号和工作群组"
                 f"治理情况报送如下，详见附件。",
@@ -366,7 +368,7 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> BuiltRep
                 "subtitle": "（专项核查）", "issuer": settings["issuer"], "addressee": None,
                 "doc_date": today.isoformat(), "period": None, "period_label_zh": today.isoformat(),
                 "period_start": today.isoformat(), "period_end": today.isoformat(), "scope_zh": audit["scope_zh"],
-                "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                "generated_at": dt.datetime.now(ZoneInfo(config.timezone())).replace(microsecond=0).isoformat(),
                 "subject": f"【指尖治理】{title}（{today.isoformat()}）",
                 "lead": f"按要求对以下范围开展了专项核查：{audit['scope_zh']}。{audit['sampling_zh']}。结果如下，详见附件。",
                 "attachments_note": ["核查一张表（XLSX）"]}
