@@ -11,13 +11,14 @@ ENV    := source bin/env.sh &&
 ENTITIES ?= 10000
 SEED     ?= 20261123
 
-.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone lint dist
+.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone lint dist mutation mutation-smoke
 
 help:
 	@echo "make demo      install, set up Airflow and the store, run the pipeline end to end (outputs in out/)"
 	@echo "make test      install and run the whole test suite"
 	@echo "make bench     benchmarks (out/bench.json); make bench-1m adds the 1M-entity run"
 	@echo "make standalone  the Airflow UI on the same project-local home"
+	@echo "make mutation  mutation testing of the core modules (out/mutation.json, out/mutation-survivors.txt)"
 	@echo "make lint      ruff (plugins, dags, dev, tests) and mypy (the runtime package)"
 	@echo "make dist      build the fingertip wheel into dist/"
 
@@ -59,6 +60,14 @@ bench: install
 
 bench-1m: install
 	@$(ENV) $(PY) scripts/bench.py --with-1m
+
+# Mutation testing of the core modules (dev/fingertip_dev/mutation): every module must kill >= 85 %.
+# MUTATION_JOBS: parallel mutants (default: one per core). mutation-smoke: one small module (CI).
+mutation: install
+	@$(ENV) $(PY) -m fingertip_dev.mutation --fail-under 85
+
+mutation-smoke: install
+	@$(ENV) $(PY) -m fingertip_dev.mutation --smoke --fail-under 85
 
 standalone: airflow-home store
 	@echo "Airflow UI on http://localhost:8080 — admin password: .airflow/simple_auth_manager_passwords.json.generated"

@@ -170,6 +170,24 @@ def benches(with_1m: bool) -> list[Bench]:
             ],
         ),
         Bench(
+            # Reads out/mutation.json of the last `make mutation` (the full run is too long to repeat
+            # here); without it, runs the one-module CI smoke (see dev/fingertip_dev/mutation/bench.py).
+            name="mutation testing (make mutation)",
+            command=[sys.executable, "-m", "fingertip_dev.mutation.bench"],
+            sizes=[0],
+            backends=["sqlite"],
+            metrics=[
+                Metric("min_score", "%", 85),
+                Metric("modules_below_85", "modules", 0, higher_is_better=False),
+                Metric("wall_seconds", "s", 1200, higher_is_better=False),
+                Metric("cpu_seconds", "s", None, higher_is_better=False),
+                *(Metric(f"score_{m}", "%", 85) for m in (
+                    "fingertip.identifiers", "fingertip.rules.conditions", "fingertip.rules.policy",
+                    "fingertip_dev.evaluation", "fingertip.reports.periods", "fingertip.notifications.ledger",
+                    "fingertip.lifecycle.cases", "fingertip.quality.promote")),
+            ],
+        ),
+        Bench(
             name="mail ledger (500 mails, 200 KB each)",
             command=[sys.executable, "-m", "fingertip_dev.bench.notifications", "--messages", "{n}",
                      "--store-url", "{url}"],

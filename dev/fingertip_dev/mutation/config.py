@@ -1,0 +1,66 @@
+"""What ``make mutation`` mutates and which tests judge each module.
+
+Every target names the module, the pytest arguments that select its tests (the fast, focused test
+files; PostgreSQL-parametrised store tests run on SQLite only here — the same code path, and the
+full suite covers PostgreSQL), and ``sample``: the number of mutants drawn with ``SEED`` when the
+module has more (``None``: every mutant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Fixed seed of the mutant sample of large modules (the same mutants every run).
+SEED = 20261206
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    module: str
+    tests: tuple[str, ...]
+    sample: int | None = None
+    #: pytest options added for this target (e.g. ``-m "not pg"``)
+    options: tuple[str, ...] = field(default=())
+
+
+NOT_PG = ("-m", "not pg and not slow")
+
+TARGETS: tuple[Target, ...] = (
+    Target("fingertip.identifiers", ("tests/sample/test_identifiers.py", "tests/test_identifiers_table.py")),
+    Target("fingertip.rules.conditions", ("tests/rules/test_conditions_table.py", "tests/rules/test_conditions.py")),
+    Target("fingertip.rules.policy", ("tests/rules/test_policy_checker_table.py", "tests/rules/test_policy.py"),
+           sample=150),
+    Target("fingertip_dev.evaluation", ("tests/rules/test_evaluation_table.py",)),
+    Target("fingertip.reports.periods", ("tests/reports/test_periods_table.py", "tests/reports/test_model.py")),
+    Target("fingertip.notifications.ledger", ("tests/notifications/test_ledger_states.py",
+                                              "tests/notifications/test_ledger.py"), sample=120, options=NOT_PG),
+    Target("fingertip.lifecycle.cases", ("tests/lifecycle/test_cases.py",), sample=100, options=NOT_PG),
+    Target("fingertip.quality.promote", ("tests/quality/test_validate.py",), sample=80, options=NOT_PG),
+)
+
+#: Test files added for issue 17 (``--before`` leaves them out: the scores before they existed).
+ADDED_TESTS = frozenset({
+    "tests/test_identifiers_table.py", "tests/rules/test_conditions_table.py",
+    "tests/rules/test_policy_checker_table.py", "tests/rules/test_evaluation_table.py",
+    "tests/reports/test_periods_table.py", "tests/notifications/test_ledger_states.py",
+})
+
+#: The CI smoke: one small module, all its mutants.
+SMOKE = ("fingertip.reports.periods",)
+
+#: Mutants judged equivalent (no test can tell them apart from the original):
+#: ``module:line:col:variant`` → reason. Excluded from the score and listed in the survivors file.
+_P = "fingertip.reports.periods"
+EQUIVALENT: dict[str, str] = {
+    f"{_P}:44:61:binop": "quarter starts are months 1/4/7/10: (m+1)//3 == (m-1)//3 for them",
+    f"{_P}:44:80:const0": "quarter starts are months 1/4/7/10: m//3 == (m-1)//3 for them",
+    f"{_P}:56:75:const": "start minus 2 days is still inside the previous period (periods are >= 28 days)",
+    f"{_P}:83:95:const": "start minus 2 days is still inside the previous period (periods are >= 28 days)",
+    f"{_P}:90:76:const": "any day of the month gives the same monthly period",
+    f"{_P}:92:86:const": "any day of the quarter's first month gives the same quarter",
+    f"{_P}:94:59:const0": "m[0] is the whole match, which for the year pattern is m[1]",
+    f"{_P}:94:64:const": "any day of the year gives the same annual period",
+    f"{_P}:94:67:const": "any day of the year gives the same annual period",
+    f"{_P}:119:38:const0": "month 0 never occurs: range(0, 13) and range(1, 13) match the same months",
+    f"{_P}:119:41:const": "month 13 never occurs: range(1, 14) and range(1, 13) match the same months",
+}

@@ -1,0 +1,198 @@
+"""Fork-per-mutant runner: the parent imports pytest and the libraries once, each child re-imports
+the project modules with one of them mutated and runs the module's selected tests."""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import resource
+import signal
+import sys
+import time
+import types
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fingertip_dev.mutation.operators import Mutant, apply
+
+
+@dataclass(slots=True)
+class Outcome:
+    mutant: Mutant
+    status: str       # killed / survived / timeout
+    seconds: float
+
+
+class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves the compiled mutant for one module name; every other import goes the usual way."""
+
+    def __init__(self, name: str, origin: str, code: types.CodeType) -> None:
+        self.name, self.origin, self.code = name, origin, code
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+        spec = importlib.machinery.ModuleSpec(fullname, self, origin=self.origin)
+        spec.has_location = True
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__file__ = self.origin
+        exec(self.code, module.__dict__)
+
+
+def module_origin(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"mutation: module {name} not found on PYTHONPATH")
+    return Path(spec.origin)
+
+
+def _imports_of(name: str, file: str) -> set[str]:
+    """Project module names a module's source imports (absolute and relative, any depth)."""
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    package = name if file.endswith("__init__.py") else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)
+    return out
+
+
+def dependents(target: str, root: Path) -> set[str]:
+    """The loaded project modules that import ``target`` directly or transitively (and ``target``).
+
+    Only these are re-imported in a child; the rest of the project stays loaded from the parent.
+    Test modules and conftest files are always re-imported (pytest collects them afresh).
+    """
+    dirs = tuple(str(root / d) + os.sep for d in ("plugins", "dev", "tests", "dags"))
+    project = {name: getattr(mod, "__file__", None) or "" for name, mod in list(sys.modules.items())
+               if (getattr(mod, "__file__", None) or "").startswith(dirs)}
+    imports = {name: _imports_of(name, file) for name, file in project.items()}
+    out = {target}
+    changed = True
+    while changed:
+        changed = False
+        for name, imported in imports.items():
+            if name not in out and imported & out:
+                out.add(name)
+                changed = True
+    out.update(n for n, f in project.items() if f.startswith(str(root / "tests") + os.sep) or n == "conftest"
+               or n.endswith(".conftest"))
+    return out
+
+
+def _purge(names: set[str]) -> None:
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
+           purge: set[str]) -> int:
+    """In the forked child: import hook, then pytest. Returns pytest's exit code."""
+    os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if not os.environ.get("MUTATION_VERBOSE"):
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    _purge(purge)
+    if code is not None:
+        sys.meta_path.insert(0, _MutantFinder(name, str(origin), code))
+    import pytest
+    return int(pytest.main(["-x", "-q", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly",
+                            "--no-header", "-W", "ignore", *pytest_args]))
+
+
+def _fork(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
+          purge: set[str]) -> int:
+    pid = os.fork()
+    if pid == 0:  # child
+        rc = 3
+        try:
+            rc = _child(name, origin, code, pytest_args, purge)
+        except BaseException:  # noqa: BLE001 - the child reports by exit code only
+            rc = 3
+        finally:
+            os._exit(rc)
+    return pid
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def baseline(name: str, pytest_args: Sequence[str], root: Path) -> tuple[float, float]:
+    """Run the unmutated tests once in a child: (wall seconds, child CPU seconds); fails loudly if red."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    pid = _fork(name, module_origin(name), None, pytest_args, dependents(name, root))
+    _, status = os.waitpid(pid, 0)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rc = os.waitstatus_to_exitcode(status)
+    if rc != 0:
+        raise SystemExit(f"mutation: the unmutated tests of {name} fail (pytest exit {rc}): "
+                         f"pytest {' '.join(pytest_args)}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def run(name: str, mutants: Sequence[Mutant], pytest_args: Sequence[str], root: Path, *, jobs: int,
+        timeout: float, progress: bool = True) -> Iterator[Outcome]:
+    """Run every mutant (``jobs`` children at a time); yields outcomes as they finish."""
+    origin = module_origin(name)
+    source = origin.read_text(encoding="utf-8")
+    pending = list(mutants)
+    purge = dependents(name, root)
+    running: dict[int, tuple[Mutant, float]] = {}
+    done = 0
+    while pending or running:
+        while pending and len(running) < jobs:
+            mutant = pending.pop(0)
+            code = compile(apply(source, mutant), str(origin), "exec")
+            pid = _fork(name, origin, code, pytest_args, purge)
+            running[pid] = (mutant, time.monotonic())
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            now = time.monotonic()
+            for cpid, (mutant, started) in list(running.items()):
+                if now - started > timeout:
+                    _kill_group(cpid)
+                    os.waitpid(cpid, 0)
+                    del running[cpid]
+                    done += 1
+                    yield Outcome(mutant, "timeout", now - started)
+            time.sleep(0.05)
+            continue
+        if pid not in running:
+            continue
+        mutant, started = running.pop(pid)
+        _kill_group(pid)  # anything the tests left running
+        rc = os.waitstatus_to_exitcode(status)
+        done += 1
+        if progress:
+            print(f"\r  {name}: {done}/{len(mutants)}", end="", file=sys.stderr, flush=True)
+        yield Outcome(mutant, "survived" if rc == 0 else "killed", time.monotonic() - started)
+    if progress:
+        print(file=sys.stderr)
