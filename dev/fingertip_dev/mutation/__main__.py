@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
 import os
 import random
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -47,6 +49,13 @@ def _select(target: config.Target) -> tuple[list[Mutant], int]:
     if target.sample is not None and total > target.sample:
         mutants = sorted(random.Random(config.SEED).sample(mutants, target.sample), key=lambda m: (m.line, m.col))
     return mutants, total
+
+
+def _cap(target: config.Target, cap: int | None) -> config.Target:
+    """``--sample N``: at most N mutants of every module (the same fixed seed)."""
+    if cap is None or (target.sample is not None and target.sample <= cap):
+        return target
+    return dataclasses.replace(target, sample=cap)
 
 
 def _cpu_children() -> float:
@@ -143,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="out", help="output directory (default out/)")
     ap.add_argument("--before", action="store_true",
                     help="leave out the test files added for issue 17 (the scores before them; writes mutation-before.json)")
+    ap.add_argument("--sample", type=int, default=None,
+                    help="at most N mutants per module (fixed seed), for a quicker run on a busy machine")
     ap.add_argument("--fail-under", type=float, default=None, help="exit 1 when a module scores below this")
     ns = ap.parse_args(argv)
     root = _root()
@@ -154,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"unknown module(s) {sorted(unknown)}; known: {[t.module for t in targets]}")
         targets = [t for t in targets if t.module in wanted]
+    targets = [_cap(t, ns.sample) for t in targets]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the runner kills its children
     t0, cpu0 = time.monotonic(), _cpu_children()
     _warm_up(targets, ns.before)
     results = [run_target(t, root, max(1, ns.jobs), ns.before) for t in targets]

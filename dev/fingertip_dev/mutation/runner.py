@@ -166,6 +166,15 @@ def run(name: str, mutants: Sequence[Mutant], pytest_args: Sequence[str], root: 
     pending = list(mutants)
     purge = dependents(name, root)
     running: dict[int, tuple[Mutant, float]] = {}
+    try:
+        yield from _loop(name, mutants, pending, running, source, origin, pytest_args, purge, jobs, timeout, progress)
+    finally:  # interrupted: no child outlives the run
+        for cpid in running:
+            _kill_group(cpid)
+
+
+def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, jobs, timeout,
+          progress) -> Iterator[Outcome]:
     done = 0
     while pending or running:
         while pending and len(running) < jobs:
