@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ns = ap.parse_args(argv)
     root = _root()
     os.chdir(root)
-    targets = list(config.TARGETS)
-    wanted = set(ns.module) or (set(config.SMOKE) if ns.smoke else None)
+    targets = list(config.SMOKE if ns.smoke else config.TARGETS)
+    wanted = set(ns.module) or None
     if wanted is not None:
         unknown = wanted - {t.module for t in targets}
         if unknown:
