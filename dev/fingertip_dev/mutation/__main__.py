@@ -168,21 +168,31 @@ def main(argv: list[str] | None = None) -> int:
     targets = [_cap(t, ns.sample) for t in targets]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the runner kills its children
     t0, cpu0 = time.monotonic(), _cpu_children()
+    if ns.before:
+        skipped = [t.module for t in targets if not _tests(t, True)]
+        if skipped:
+            print(f"--before: no test of these modules existed before issue 17, not run: {skipped}", file=sys.stderr)
+        targets = [t for t in targets if _tests(t, True)]
     _warm_up(targets, ns.before)
-    results = [run_target(t, root, max(1, ns.jobs), ns.before) for t in targets]
     out_dir = Path(ns.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = "mutation-smoke" if ns.smoke else "mutation-before" if ns.before else "mutation"
-    report = {
-        "modules": [{k: v for k, v in r.items() if not k.startswith("_")} for r in results],
-        "wall_seconds": round(time.monotonic() - t0, 1),
-        "cpu_seconds": round(_cpu_children() - cpu0, 1),
-        "jobs": ns.jobs,
-        "score_definition": "(killed + timeout) / (killed + timeout + survived); message-text-only "
-                            "survivors and listed equivalent mutants excluded and counted separately",
-    }
-    (out_dir / f"{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out_dir / f"{name}-survivors.txt").write_text(_survivor_text(results), encoding="utf-8")
+    results: list[dict[str, Any]] = []
+    report: dict[str, Any] = {}
+    for t in targets:  # the files are rewritten after each module: a long run shows its progress
+        results.append(run_target(t, root, max(1, ns.jobs), ns.before))
+        report = {
+            "modules": [{k: v for k, v in r.items() if not k.startswith("_")} for r in results],
+            "complete": len(results) == len(targets),
+            "wall_seconds": round(time.monotonic() - t0, 1),
+            "cpu_seconds": round(_cpu_children() - cpu0, 1),
+            "jobs": ns.jobs,
+            "score_definition": "(killed + timeout) / (killed + timeout + survived); message-text-only "
+                                "survivors and listed equivalent mutants excluded and counted separately",
+        }
+        (out_dir / f"{name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
+        (out_dir / f"{name}-survivors.txt").write_text(_survivor_text(results), encoding="utf-8")
     for r in results:
         print(f"{r['module']:34} {r['score']!s:>6} %  mutants {r['mutants']:4}  killed {r['killed']:4}  "
               f"timeout {r['timeout']:3}  survived {r['survived']:3}  message-only {r['message_text_survivors']:3}  "

@@ -26,7 +26,7 @@ class Target:
 NOT_PG = ("-m", "not pg and not slow")
 
 TARGETS: tuple[Target, ...] = (
-    Target("fingertip.reports.periods", ("tests/reports/test_periods_table.py", "tests/reports/test_model.py")),
+    Target("fingertip.reports.periods", ("tests/reports/test_periods_table.py",)),
     Target("fingertip_dev.evaluation", ("tests/rules/test_evaluation_table.py",
                                         "tests/rules/test_engine.py::test_recall_is_complete_and_clean_population_is_not_flagged")),
     Target("fingertip.rules.conditions", ("tests/rules/test_conditions_table.py", "tests/rules/test_conditions.py")),
