@@ -494,11 +494,11 @@ def listing_facts(conn: Connection, ctx: FactContext) -> list[dict[str, Any]]:
             schema.sponsors.c.name.in_(list(chunk)))
         for found in conn.execute(q).mappings():
             sponsors[found["name"]] = found
-    found = _discoveries(conn)
+    discovered = _discoveries(conn)
     out = []
     for r in rows:
-        disc = found.get(r["id"])
-        sp = disc["sponsor"] if disc else sponsors.get(r["developer"] or "")
+        disc = discovered.get(r["id"])
+        sp: Mapping | None = disc["sponsor"] if disc else sponsors.get(r["developer"] or "")
         out.append({
             "key": f"{r['store']}:{r['store_app_id']}", "name": r["name"], "store": r["store"],
             "store_app_id": r["store_app_id"], "developer": r["developer"], "available": r["available"],
