@@ -115,7 +115,7 @@ COLUMNS = {
              "bundle_id", "apple_track_id", "mini_program_id", "description", "declared_features",
              "approved_features", "has_complaint_channel", "user_scale", "launched_on", "status", "import_batch_id",
              "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
-    "store_listings": ("id", "store", "store_app_id", "app_id", "name", "developer", "version",
+    "store_listings": ("id", "store", "store_app_id", "app_id", "name", "developer", "developer_id", "version",
                        "version_released_at", "first_released_at", "rating", "rating_count", "downloads",
                        "description", "available", "consecutive_absences", "first_seen_at", "last_seen_at",
                        "delisted_at", "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
@@ -905,8 +905,9 @@ class Generator:
                 absences, delisted_at, last_seen, available = 0, None, self.now_s, True
             key = f"{store}:{store_app_id}"
             self._sink.add_encoded("store_listings", (
-                listing_id, store, store_app_id, None if orphan else app_id, name, sp.name, version, version_released,
-                first_released, rating, rating_count, downloads, description, available, absences, first_seen,
+                listing_id, store, store_app_id, None if orphan else app_id, name, sp.name,
+                None,  # developer_id: learnt from the store by the lookups
+                version, version_released, first_released, rating, rating_count, downloads, description, available, absences, first_seen,
                 last_seen, delisted_at, self.src, self.now_s, _fp(f"{self.src}|store_listings|{key}"),
                 self.now_s, self.now_s,
             ))

@@ -51,7 +51,7 @@ ALWAYS_REPORTED = ("requests", "requests_ok", "requests_failed", "candidates", "
                    "confirmed", "not_government_seller", "below_min_score", "no_sponsor")
 
 DEFAULTS: dict[str, Any] = {
-    "discovery_requests_per_app": 0.01,  # discovery requests per inventory iOS app per day
+    "discovery_requests_per_app": 0.009,  # discovery requests per inventory iOS app per day
     "discovery_min_requests": 100,
     "discovery_developer_share": 0.5,
     "discovery_short_forms": 1,  # short forms searched per sponsor besides the full name
