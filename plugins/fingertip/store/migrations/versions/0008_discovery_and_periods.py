@@ -1,10 +1,14 @@
-"""discovery of unregistered store listings
+"""discovery of unregistered store listings; closing dates for period-exact reports
 
 ``store_listings.developer_id`` keeps the store's developer account id (Apple artistId) seen by the
 daily lookups; ``discovery_cursors`` keeps where the rolling developer lookups and sponsor searches
 stopped; ``listing_discoveries`` keeps how each listing missing from the inventory was found and
-matched (method, query, sponsor, score, reasons). Nothing to backfill: developer ids arrive with the
-next daily lookup.
+matched (method, query, sponsor, score, reasons). Nothing to backfill there: developer ids arrive with
+the next daily lookup.
+
+``apps.closed_on`` and ``accounts.closed_on`` (work groups have theirs) let reports count the inventory
+as of a period's end. Backfill: a record already ``closed`` gets the day of its last update (the best
+the store knows; before this revision no closing date was kept).
 
 Revision ID: 0008
 Revises: 0006
@@ -65,7 +69,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_listing_discoveries_sponsor_id'), ['sponsor_id'], unique=False)
 
 
+    for name in ('apps', 'accounts'):
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('closed_on', sa.Date(), nullable=True,
+                                          comment='day the status became closed (reports as of a period end)'))
+        table = sa.table(name, sa.column('status', sa.String), sa.column('updated_at', sa.DateTime),
+                         sa.column('closed_on', sa.Date))
+        day = (sa.func.date(table.c.updated_at) if op.get_bind().dialect.name == 'sqlite'
+               else sa.cast(table.c.updated_at, sa.Date))
+        op.execute(sa.update(table).where(table.c.status == 'closed').values(closed_on=day))
+
+
 def downgrade() -> None:
+    for name in ('accounts', 'apps'):
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.drop_column('closed_on')
     with op.batch_alter_table('listing_discoveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listing_discoveries_sponsor_id'))
     op.drop_table('listing_discoveries')
