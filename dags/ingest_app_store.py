@@ -21,6 +21,11 @@ never overwrites stored data. A province or store that cannot be read does not s
 task fails at the end naming it, and its retry re-runs the day. With no inventory app carrying an
 Apple id, `apple_lookup` is skipped with the reason.
 
+* **`apple_discovery`** (`DiscoverListingsOperator`, after `apple_lookup`, whatever it ended) finds
+  Apple listings of government apps missing from the inventory: Lookup by the developer accounts of
+  inventory apps and Search by sponsor name, rolling through them within the day's share of Apple's
+  budget (what the lookups leave) and resuming where the last run stopped (docs/sources.md §1b).
+
 Each task emits the asset `fingertip://ingest/app_store_listings` when it succeeds.
 """
 
@@ -29,7 +34,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 
 from fingertip.assets import APP_STORE_LISTINGS
-from fingertip.operators import IngestSourceOperator
+from fingertip.operators import DiscoverListingsOperator, IngestSourceOperator
 from fingertip.runtime import START_DATE, default_args
 
 
@@ -46,8 +51,9 @@ from fingertip.runtime import START_DATE, default_args
     doc_md=__doc__,
 )
 def ingest_app_store():
-    IngestSourceOperator(task_id="apple_lookup", source="apple",
-                         absence_threshold="{{ params.absence_threshold }}", outlets=[APP_STORE_LISTINGS])
+    lookup = IngestSourceOperator(task_id="apple_lookup", source="apple",
+                                  absence_threshold="{{ params.absence_threshold }}", outlets=[APP_STORE_LISTINGS])
+    lookup >> DiscoverListingsOperator(task_id="apple_discovery", trigger_rule="all_done", outlets=[APP_STORE_LISTINGS])
     IngestSourceOperator(task_id="android_feed", source="android", exports="android",
                          absence_threshold="{{ params.absence_threshold }}", outlets=[APP_STORE_LISTINGS])
 

@@ -190,6 +190,10 @@ def stage_ingestion(ctx: DemoContext) -> None:
     run_dag(ctx, "ingest_accounts", logical_date=ctx.today.isoformat())
     run_dag(ctx, "import_inventory", logical_date=ctx.today.isoformat())
     ctx.summary["ingestion"] = ingestion_counts(_store_engine(), ctx.today)
+    disc = ctx.summary["ingestion"]["discovery"]
+    print(f"  Apple discovery: {disc['requests']:,} requests ({disc['developer_lookup_requests']:,} developer lookups, "
+          f"{disc['search_requests']:,} searches) beside {disc['daily_lookup_requests']:,} daily lookup requests; "
+          f"{disc['found']:,} unregistered listings found {disc['found_by']}")
     import urllib.request
 
     port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
@@ -225,7 +229,27 @@ def ingestion_counts(engine, today: dt.date) -> dict[str, Any]:
             "requests": fetches,
             "import_batches": batches,
             "staged_rows": count(schema.inventory_staging),
+            "discovery": discovery_counts(conn),
         }
+
+
+def discovery_counts(conn) -> dict[str, Any]:
+    """Apple discovery: requests by call (from ``fetch_log``, every attempt), lookups beside them, and
+    the unregistered listings it found by method."""
+    import sqlalchemy as sa
+
+    from fingertip.discovery.apple import DEVELOPER_ENDPOINT, LOOKUP_ENDPOINT, SEARCH_ENDPOINT
+    from fingertip.store import schema
+
+    f, d = schema.fetch_log, schema.listing_discoveries
+    attempts = dict(conn.execute(sa.select(f.c.endpoint, sa.func.sum(f.c.attempts))
+                                 .where(f.c.endpoint.in_((DEVELOPER_ENDPOINT, SEARCH_ENDPOINT, LOOKUP_ENDPOINT)))
+                                 .group_by(f.c.endpoint)).all())
+    by_method = dict(conn.execute(sa.select(d.c.method, sa.func.count()).group_by(d.c.method)).all())
+    developer, search = int(attempts.get(DEVELOPER_ENDPOINT) or 0), int(attempts.get(SEARCH_ENDPOINT) or 0)
+    return {"requests": developer + search, "developer_lookup_requests": developer, "search_requests": search,
+            "daily_lookup_requests": int(attempts.get(LOOKUP_ENDPOINT) or 0),
+            "found": sum(by_method.values()), "found_by": by_method}
 
 
 def stage_validation(ctx: DemoContext) -> None:
@@ -506,6 +530,11 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
         print(f"  filings                  {ingestion['filings']:>8,}  (linked to inventory {ingestion['filings_linked']:,})")
         print(f"  activity rows today      {ingestion['activity_rows_today']:>8,}")
         print(f"  requests                 {ingestion['requests']}")
+        disc = ingestion.get("discovery")
+        if disc:
+            print(f"  Apple discovery          {disc['requests']:>8,} requests ({disc['developer_lookup_requests']:,} by "
+                  f"developer, {disc['search_requests']:,} searches; daily lookups {disc['daily_lookup_requests']:,}); "
+                  f"unregistered listings found {disc['found']:,} {disc['found_by']}")
         print(f"  import batches           {ingestion['import_batches']}  staged rows {ingestion['staged_rows']:,}")
     validation = summary.get("validation", {})
     if validation:

@@ -103,6 +103,16 @@ def _connection_types() -> list[dict[str, Any]]:
         "country": _field(
             "Storefront country", "App Store 区域代码（两位小写字母）。Two-letter App Store storefront code. "
             "Default cn.", "string", "cn", pattern="^[a-z]{2}$"),
+        "daily_requests": _field(
+            "Daily request cap", "每日 Apple 请求上限（日常查询与发现共用；空 = 每分钟限速 × 60 × 3 小时）。Apple calls per "
+            "day for lookups and discovery together; empty: requests per minute × 60 × 3 hours.", "integer",
+            minimum=0),
+        "discovery_requests_per_day": _field(
+            "Discovery requests per day", "每日用于发现未登记应用的请求数（空 = 每个 iOS 应用 0.009 次，至少 100 次）。"
+            "Discovery requests per day; empty: 0.009 per inventory iOS app, at least 100.", "integer", minimum=0),
+        "discovery_developer_share": _field(
+            "Discovery share for developer lookups", "发现预算中先用于按开发者查询的比例（0–1）。Share of the discovery "
+            "budget spent on developer lookups first (0..1). Default 0.5.", "number", 0.5, minimum=0, maximum=1),
     }
     listing_fields = {**_http_fields(requests_per_minute=0), **_page_size(500)}
     filing_fields = {

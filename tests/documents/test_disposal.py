@@ -134,11 +134,13 @@ def test_checklist_docx(tmp_path, disposal_ctx):
     assert "11441700007280420Y" in text and "2027年1月21日" in text
 
 
-def test_working_days_skip_weekends_and_holidays():
+def test_working_days_follow_the_official_calendar():
+    # 国办发明电〔2025〕7号: 1 Jan (Thu) to 3 Jan 2026 off, Sunday 4 Jan 2026 a make-up working day
     friday = dt.date(2026, 1, 2)
-    assert add_working_days(friday, 1) == dt.date(2026, 1, 5)  # Monday
-    assert add_working_days(friday, 5) == dt.date(2026, 1, 9)
-    assert add_working_days(friday, 1, holidays=[dt.date(2026, 1, 5)]) == dt.date(2026, 1, 6)
+    assert add_working_days(friday, 1) == dt.date(2026, 1, 4)  # the make-up Sunday
+    assert add_working_days(friday, 5) == dt.date(2026, 1, 8)
+    assert add_working_days(friday, 1, holidays=[dt.date(2026, 1, 4)]) == dt.date(2026, 1, 5)
+    # 2027 is beyond the calendar's data: Monday-Friday (a warning is logged)
     assert default_deadline(dt.date(2026, 12, 31)) == dt.date(2027, 1, 21)
     assert sample_disposal_context(deadline=dt.date(2027, 2, 1)).deadline == dt.date(2027, 2, 1)
 

@@ -19,7 +19,7 @@ EXAMPLE = re.compile(r"Example: `GET ([^`]+)`[^\n]*(?:\n[^\n`]+)*\n\n```json\n(.
 def test_json_examples_match_the_stub(stub):
     text = DOC.read_text(encoding="utf-8")
     examples = EXAMPLE.findall(text)
-    assert len(examples) == 4
+    assert len(examples) == 6
     for url, block in examples:
         assert requests.get(stub.base_url + url, timeout=10).json() == json.loads(block), url
 

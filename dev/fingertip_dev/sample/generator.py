@@ -113,9 +113,10 @@ COLUMNS = {
                  "updated_at"),
     "apps": ("id", "app_key", "name", "kind", "sponsor_id", "division_code", "host_platform", "package_name",
              "bundle_id", "apple_track_id", "mini_program_id", "description", "declared_features",
-             "approved_features", "has_complaint_channel", "user_scale", "launched_on", "status", "import_batch_id",
+             "approved_features", "has_complaint_channel", "user_scale", "launched_on", "status", "closed_on",
+             "import_batch_id",
              "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
-    "store_listings": ("id", "store", "store_app_id", "app_id", "name", "developer", "version",
+    "store_listings": ("id", "store", "store_app_id", "app_id", "name", "developer", "developer_id", "version",
                        "version_released_at", "first_released_at", "rating", "rating_count", "downloads",
                        "description", "available", "consecutive_absences", "first_seen_at", "last_seen_at",
                        "delisted_at", "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
@@ -126,7 +127,7 @@ COLUMNS = {
                 "sponsor_credit_code", "service_name", "service_type", "reviewed_at", "access_restricted", "status",
                 "cancelled_at", "app_id", "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
     "accounts": ("id", "account_key", "platform", "platform_account_id", "name", "sponsor_id", "division_code",
-                 "has_interaction_channel", "has_complaint_channel", "opened_on", "status", "import_batch_id",
+                 "has_interaction_channel", "has_complaint_channel", "opened_on", "status", "closed_on", "import_batch_id",
                  "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
     "account_activity": ("id", "account_id", "activity_date", "last_post_at", "posts_7d", "posts_14d",
                          "posts_30d", "followers", "unanswered_messages", "oldest_unanswered_days",
@@ -708,7 +709,7 @@ class Generator:
         self._sink.add_encoded("apps", (
             app_id, app_key, name, kind, sp.id, sp.division_code, host, package, bundle, track, mini_id,
             description, json.dumps(features), json.dumps(approved, ensure_ascii=False) if approved else None,
-            complaint, user_scale, launched.isoformat(), "active", None, self.src, self.now_s, fp, self.now_s,
+            complaint, user_scale, launched.isoformat(), "active", None, None, self.src, self.now_s, fp, self.now_s,
             self.now_s,
         ))
         rec = {"entity_type": "app", "key": app_key, "labels": [label] if label else [], "kind": kind,
@@ -905,8 +906,9 @@ class Generator:
                 absences, delisted_at, last_seen, available = 0, None, self.now_s, True
             key = f"{store}:{store_app_id}"
             self._sink.add_encoded("store_listings", (
-                listing_id, store, store_app_id, None if orphan else app_id, name, sp.name, version, version_released,
-                first_released, rating, rating_count, downloads, description, available, absences, first_seen,
+                listing_id, store, store_app_id, None if orphan else app_id, name, sp.name,
+                None,  # developer_id: learnt from the store by the lookups
+                version, version_released, first_released, rating, rating_count, downloads, description, available, absences, first_seen,
                 last_seen, delisted_at, self.src, self.now_s, _fp(f"{self.src}|store_listings|{key}"),
                 self.now_s, self.now_s,
             ))
@@ -1018,7 +1020,8 @@ class Generator:
         opened = min(opened, self._days_ago(90))
         self._sink.add_encoded("accounts", (
             account_id, key, platform, pid, name, sp.id, sp.division_code, interaction, True, opened.isoformat(),
-            "active", None, self.src, self.now_s, _fp(f"{self.src}|accounts|{platform}:{pid}"), self.now_s, self.now_s,
+            "active", None, None, self.src, self.now_s, _fp(f"{self.src}|accounts|{platform}:{pid}"), self.now_s,
+            self.now_s,
         ))
         rec = {"entity_type": "account", "key": key, "labels": [label] if label else [], "platform": platform,
                "division_code": sp.division_code, "sponsor": sp.credit_code}

@@ -220,6 +220,15 @@ def _split_list(params: dict[str, list[str]], name: str) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _seller(row: Any) -> str:
+    return row["developer"] or row["sponsor_name"] or row["name"] or row["app_name"] or f"App {row['store_app_id']}"
+
+
+def artist_id(seller: str) -> int:
+    """The developer account id (artistId) of a seller: stable for the seller's name."""
+    return 1_000_000_000 + _h("artist", seller) % 700_000_000
+
+
 def apple_result(row: Any) -> dict[str, Any]:
     """One ``results`` entry in Apple's software shape."""
     track_id = int(row["store_app_id"])
@@ -230,7 +239,7 @@ def apple_result(row: Any) -> dict[str, Any]:
     version = row["version"] or "1.0.0"
     rating = float(row["rating"]) if row["rating"] is not None else 0.0
     count = int(row["rating_count"] or 0)
-    artist_id = 1_000_000_000 + _h("artist", seller) % 700_000_000
+    artist = artist_id(seller)
     released = _iso_z(row["first_released_at"]) or _iso_z(row["version_released_at"])
     artwork = f"https://is1-ssl.mzstatic.com/image/thumb/Purple/stub/{track_id}/AppIcon.png"
     return {
@@ -242,8 +251,8 @@ def apple_result(row: Any) -> dict[str, Any]:
         "bundleId": bundle,
         "sellerName": seller,
         "artistName": seller,
-        "artistId": artist_id,
-        "artistViewUrl": f"https://apps.apple.com/cn/developer/id{artist_id}",
+        "artistId": artist,
+        "artistViewUrl": f"https://apps.apple.com/cn/developer/id{artist}",
         "version": version,
         "currentVersionReleaseDate": _iso_z(row["version_released_at"]) or released,
         "releaseDate": released,
@@ -288,8 +297,96 @@ def _apple_wrong_types(item: dict[str, Any], rng: random.Random) -> None:
     _drop_one(item, rng, ("version", "currentVersionReleaseDate", "bundleId", "sellerName"))
 
 
+_SELLER_SQL = "COALESCE(sl.developer, sp.name, sl.name, a.name)"
+APPLE_DEFAULT_LIMIT = 50
+
+
+def _apple_limit(params: dict[str, list[str]]) -> int:
+    raw = _one(params, "limit", str(APPLE_DEFAULT_LIMIT)) or str(APPLE_DEFAULT_LIMIT)
+    if not raw.isdigit() or not 1 <= int(raw) <= APPLE_MAX_IDS:
+        raise _apple_error(f"Invalid value(s) for key(s): [limit] ({raw})")
+    return int(raw)
+
+
+def _apple_artists(world: World) -> dict[str, str]:
+    """artistId → seller name of every Apple seller in the world (cached on the world)."""
+    cached = getattr(world, "_fingertip_apple_artists", None)
+    if cached is None:
+        sellers = {r[0] for r in world.fetch_all(
+            f"SELECT DISTINCT {_SELLER_SQL} FROM store_listings sl LEFT JOIN apps a ON a.id = sl.app_id "
+            "LEFT JOIN sponsors sp ON sp.id = a.sponsor_id WHERE sl.store = 'apple'", [])}
+        cached = {str(artist_id(s)): s for s in sellers if s}
+        world._fingertip_apple_artists = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _artist_row(seller: str, genre_id: str = "6002") -> dict[str, Any]:
+    """A ``wrapperType: "artist"`` row as Apple sends first for a developer lookup."""
+    artist = artist_id(seller)
+    return {"wrapperType": "artist", "artistType": "Software Artist", "artistName": seller,
+            "artistLinkUrl": f"https://apps.apple.com/cn/developer/id{artist}?uo=4", "artistId": artist,
+            "primaryGenreName": next((g[0] for g in _GENRES if g[2] == genre_id), "Utilities"),
+            "primaryGenreId": int(genre_id)}
+
+
+def _apple_software(world: World, where: str, args: list[Any], limit: int) -> list[Any]:
+    rows = world.fetch_all(f"{_APPLE_SELECT} AND {where} ORDER BY sl.store_app_id", args)
+    return [r for r in rows if r["store_app_id"].isdigit() and not world.is_removed("apple", r["store_app_id"])][:limit]
+
+
+def apple_developer_lookup(world: World, ids: list[str], params: dict[str, list[str]],
+                           rng: random.Random | None) -> Reply:
+    """``/lookup?id=<artistId>&entity=software&limit=N``: each developer, then its apps."""
+    limit = _apple_limit(params)
+    results: list[dict[str, Any]] = []
+    if (_one(params, "country") or "us").lower() == "cn":
+        artists = _apple_artists(world)
+        for artist in ids:
+            seller = artists.get(artist)
+            if seller is None:
+                continue
+            apps = _apple_software(world, f"{_SELLER_SQL} = ?", [seller], limit)
+            if not apps:
+                continue  # a developer with nothing in this storefront is not returned
+            results.append(_artist_row(seller))
+            results.extend(apple_result(r) for r in apps)
+    if rng is not None:
+        for item in results:
+            if item["wrapperType"] == "software":
+                _apple_wrong_types(item, rng)
+    return Reply(200, APPLE_TYPE, {"resultCount": len(results), "results": results})
+
+
+def apple_search(world: World, params: dict[str, list[str]], rng: random.Random | None = None) -> Reply:
+    """``/search?term=…&country=cn&entity=software[&attribute=softwareDeveloper][&limit=N]``.
+
+    The term matches the seller's name (``attribute=softwareDeveloper``) or, without an attribute,
+    the app's name or its seller's; results in Apple's software shape, no artist rows."""
+    term = " ".join((_one(params, "term") or "").split())
+    if not term:
+        raise BadRequest("Invalid value(s) for key(s): [term]", {"errorMessage": "Invalid value(s) for key(s): [term]"})
+    attribute = _one(params, "attribute")
+    if attribute not in (None, "softwareDeveloper"):
+        raise _apple_error(f"Invalid value(s) for key(s): [attribute] ({attribute})")
+    limit = _apple_limit(params)
+    results: list[dict[str, Any]] = []
+    if (_one(params, "country") or "us").lower() == "cn" and (_one(params, "entity") or "software") == "software":
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = f"{_SELLER_SQL} LIKE ? ESCAPE '\\'"
+        args: list[Any] = [like]
+        if attribute is None:
+            where = f"({where} OR COALESCE(sl.name, a.name) LIKE ? ESCAPE '\\')"
+            args.append(like)
+        results = [apple_result(r) for r in _apple_software(world, where, args, limit)]
+    if rng is not None:
+        for item in results:
+            _apple_wrong_types(item, rng)
+    return Reply(200, APPLE_TYPE, {"resultCount": len(results), "results": results})
+
+
 def apple_lookup(world: World, params: dict[str, list[str]], rng: random.Random | None = None) -> Reply:
-    """``/lookup?id=…&country=cn`` (and ``bundleId=``), Apple's response shape."""
+    """``/lookup?id=…&country=cn`` (and ``bundleId=``), Apple's response shape; with
+    ``entity=software`` the ids are developer (artist) ids: :func:`apple_developer_lookup`."""
     ids = _split_list(params, "id")
     bundles = _split_list(params, "bundleId")
     if not ids and not bundles:
@@ -299,6 +396,8 @@ def apple_lookup(world: World, params: dict[str, list[str]], rng: random.Random 
         raise _apple_error(f"Invalid value(s) for key(s): [id] ({', '.join(bad[:5])})")
     if len(ids) + len(bundles) > APPLE_MAX_IDS:
         raise _apple_error(f"Too many ids: {len(ids) + len(bundles)} (at most {APPLE_MAX_IDS} per request)")
+    if _one(params, "entity") == "software" and ids and not bundles:
+        return apple_developer_lookup(world, ids, params, rng)
     country = (_one(params, "country") or "us").lower()
     results: list[dict[str, Any]] = []
     if country == "cn":
@@ -575,6 +674,7 @@ def account_export(world: World, params: dict[str, list[str]], rng: random.Rando
 #: path → (endpoint name for counters, handler)
 ROUTES: dict[str, tuple[str, Callable[..., Reply]]] = {
     "/lookup": ("apple_lookup", apple_lookup),
+    "/search": ("apple_search", apple_search),
     "/android/v1/listings": ("android_listings", android_listings),
     "/android/v1/export.csv": ("android_export", android_export),
     "/filings/v1/records": ("filing_records", filing_records),

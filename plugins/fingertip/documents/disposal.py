@@ -6,9 +6,9 @@ sanitisation). :func:`write_checklist` writes it as XLSX (sheet 处置清单: a 
 frozen column header, drop-downs for 处置方式 and 核验结果, A4 landscape fitted to the page width, every
 outside value safe against formula injection) and as an official-style DOCX with the same table.
 
-Deadline: by default the stop date plus 15 working days. Working days skip Saturdays and Sundays and
-any date in ``holidays`` (the policy file's list); public holidays and adjusted working weekends are
-not modelled otherwise — no maintained calendar library is installed, and none is added.
+Deadline: by default the stop date plus 15 working days, counted on the official working-day calendar
+(:mod:`fingertip.workdays`: public holidays and 调休 make-up working days; Monday–Friday with a logged
+warning for a year the calendar has no data for) minus any date in ``holidays``.
 """
 
 from __future__ import annotations
@@ -149,15 +149,10 @@ def default_categories(target_type: str, names: Iterable[str] | None = None) -> 
 
 
 def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = ()) -> dt.date:
-    """``start`` plus ``days`` working days (Monday–Friday, not in ``holidays``)."""
-    off = set(holidays)
-    d = start
-    left = days
-    while left > 0:
-        d += dt.timedelta(days=1)
-        if d.weekday() < 5 and d not in off:
-            left -= 1
-    return d
+    """``start`` plus ``days`` working days on the official calendar, not in ``holidays``."""
+    from fingertip.workdays import calendar
+
+    return calendar(holidays).add_working_days(start, days)
 
 
 def default_deadline(stop_date: dt.date, working_days: int = DEFAULT_WORKING_DAYS,

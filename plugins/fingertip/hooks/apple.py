@@ -1,13 +1,40 @@
-"""Apple iTunes Lookup hook (``GET /lookup?id=…,…&country=cn``)."""
+"""Apple iTunes hook: Lookup by track ids (``GET /lookup?id=…,…&country=cn``) and, for the discovery of
+unregistered apps, Lookup by developer (``/lookup?id=<artistId>&entity=software&limit=200``) and Search
+(``/search?term=…&country=cn&entity=software[&attribute=softwareDeveloper]``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from fingertip.hooks.http import BadBody, SourceFetchError, SourceHttpHook
 from fingertip.sources import coerce
 from fingertip.sources.records import Batch, ListingObservation
+
+#: Apple's maximum for ``limit`` on Lookup and Search.
+APPLE_MAX_LIMIT = 200
+
+
+@dataclass
+class Discovered:
+    """One discovery request: the developer rows (``wrapperType: artist``) and the apps it returned."""
+
+    url: str
+    params: dict[str, str]
+    fingerprint: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    artists: list[dict[str, Any]] = field(default_factory=list)
+    apps: list[ListingObservation] = field(default_factory=list)
+
+    def as_batch(self) -> Batch:
+        """The request as a :class:`Batch` for ``fetch_log``."""
+        batch = Batch(fingerprint=self.fingerprint, requested=[self.params.get("id") or self.params.get("term", "")])
+        batch.attempts, batch.error, batch.records = self.attempts, self.error, list(self.apps)
+        if self.error:
+            batch.failed = list(batch.requested)
+        return batch
 
 
 class AppleLookupHook(SourceHttpHook):
@@ -70,6 +97,67 @@ class AppleLookupHook(SourceHttpHook):
         return batch
 
 
+    # -- discovery -----------------------------------------------------------------------------------
+    def developer_apps(self, artist_id: int | str, *, limit: int = APPLE_MAX_LIMIT) -> Discovered:
+        """Every app of one developer account: ``/lookup?id=<artistId>&entity=software&limit=…``.
+
+        Apple answers with the developer itself (``wrapperType: "artist"``) first, then its apps
+        (``wrapperType: "software"``). A failed request is returned with ``error`` set, never raised.
+        """
+        artist = str(coerce.to_int(artist_id))
+        params = {"id": artist, "entity": "software", "limit": str(_limit(limit)),
+                  "country": self.extra("country", "cn")}
+        return self._discover("/lookup", params)
+
+    def search(self, term: str, *, developer_only: bool = False, limit: int = APPLE_MAX_LIMIT) -> Discovered:
+        """Apps matching ``term``: ``/search?term=…&country=cn&entity=software`` (``developer_only``:
+        ``attribute=softwareDeveloper``, the term is matched against the developer's name)."""
+        term = " ".join(str(term).split())
+        if not term:
+            raise ValueError("search term is empty")
+        params = {"term": term, "country": self.extra("country", "cn"), "entity": "software",
+                  "limit": str(_limit(limit))}
+        if developer_only:
+            params["attribute"] = "softwareDeveloper"
+        return self._discover("/search", params)
+
+    def _discover(self, path: str, params: dict[str, str]) -> Discovered:
+        found = Discovered(url=self.base_url + path, params=params)
+        try:
+            fetched = self.get_json(path, params, validate=_validate_discovery)
+        except SourceFetchError as exc:
+            found.fingerprint, found.attempts, found.error = exc.fingerprint, exc.attempts, exc.reason
+            self.stats["discovery_failed"] += 1
+            return found
+        found.fingerprint, found.attempts = fetched.fingerprint, fetched.attempts
+        for result in fetched.payload["results"]:
+            if result.get("wrapperType") == "artist":
+                found.artists.append(result)
+            elif result.get("wrapperType", "software") == "software" and result.get("kind", "software") == "software":
+                obs = parse_result(result)
+                found.apps.append(obs)
+                if obs.problems:
+                    self.stats["fields_unreadable"] += len(obs.problems)
+        self.stats["discovery_apps"] += len(found.apps)
+        return found
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= int(limit) <= APPLE_MAX_LIMIT:
+        raise ValueError(f"limit must be 1..{APPLE_MAX_LIMIT}, got {limit}")
+    return int(limit)
+
+
+def _validate_discovery(payload: Any) -> None:
+    """``resultCount`` and ``results``; software rows need a readable ``trackId``."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+        raise BadBody("response without a 'results' list")
+    if not isinstance(payload.get("resultCount"), int) or payload["resultCount"] != len(payload["results"]):
+        raise BadBody(f"resultCount {payload.get('resultCount')!r} does not match {len(payload['results'])} results")
+    _validate_lookup({"results": [r for r in payload["results"]
+                                  if not (isinstance(r, dict) and r.get("wrapperType") == "artist")]})
+
+
 def _validate_lookup(payload: Any) -> None:
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
         raise BadBody("lookup response without a 'results' list")
@@ -107,4 +195,10 @@ def parse_result(result: dict[str, Any]) -> ListingObservation:
             obs.developer = coerce.text(result.get("artistName"))
         except coerce.CoercionError:
             pass
+    try:
+        artist = coerce.to_int(result.get("artistId"))
+    except coerce.CoercionError:
+        obs.problems.append("artistId")
+    else:
+        obs.developer_id = str(artist) if artist is not None else None
     return obs

@@ -97,7 +97,14 @@ def set_target_status(conn: Connection, target_type: str, target_key: str, statu
     if target_type == "sponsor":
         return
     table, key = _TARGET_TABLES[target_type]
-    conn.execute(sa.update(table).where(table.c[key] == target_key).values(status=status, updated_at=utcnow()))
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if target_type in ("app", "account"):  # the closing day (Beijing time) keeps past periods' reports exact
+        import zoneinfo
+
+        from fingertip.runtime import TIMEZONE
+
+        values["closed_on"] = dt.datetime.now(zoneinfo.ZoneInfo(TIMEZONE)).date() if status == "closed" else None
+    conn.execute(sa.update(table).where(table.c[key] == target_key).values(**values))
 
 
 # --- reads -----------------------------------------------------------------------------------------

@@ -212,13 +212,16 @@ def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day:
     _, _, registry = _docs()
     case, check, case_key = ready["row"], ready["check"], ready["case"]
     dates = case_dates(settings, day)
+    calendar_warning = settings.disposal_deadline_warning(dates["stop_on"])
     with engine.begin() as conn:
         ok = cases.transition(conn, case, "approved", "announced", actor=actor,
                               reason=f"公告已生成：{dates['announced_on']} 发布，{dates['stop_on']} 停止服务，"
-                                 f"{dates['disposal_due_on']} 前完成数据处置",
+                                 f"{dates['disposal_due_on']} 前完成数据处置"
+                                 + (f"（{calendar_warning}）" if calendar_warning else ""),
                               evidence={"documents": [{"kind": w.kind, "format": w.doc_format, "path": str(w.path),
                                                    "sha256": w.sha256} for w in written],
-                                    "successor": check.as_dict()},
+                                    "successor": check.as_dict(),
+                                    **({"calendar_warning": calendar_warning} if calendar_warning else {})},
                               values={**dates, "blocked_reason": None,
                                   "details": {**(case.get("details") or {}), "announcing_since": None,
                                               "successor_name": check.name, "successor_url": check.url}})

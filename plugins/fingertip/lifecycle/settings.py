@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fingertip.workdays import WorkingCalendar
+
 #: The policy minimum between publication of the announcement and the last service date.
 POLICY_MIN_NOTICE_DAYS = 30
 MILESTONES = ("announcement_due", "stop_date", "disposal_deadline", "verification")
@@ -28,6 +30,8 @@ class Settings:
     min_notice_days: int = POLICY_MIN_NOTICE_DAYS
     disposal_working_days: int = 15
     holidays: frozenset[dt.date] = frozenset()
+    working_days: frozenset[dt.date] = frozenset()
+    official_calendar: bool = True
     successor_required: bool = True
     account_max_silence_days: int = 14
     consecutive_checks: int = 2
@@ -52,16 +56,21 @@ class Settings:
         """Last service date: publication + the notice period (never less than the policy minimum)."""
         return announced_on + dt.timedelta(days=max(self.min_notice_days, POLICY_MIN_NOTICE_DAYS))
 
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The official working-day calendar with this file's ``holidays`` and ``working_days`` on top."""
+        return WorkingCalendar(self.holidays, self.working_days, self.official_calendar)
+
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
-        current, left = start, days
-        while left > 0:
-            current += dt.timedelta(days=1)
-            if current.weekday() < 5 and current not in self.holidays:
-                left -= 1
-        return current
+        """``start`` plus ``days`` working days (official calendar; a warning is logged beyond its data)."""
+        return self.calendar.add_working_days(start, days)
 
     def disposal_deadline(self, stop_on: dt.date) -> dt.date:
         return self.add_working_days(stop_on, self.disposal_working_days)
+
+    def disposal_deadline_warning(self, stop_on: dt.date) -> str | None:
+        """Chinese note for the case timeline when the deadline was counted without official data."""
+        return self.calendar.add(stop_on, self.disposal_working_days).warning_zh
 
     def verification_start(self, stop_on: dt.date) -> dt.date:
         return stop_on + dt.timedelta(days=self.verification_start_after_days)
@@ -87,7 +96,8 @@ def default_path() -> Path:
     return config.policy_dir() / "shutdown.yaml"
 
 
-_TOP_KEYS = {"min_notice_days", "disposal_working_days", "holidays", "successor", "verification", "approval",
+_TOP_KEYS = {"min_notice_days", "disposal_working_days", "holidays", "working_days", "official_calendar",
+             "successor", "verification", "approval",
              "reminders", "recipients", "pending_business_zh", "archive_note_zh", "data_categories",
              "monitor_days_after_close"}
 _SECTIONS = {
@@ -151,7 +161,8 @@ def _check_keys(data: dict, source: str) -> None:
 
 
 def _dates(data: dict, source: str) -> dict[str, Any]:
-    """min_notice_days (never below the policy minimum), disposal_working_days, holidays."""
+    """min_notice_days (never below the policy minimum), disposal_working_days, holidays, working_days,
+    official_calendar."""
     kw: dict[str, Any] = {}
     if "min_notice_days" in data:
         days = data["min_notice_days"]
@@ -163,11 +174,18 @@ def _dates(data: dict, source: str) -> dict[str, Any]:
         kw["min_notice_days"] = _int(f"{source}: min_notice_days", days, POLICY_MIN_NOTICE_DAYS, 3650)
     if "disposal_working_days" in data:
         kw["disposal_working_days"] = _int(f"{source}: disposal_working_days", data["disposal_working_days"], 1, 365)
-    if data.get("holidays"):
-        try:
-            kw["holidays"] = frozenset(dt.date.fromisoformat(str(d)) for d in data["holidays"])
-        except (TypeError, ValueError) as exc:
-            raise SettingsError(f"{source}: holidays: expected YYYY-MM-DD dates ({exc})") from None
+    for key in ("holidays", "working_days"):
+        if data.get(key):
+            try:
+                kw[key] = frozenset(dt.date.fromisoformat(str(d)) for d in data[key])
+            except (TypeError, ValueError) as exc:
+                raise SettingsError(f"{source}: {key}: expected YYYY-MM-DD dates ({exc})") from None
+    clash = kw.get("holidays", frozenset()) & kw.get("working_days", frozenset())
+    if clash:
+        raise SettingsError(f"{source}: holidays and working_days both list "
+                            f"{', '.join(d.isoformat() for d in sorted(clash))}")
+    if "official_calendar" in data:
+        kw["official_calendar"] = _bool(f"{source}: official_calendar", data["official_calendar"])
     return kw
 
 

@@ -40,6 +40,7 @@ def case_timeline(conn: sa.Connection, case: dict[str, Any], *, day: dt.date, se
         "announcement": dates["announced_on"].isoformat(), "last_service_day": dates["stop_on"].isoformat(),
         "notice_days": (dates["stop_on"] - dates["announced_on"]).days,
         "disposal_deadline": dates["disposal_due_on"].isoformat(),
+        "calendar_warning": settings.disposal_deadline_warning(dates["stop_on"]),
         "verification": {"from": ver_start.isoformat(), "consecutive_checks": settings.consecutive_checks,
                          "earliest_verified_on": (ver_start + dt.timedelta(days=settings.consecutive_checks - 1))
                          .isoformat(),

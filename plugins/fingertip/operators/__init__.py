@@ -6,6 +6,7 @@ imports its hooks and libraries inside ``execute``).
 
 from fingertip.operators.approval import CaseApprovalOperator  # noqa: F401
 from fingertip.operators.detect import DetectFindingsOperator  # noqa: F401
+from fingertip.operators.discover import DiscoverListingsOperator  # noqa: F401
 from fingertip.operators.ingest import IngestSourceOperator, Source  # noqa: F401
 from fingertip.operators.report import ProduceReportOperator  # noqa: F401
 from fingertip.operators.validate import ValidateInventoryOperator  # noqa: F401

@@ -7,17 +7,24 @@ workbook, document, JSON, e-mail and chart writers read).
 
 Definitions (also in ``docs/reports.md``):
 
-* **inventory** — apps, accounts and work groups whose status is not ``closed`` when the report is
-  made, by sponsor level, province (first two digits of the division code) and platform / kind;
+Every figure is computed **as of the period's end** (``as_of``, the last day of the period), so a
+report re-produced later — a quarter re-run a month on, an annual report compiled in January — shows
+what was true then:
+
+* **inventory** — apps, accounts and work groups open at the end of the period: launched / opened
+  (``launched_on``, ``opened_on``; unknown counts as before) on or before it and not closed
+  (``closed_on``) by then; a record ``closed`` without a closing day counts as closed. By sponsor
+  level, province (first two digits of the division code) and platform / kind;
 * **new** — apps launched (``launched_on``), accounts and work groups opened (``opened_on``) in the
-  period; **closed** — work groups closed (``closed_on``) in the period, apps and accounts with
-  status ``closed`` last updated in the period;
-* **findings** — open (open + acknowledged) now, new (``first_seen_at`` in the period) and resolved
-  (``resolved_at`` in the period), by rule, policy article and severity;
+  period; **closed** — apps, accounts and work groups whose ``closed_on`` falls in the period;
+* **findings** — open at the end (first seen before it, not resolved by then, no waiver in force
+  then), new (``first_seen_at`` in the period)
+  and resolved (``resolved_at`` in the period), by rule, policy article and severity. Not exact for a
+  finding resolved and reopened after the period (the store keeps the last resolution only);
 * **inspections** — the latest check date within the period; 合格率 = passed / checked by province
   and by sponsoring unit;
-* **cases** — shutdown cases by state now, opened (``created_at``) and closed (a ``closed`` event)
-  in the period;
+* **cases** — shutdown cases opened by the end, by their state at the end (the last case event before
+  it), opened (``created_at``) and closed (a ``closed`` event) in the period;
 * **comparison** — new findings, resolved findings and pass rate against the previous period;
   **regressed** = entities that passed at the previous period's latest check and fail at this
   period's; **reopened** = findings reopened at least once and seen again in the period.
@@ -132,13 +139,26 @@ class FigureBuilder:
 
     # --- inventory -------------------------------------------------------------------------------
 
+    @staticmethod
+    def _closed_before(table: sa.Table, day: dt.date, ts: dt.datetime):
+        """Closed before ``day`` (``closed_on``; a ``closed`` record without one: its last update before
+        ``ts``, the backfill rule of migration 0008). Never NULL, so it can be negated."""
+        return sa.or_(sa.and_(table.c.closed_on.is_not(None), table.c.closed_on < day),
+                      sa.and_(table.c.closed_on.is_(None), table.c.status == "closed", table.c.updated_at < ts))
+
+    def live_at_end(self, etype: str, table: sa.Table):
+        """Opened on or before the period's last day and not closed by then."""
+        opened = table.c.launched_on if etype == "app" else table.c.opened_on
+        return sa.and_(sa.or_(opened.is_(None), opened < self.end_excl),
+                       sa.not_(self._closed_before(table, self.end_excl, self.ts_end)))
+
     def inventory(self) -> InventoryFigures:
         by_level: dict[str, dict[str, int]] = {}
         by_province: dict[str, dict[str, int]] = {}
         by_platform: list[PlatformRow] = []
         totals: dict[str, int] = {}
         for etype, table in ENTITY_TABLES:
-            live = sa.and_(table.c.status != "closed", _div_filter(table.c.division_code, self.province))
+            live = sa.and_(self.live_at_end(etype, table), _div_filter(table.c.division_code, self.province))
             q = (sa.select(schema.sponsors.c.level, sa.func.count())
                  .select_from(table.join(schema.sponsors, schema.sponsors.c.id == table.c.sponsor_id))
                  .where(live).group_by(schema.sponsors.c.level))
@@ -196,26 +216,34 @@ class FigureBuilder:
             col = date_col[etype]
             new[etype] = int(self.conn.execute(sa.select(sa.func.count()).where(
                 scope, col >= self.start, col < self.end_excl)).scalar_one())
-            if etype == "work_group":
-                cond = sa.and_(table.c.closed_on >= self.start, table.c.closed_on < self.end_excl)
-            else:
-                cond = sa.and_(table.c.status == "closed", table.c.updated_at >= self.ts_start,
-                               table.c.updated_at < self.ts_end)
+            cond = sa.and_(self._closed_before(table, self.end_excl, self.ts_end),
+                           sa.not_(self._closed_before(table, self.start, self.ts_start)))
             closed[etype] = int(self.conn.execute(sa.select(sa.func.count()).where(scope, cond)).scalar_one())
         new["all"], closed["all"] = sum(new.values()), sum(closed.values())
         return {"new": new, "closed": closed}
 
     # --- findings ---------------------------------------------------------------------------------
 
+    def open_at_end(self):
+        """A finding open at the period's end: first seen before it, not resolved by then, and no waiver
+        in force then (granted before the end, neither expired nor revoked by it)."""
+        f, w = schema.findings, schema.waivers
+        waived = (sa.select(w.c.id).where(w.c.finding_id == f.c.id, w.c.granted_at < self.ts_end,
+                                          w.c.expires_at >= self.ts_end,
+                                          sa.or_(w.c.revoked_at.is_(None), w.c.revoked_at >= self.ts_end))
+                  .exists())
+        return sa.and_(f.c.first_seen_at < self.ts_end, sa.not_(waived),
+                       sa.or_(f.c.resolved_at.is_(None), f.c.resolved_at >= self.ts_end))
+
     def findings(self) -> FindingFigures:
         f = schema.findings
         by_rule: list[RuleRow] = []
         q_rows = self.conn.execute(
             sa.select(f.c.rule_id, f.c.article, f.c.severity, sa.func.max(f.c.title_zh),
-                      sa.func.sum(sa.case((f.c.state.in_(OPEN_STATES), 1), else_=0)),
+                      sa.func.sum(sa.case((self.open_at_end(), 1), else_=0)),
                       sa.func.sum(sa.case((sa.and_(f.c.first_seen_at >= self.ts_start,
                                                    f.c.first_seen_at < self.ts_end), 1), else_=0)),
-                      sa.func.sum(sa.case((sa.and_(f.c.state == "resolved", f.c.resolved_at >= self.ts_start,
+                      sa.func.sum(sa.case((sa.and_(f.c.resolved_at >= self.ts_start,
                                                    f.c.resolved_at < self.ts_end), 1), else_=0)))
             .where(_div_filter(f.c.division_code, self.province))
             .group_by(f.c.rule_id, f.c.article, f.c.severity)).all()
@@ -311,15 +339,22 @@ class FigureBuilder:
         return joined, _div_filter(div, self.province)
 
     def cases(self) -> CaseFigures:
-        c = schema.shutdown_cases
+        c, e = schema.shutdown_cases, schema.case_events
         joined, scope = self._case_scope()
-        rows: dict[str, int] = dict(self.conn.execute(sa.select(c.c.state, sa.func.count()).select_from(joined).where(scope)
-                                      .group_by(c.c.state)).all())
+        # each case's state at the period's end: the target of its last event before the end
+        ranked = (sa.select(e.c.case_id, e.c.to_state,
+                            sa.func.row_number().over(partition_by=e.c.case_id,
+                                                      order_by=(e.c.occurred_at.desc(), e.c.id.desc())).label("n"))
+                  .where(e.c.occurred_at < self.ts_end).subquery())
+        last = sa.select(ranked.c.case_id, ranked.c.to_state).where(ranked.c.n == 1).subquery()
+        state = sa.func.coalesce(last.c.to_state, "proposed")
+        rows: dict[str, int] = dict(self.conn.execute(
+            sa.select(state, sa.func.count()).select_from(joined.outerjoin(last, last.c.case_id == c.c.id))
+            .where(scope, c.c.created_at < self.ts_end).group_by(state)).all())
         by_state: list[CaseStateRow] = [{"state": st, "state_zh": labels.CASE_STATES[st], "count": int(rows.get(st, 0))}
                     for st in schema.CASE_STATES]
         opened = self.conn.execute(sa.select(sa.func.count()).select_from(joined).where(
             scope, c.c.created_at >= self.ts_start, c.c.created_at < self.ts_end)).scalar_one()
-        e = schema.case_events
         closed = self.conn.execute(
             sa.select(sa.func.count(sa.distinct(e.c.case_id)))
             .select_from(joined.join(e, e.c.case_id == c.c.id))
@@ -339,10 +374,9 @@ class FigureBuilder:
 
         new_now = count(f.c.first_seen_at >= self.ts_start, f.c.first_seen_at < self.ts_end)
         new_prev = count(f.c.first_seen_at >= self.prev_ts_start, f.c.first_seen_at < self.prev_ts_end)
-        res_now = count(f.c.state == "resolved", f.c.resolved_at >= self.ts_start, f.c.resolved_at < self.ts_end)
-        res_prev = count(f.c.state == "resolved", f.c.resolved_at >= self.prev_ts_start,
-                         f.c.resolved_at < self.prev_ts_end)
-        reopened = count(f.c.reopened_count > 0, f.c.state.in_(OPEN_STATES), f.c.last_seen_at >= self.ts_start,
+        res_now = count(f.c.resolved_at >= self.ts_start, f.c.resolved_at < self.ts_end)
+        res_prev = count(f.c.resolved_at >= self.prev_ts_start, f.c.resolved_at < self.prev_ts_end)
+        reopened = count(f.c.reopened_count > 0, self.open_at_end(), f.c.last_seen_at >= self.ts_start,
                          f.c.last_seen_at < self.ts_end)
         prev_date = self.latest_check_date(self.previous.start, self.previous.end_exclusive)
         prev_rate = None
@@ -406,10 +440,12 @@ class FigureBuilder:
                                                  schema.sponsors.c.credit_code == f.c.target_key)))
         sev = sa.case(*((f.c.severity == k, rank) for k, rank in labels.SEVERITY_RANK.items()),
                       else_=len(labels.SEVERITY_RANK))
-        q = (sa.select(f.c.id, f.c.rule_id, f.c.title_zh, f.c.severity, f.c.state, f.c.article, f.c.target_type,
+        state = sa.case((sa.and_(f.c.acknowledged_at.is_not(None), f.c.acknowledged_at < self.ts_end),
+                         "acknowledged"), else_="open")  # the state at the period's end
+        q = (sa.select(f.c.id, f.c.rule_id, f.c.title_zh, f.c.severity, state, f.c.article, f.c.target_type,
                        f.c.target_key, name, f.c.division_code, f.c.first_seen_at)
              .select_from(joined)
-             .where(f.c.state.in_(OPEN_STATES), _div_filter(f.c.division_code, self.province))
+             .where(self.open_at_end(), _div_filter(f.c.division_code, self.province))
              .order_by(sev, f.c.first_seen_at, f.c.id).limit(self.key_findings_limit))
         return [{"finding_id": fid, "rule_id": rule, "title_zh": title, "severity": sv,
                  "severity_zh": labels.SEVERITIES.get(sv, sv), "state": st,
@@ -425,6 +461,7 @@ class FigureBuilder:
         insp = self.inspections(check_date)
         return {
             "period": self.period.to_dict(),
+            "as_of": self.period.end.isoformat(),
             "previous_period": self.previous.to_dict(),
             "province": self.province,
             "province_name": province_name(self.province) if self.province else None,

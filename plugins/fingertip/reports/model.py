@@ -217,6 +217,7 @@ class ReportFigures(TypedDict):
     """All figures of one periodic or self-inspection report (:func:`.figures.compute_figures`)."""
 
     period: PeriodDict
+    as_of: str  #: the period's last day: every figure is what was true at its end
     previous_period: PeriodDict
     province: str | None
     province_name: str | None

@@ -118,7 +118,10 @@ FACTS: dict[str, dict[str, str]] = {
         "developer": "developer / seller name",
         "available": "currently available",
         "in_inventory": "linked to an inventory app",
-        "matched_sponsor": "sponsor whose name equals the developer (credit code, name)",
+        "matched_sponsor": "sponsor matched by discovery, else the sponsor whose name equals the developer "
+                           "(credit code, name)",
+        "discovery": "how discovery found the listing (method developer/search, query, match score, reasons, "
+                     "discovered_on, confirmed_on); null for a listing a store feed listed",
         "division_code": "division of the matched sponsor",
         "province_code": "province of the matched sponsor",
         "sponsor_id": "matched sponsor id",

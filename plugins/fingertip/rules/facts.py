@@ -484,7 +484,8 @@ def listing_facts(conn: Connection, ctx: FactContext) -> list[dict[str, Any]]:
     """Store listings matching no inventory app, with the sponsor whose name is the developer."""
     sl = schema.store_listings
     rows = [dict(r) for r in conn.execute(
-        sa.select(sl.c.store, sl.c.store_app_id, sl.c.name, sl.c.developer, sl.c.available, sl.c.last_seen_at)
+        sa.select(sl.c.id, sl.c.store, sl.c.store_app_id, sl.c.name, sl.c.developer, sl.c.available,
+                  sl.c.last_seen_at)
         .where(sl.c.app_id.is_(None)).order_by(sl.c.store, sl.c.store_app_id)).mappings()]
     names = sorted({r["developer"] for r in rows if r["developer"]})
     sponsors: dict[str, Mapping] = {}
@@ -493,18 +494,37 @@ def listing_facts(conn: Connection, ctx: FactContext) -> list[dict[str, Any]]:
             schema.sponsors.c.name.in_(list(chunk)))
         for found in conn.execute(q).mappings():
             sponsors[found["name"]] = found
+    discovered = _discoveries(conn)
     out = []
     for r in rows:
-        sp = sponsors.get(r["developer"] or "")
+        disc = discovered.get(r["id"])
+        sp: Mapping | None = disc["sponsor"] if disc else sponsors.get(r["developer"] or "")
         out.append({
             "key": f"{r['store']}:{r['store_app_id']}", "name": r["name"], "store": r["store"],
             "store_app_id": r["store_app_id"], "developer": r["developer"], "available": r["available"],
-            "in_inventory": False,
+            "in_inventory": False, "discovery": disc["evidence"] if disc else None,
             "matched_sponsor": {"credit_code": sp["credit_code"], "name": sp["name"]} if sp else None,
             "division_code": sp["division_code"] if sp else None,
             "province_code": _province(sp["division_code"]) if sp else None,
             "sponsor_id": sp["id"] if sp else None,
         })
+    return out
+
+
+def _discoveries(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Listing id → how discovery found it (method, query, score, reasons, dates) and its sponsor."""
+    d, sp = schema.listing_discoveries, schema.sponsors
+    q = (sa.select(d.c.listing_id, d.c.method, d.c.query, d.c.score, d.c.reasons, d.c.discovered_on, d.c.confirmed_on,
+                   sp.c.id, sp.c.name, sp.c.credit_code, sp.c.division_code)
+         .join(sp, sp.c.id == d.c.sponsor_id))
+    out: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(q).mappings():
+        out[r["listing_id"]] = {
+            "sponsor": {"id": r["id"], "name": r["name"], "credit_code": r["credit_code"],
+                        "division_code": r["division_code"]},
+            "evidence": {"method": r["method"], "query": r["query"], "score": r["score"], "reasons": r["reasons"],
+                         "discovered_on": r["discovered_on"].isoformat(),
+                         "confirmed_on": r["confirmed_on"].isoformat()}}
     return out
 
 

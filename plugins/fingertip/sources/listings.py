@@ -98,7 +98,7 @@ def _present_update(update: dict, row: Any, obs: ListingObservation, snapshot_da
                     fetched_at: dt.datetime, prov: dict, events: list[dict], counts: Counter) -> None:
     """Fill ``update`` for a listing seen today; append change and relisting events."""
     update.update(available=True, last_seen_at=fetched_at)
-    for attr in ("name", "developer", "version", "version_released_at", "first_released_at",
+    for attr in ("name", "developer", "developer_id", "version", "version_released_at", "first_released_at",
                  "rating", "rating_count", "downloads", "description"):
         value = getattr(obs, attr)
         update[attr] = value if value is not None else row[attr]
@@ -166,6 +166,7 @@ def _ensure_listings(conn: Connection, store: str, by_id: dict, fetched_at: dt.d
             rows.append({
                 "store": store, "store_app_id": store_app_id, "app_id": app_ids.get(store_app_id),
                 "name": obs.name if obs else None, "developer": obs.developer if obs else None,
+                "developer_id": obs.developer_id if obs else None,
                 "version": obs.version if obs else None,
                 "available": True, "first_seen_at": fetched_at, **prov,
             })

@@ -14,6 +14,7 @@ class ListingObservation:
     store_app_id: str
     name: str | None = None
     developer: str | None = None
+    developer_id: str | None = None  # the store's developer account id (Apple artistId)
     version: str | None = None
     version_released_at: dt.datetime | None = None
     first_released_at: dt.datetime | None = None

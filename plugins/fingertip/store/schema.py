@@ -138,6 +138,7 @@ apps = sa.Table(
     sa.Column("user_scale", sa.BigInteger(), nullable=True, comment="registered users declared"),
     sa.Column("launched_on", sa.Date(), nullable=True),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("closed_on", sa.Date(), nullable=True, comment="day the status became closed (reports as of a period end)"),
     sa.Column("import_batch_id", Id, sa.ForeignKey("import_batches.id"), nullable=True),
     *_provenance(),
     *_stamps(),
@@ -155,6 +156,8 @@ store_listings = sa.Table(
     sa.Column("app_id", Id, sa.ForeignKey("apps.id"), nullable=True, index=True, comment="null: not in inventory"),
     sa.Column("name", sa.String(200), nullable=True),
     sa.Column("developer", sa.String(200), nullable=True),
+    sa.Column("developer_id", sa.String(40), nullable=True, index=True,
+              comment="the store's developer account id (Apple artistId)"),
     sa.Column("version", sa.String(50), nullable=True),
     sa.Column("version_released_at", sa.DateTime(), nullable=True),
     sa.Column("first_released_at", sa.DateTime(), nullable=True),
@@ -212,6 +215,38 @@ listing_events = sa.Table(
     comment="Delisting, relisting and change events derived from snapshots.",
 )
 
+DISCOVERY_MODES = ("developer", "search")
+
+discovery_cursors = sa.Table(
+    "discovery_cursors",
+    metadata,
+    sa.Column("source", sa.String(100), primary_key=True, comment="connection id"),
+    sa.Column("mode", sa.String(16), primary_key=True, comment="developer / search"),
+    sa.Column("position", sa.String(200), nullable=True, comment="last key done in the rolling order; null: start"),
+    sa.Column("cycle", sa.Integer(), nullable=False, server_default="0", comment="completed passes over all keys"),
+    sa.Column("run_date", sa.Date(), nullable=True, comment="day of the last run that moved it"),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    _in("mode", DISCOVERY_MODES, "mode"),
+    comment="Where the rolling discovery of unregistered store listings stopped (resumed by the next run).",
+)
+
+listing_discoveries = sa.Table(
+    "listing_discoveries",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("listing_id", Id, sa.ForeignKey("store_listings.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("method", sa.String(16), nullable=False, comment="developer / search"),
+    sa.Column("query", sa.String(300), nullable=False, comment="developer id or search term that found it"),
+    sa.Column("sponsor_id", Id, sa.ForeignKey("sponsors.id"), nullable=True, index=True),
+    sa.Column("score", sa.Float(), nullable=False, comment="match score 0..1"),
+    sa.Column("reasons", sa.JSON(), nullable=False, comment="what matched: seller name, credit code, bundle prefix …"),
+    sa.Column("discovered_on", sa.Date(), nullable=False),
+    sa.Column("confirmed_on", sa.Date(), nullable=False, comment="last day discovery saw it again"),
+    *_provenance(),
+    _in("method", DISCOVERY_MODES, "method"),
+    comment="How a store listing missing from the inventory was discovered and matched to a sponsor.",
+)
+
 filings = sa.Table(
     "filings",
     metadata,
@@ -252,6 +287,7 @@ accounts = sa.Table(
     sa.Column("has_complaint_channel", sa.Boolean(), nullable=True),
     sa.Column("opened_on", sa.Date(), nullable=True),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("closed_on", sa.Date(), nullable=True, comment="day the status became closed (reports as of a period end)"),
     sa.Column("import_batch_id", Id, sa.ForeignKey("import_batches.id"), nullable=True),
     *_provenance(),
     *_stamps(),
