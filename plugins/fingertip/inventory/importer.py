@@ -235,7 +235,8 @@ class _Analysis:
         entity = self.forced_entity_type or hm.infer_entity_type(
             sheet.header, sheet_name=sheet.name, title=sheet.title, file_name=self.file_name)
         summary: dict[str, Any] = {
-            "sheet": sheet.name, "entity_type": entity, "header_row": sheet.header_row, "title": sheet.title,
+            "sheet": sheet.name, "entity_type": entity, "header_row": sheet.header_row,
+            "header_rows": list(sheet.header_rows or (sheet.header_row,)), "title": sheet.title,
             "rows_staged": 0,
         }
         self.sheets.append(summary)
