@@ -15,8 +15,10 @@ duplicates and conflicts with the stored inventory):
   is missing, credit codes mangled by Excel) or when more than the allowed share of rows fails —
   5 % by default, Airflow Variable `fingertip_quality_max_bad_share` (e.g. `0.1`);
 * the `gate` task of a rejected batch **fails** (`QualityGateRejected`, no retries) with that
-  message, so the run shows red and the batch's own downstream work stops; the asset
-  `fingertip://quality/inventory_validated` is emitted only when at least one batch was promoted;
+  message and the batch's own downstream work stops; the good batches of the same run are still
+  promoted, Data Docs still built, and the asset `fingertip://quality/inventory_validated` is
+  emitted when at least one batch was promoted; then the last task, `outcome`, **fails** so the
+  run ends red (failed) whenever a batch was rejected or could not be validated;
 * the rejection report for the submitting unit (XLSX, a Chinese reason per row) lands in
   `out/quality/<batch id>/`, Data Docs in `out/quality/data_docs/index.html` (built on every run,
   whatever the verdicts).
@@ -105,14 +107,36 @@ def validate_inventory():
         engine, day = store_engine(), interval_day(context)
         return {"drift": check_drift(engine, day), "ingested": validate_ingested(engine, day)}
 
+    @task(trigger_rule="all_done", retries=0)
+    def outcome(verdicts: list[dict]) -> dict:
+        """The run's colour: failed (red) when a batch was rejected or could not be validated, after
+        the good batches were promoted, Data Docs built and the asset published."""
+        from fingertip.quality.validate import QualityGateRejected
+
+        verdicts = list(verdicts)
+        rejected = [v for v in verdicts if v and v["status"] == "rejected"]
+        missing = sum(1 for v in verdicts if not v)
+        promoted = [v["batch_id"] for v in verdicts if v and v["status"] == "promoted"]
+        if rejected or missing:
+            lines = [f"{v['file_name']} (batch {v['batch_id']}): {v['message_zh']}" for v in rejected]
+            if missing:
+                lines.append(f"{missing} batch(es) could not be validated (see the validate task logs)")
+            raise QualityGateRejected(
+                f"{len(rejected)} batch(es) rejected, {missing} not validated, {len(promoted)} promoted:\n"
+                + "\n".join(lines))
+        return {"promoted": promoted}
+
     verdicts = ValidateInventoryOperator.partial(
         task_id="validate", pool="governance_store", map_index_template="{{ map_label }}",
         max_bad_share="{{ params.max_bad_share }}",
     ).expand(batch=pending()).output
     gates = gate.expand(verdict=verdicts)
     sources = check_sources()
-    [gates, sources] >> data_docs()
-    gates >> publish(verdicts)
+    docs = data_docs()
+    [gates, sources] >> docs
+    published = publish(verdicts)
+    gates >> published
+    [docs, published] >> outcome(verdicts)
 
 
 validate_inventory()

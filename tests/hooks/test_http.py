@@ -120,3 +120,90 @@ def test_connection_refused_is_retried_then_reported(monkeypatch):
     with pytest.raises(SourceFetchError) as err:
         hook.get_json("/x")
     assert err.value.attempts == 3 and hook.stats["connection_errors"] == 3
+
+
+# -- issue 14 item 19: the scheme of every form of connection is honoured ---------------------------
+
+@pytest.mark.parametrize(("conn", "expected"), [
+    # URI form: Airflow stores the scheme as the connection type
+    ("https://itunes.apple.com", "https://itunes.apple.com"),
+    ("https://itunes.apple.com:8443/base", "https://itunes.apple.com:8443/base"),
+    ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+    # host with scheme (and a port given apart)
+    ({"conn_type": "fingertip_apple", "host": "https://itunes.apple.com"}, "https://itunes.apple.com"),
+    ({"conn_type": "http", "host": "https://feed.example.cn", "port": 8443}, "https://feed.example.cn:8443"),
+    # schema field
+    ({"conn_type": "fingertip_apple", "host": "itunes.apple.com", "schema": "https"}, "https://itunes.apple.com"),
+    ({"conn_type": "http", "host": "feed.example.cn", "schema": "HTTPS", "port": 443}, "https://feed.example.cn:443"),
+    # extra
+    ({"conn_type": "fingertip_listing_feed", "host": "feed.example.cn", "extra": {"scheme": "https"}},
+     "https://feed.example.cn"),
+    # connection type https without a scheme elsewhere
+    ({"conn_type": "https", "host": "feed.example.cn"}, "https://feed.example.cn"),
+    # nothing says https: plain http
+    ({"conn_type": "fingertip_apple", "host": "127.0.0.1", "port": 8765}, "http://127.0.0.1:8765"),
+])
+def test_https_is_never_downgraded(monkeypatch, conn, expected):
+    monkeypatch.setenv("AIRFLOW_CONN_SCHEME_TEST", conn if isinstance(conn, str) else json.dumps(conn))
+    assert SourceHttpHook("scheme_test").base_url == expected
+
+
+def test_an_unknown_scheme_fails_loudly(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_SCHEME_TEST", json.dumps(
+        {"conn_type": "fingertip_apple", "host": "itunes.apple.com", "schema": "ftp"}))
+    with pytest.raises(ValueError, match="ftp"):
+        _ = SourceHttpHook("scheme_test").base_url
+
+
+# -- issue 14 item 18: a connection reset mid-body is a failed attempt, retried ---------------------
+
+class _ResetOnce(BaseHTTPRequestHandler):
+    """First request of each path: full Content-Length, half the body, then a TCP reset."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list = []
+
+    def do_GET(self):  # noqa: N802
+        import socket
+        import struct
+
+        first = self.path not in _ResetOnce.seen
+        _ResetOnce.seen.append(self.path)
+        body = json.dumps({"results": list(range(500))}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if first:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except OSError:
+            pass
+
+
+def test_connection_reset_mid_body_is_retried(monkeypatch):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ResetOnce)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _ResetOnce.seen = []
+    monkeypatch.setenv("AIRFLOW_CONN_RESET_SOURCE", json.dumps({
+        "conn_type": "http", "host": "127.0.0.1", "port": httpd.server_address[1],
+        "extra": {"backoff_factor": 0.01, "max_attempts": 3, "read_timeout": 2}}))
+    try:
+        hook = SourceHttpHook("reset_source")
+        got = hook.get_json("/x")
+        assert got.attempts == 2 and got.payload["results"][-1] == 499
+        assert hook.stats["broken_bodies"] == 1 and hook.stats["retries"] == 1
+    finally:
+        httpd.shutdown()

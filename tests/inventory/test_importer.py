@@ -158,7 +158,8 @@ def test_synonyms_markers_and_formulas(store_engine, inbox):
     (row,) = staged(store_engine)
     assert row["entity_type"] == "app"
     data = row["data"]
-    assert data["name"] == "YJ通"  # NFKC-normalised
+    assert data["name"] == "ＹＪ通"  # names verbatim (issue 14 item 16); keys fold them
+    assert data["sponsor_credit_code"] == "11441700007280420Y"  # other cells NFKC text
     assert data["kind"] == "APP" and data["sponsor_name"] == "阳江市政数局"
     assert data["sponsor_credit_code"] == "11441700007280420Y" and data["launched_on"] == "45352"
     assert data["user_scale"] is None  # formula never calculated

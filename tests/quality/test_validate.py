@@ -155,7 +155,7 @@ def test_promotion_history_and_idempotency(store_engine, tmp_path):
     app_change = next(ch for (t, _), ch in h.items() if t == "apps")
     assert app_change["launched_on"] == ["2023-02-15", "2022-02-02"]
     sponsor_change = next(ch for (t, _), ch in h.items() if t == "sponsors")
-    assert sponsor_change["name"] == ["第1号主办单位", "第1号主办单位(更名)"]  # NFKC-folded brackets
+    assert sponsor_change["name"] == ["第1号主办单位", "第1号主办单位（更名）"]  # verbatim (issue 14 item 16)
 
 
 def test_accounts_duplicates_and_conflict_with_store(store_engine, tmp_path):

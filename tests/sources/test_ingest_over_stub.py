@@ -159,3 +159,28 @@ def test_apple_lookup_units_hold_whole_batches(store):
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 4  # every inventory Apple id once
     assert all(len(u["ids"]) == 2 for u in units[:-1])  # only the last unit may be partial
     assert units[0]["label"].startswith("apple/")
+
+
+def test_connection_reset_mid_body_is_a_failed_attempt_retried_and_logged(store, stub):
+    """Issue 14 item 18 over real loopback HTTP: the stub resets the connection half-way through the
+    body. With a retry budget beyond the stub's consecutive faults every answer arrives; without it,
+    each batch is a failed ``fetch_log`` row and the unit still asks for its next batches."""
+    stub.set_faults(reset_mid_body_rate=1.0, max_consecutive_faults=1)
+    summary = ingest.ingest_apple(store, AppleLookupHook(batch_size=1), province="440000", day=LAST_DAY)
+    assert summary["present"] == 2 and summary["requests_failed"] == 0
+    assert summary["http"]["broken_bodies"] == 2 and stub.counters()["faults"]["reset_mid_body"] == 2
+    with store.connect() as conn:
+        attempts = sorted(conn.execute(sa.select(schema.fetch_log.c.attempts)).scalars())
+    assert attempts == [2, 2]
+
+    stub.set_faults(reset_mid_body_rate=1.0, max_consecutive_faults=100)
+    stub.reset_counters()
+    day = LAST_DAY - dt.timedelta(days=1)
+    with pytest.raises(ingest.NothingFetched):
+        ingest.ingest_apple(store, AppleLookupHook(batch_size=1), province="440000", day=day)
+    with store.connect() as conn:
+        failed = conn.execute(sa.select(schema.fetch_log.c.attempts, schema.fetch_log.c.failed_keys).where(
+            schema.fetch_log.c.interval_date == day, schema.fetch_log.c.status == "failed")).all()
+    # both batches requested (the first failure did not stop the unit), each with the full budget of 4
+    assert sorted(k for _, keys in failed for k in keys) == ["1000000001", "1000000005"]
+    assert [a for a, _ in failed] == [4, 4]

@@ -113,3 +113,34 @@ def test_listing_seen_before_its_app_entered_the_inventory_is_linked_later(store
     listing, _, _ = _state(store_engine)
     assert listing["app_id"] == app_id and c["linked_to_inventory"] == 1
     assert _record(store_engine, D[2])["linked_to_inventory"] == 0  # once
+
+
+def test_delisting_is_dated_by_the_run_and_says_when_the_listing_was_last_seen(store_engine):
+    """Issue 14 item 20: ``delisted_at`` is the run's (Beijing) date, not the wall-clock fetch time."""
+    _inventory(store_engine)
+    _record(store_engine, D[0])
+    _record(store_engine, D[1], present=False)
+    # the run of D[2] is retried the next evening: wall clock 2026-11-04 13:00 UTC (21:00 Beijing)
+    late = dt.datetime.combine(D[3], dt.time(13))
+    c = record_listings(store_engine, store="apple", snapshot_date=D[2], observations=[],
+                        absent_ids=["1000000001"], source="apple_itunes", fingerprint="f" * 64, fetched_at=late)
+    assert c["delisted"] == 1
+    with store_engine.connect() as conn:
+        listing = conn.execute(sa.select(schema.store_listings)).mappings().one()
+        event = conn.execute(sa.select(schema.listing_events)).mappings().one()
+    assert listing["delisted_at"] == dt.datetime(2026, 11, 3)
+    assert event["event_date"] == D[2] and event["old_value"] == "present on 2026-11-01"
+    assert event["new_value"] == "absent 2 consecutive checks"
+
+
+def test_an_id_never_seen_in_the_store_is_not_reported_as_having_been_present(store_engine):
+    """Issue 14 item 20: an inventory id the store never returned gets no ``old_value: present``."""
+    for day in D[:2]:
+        record_listings(store_engine, store="apple", snapshot_date=day, observations=[], absent_ids=["1999999999"],
+                        source="apple_itunes", fingerprint="f" * 64, fetched_at=dt.datetime.combine(day, dt.time(3)))
+    with store_engine.connect() as conn:
+        events = conn.execute(sa.select(schema.listing_events)).mappings().all()
+        listing = conn.execute(sa.select(schema.store_listings)).mappings().one()
+    assert [(e["event_type"], e["old_value"]) for e in events] == [("delisted", None)]
+    assert "never seen" in events[0]["new_value"] and listing["last_seen_at"] is None
+    assert listing["delisted_at"] == dt.datetime(2026, 11, 2)

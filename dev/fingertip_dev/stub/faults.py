@@ -27,6 +27,7 @@ FAULT_KINDS: dict[str, str] = {
     "truncated": "truncated_rate",
     "wrong_types": "wrong_types_rate",
     "timeout": "timeout_rate",
+    "reset_mid_body": "reset_mid_body_rate",
 }
 
 
@@ -43,6 +44,7 @@ class FaultKnobs:
     wrong_types_rate: float = 0.0
     timeout_rate: float = 0.0
     timeout_s: float = 5.0
+    reset_mid_body_rate: float = 0.0
     seed: int = 0
     max_consecutive_faults: int = 2
 

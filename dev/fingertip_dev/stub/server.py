@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import logging
 import random
+import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -191,7 +193,30 @@ class StubHandler(BaseHTTPRequestHandler):
         status, body, ctype, headers = self._answer(route, query, knobs, fault)
         # counted before sending, so a client that has its answer also sees it counted
         self.server.counters.record(endpoint, status)
-        self._send(status, body, ctype, headers)
+        if fault and fault.kind == "reset_mid_body":
+            self._send_and_reset(status, body, ctype, headers)
+        else:
+            self._send(status, body, ctype, headers)
+
+    def _send_and_reset(self, status: int, body: bytes, content_type: str | None,
+                        headers: Mapping[str, str]) -> None:
+        """The real status and headers (full ``Content-Length``), half the body, then a TCP reset."""
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            # SO_LINGER with a zero timeout: close() sends RST instead of FIN (a reset, not a clean end)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
 
     def _answer(self, route: Any, query: str, knobs: FaultKnobs,
                 fault: Fault | None) -> tuple[int, bytes, str | None, Mapping[str, str]]:

@@ -36,10 +36,14 @@ def parse_activity(item: Mapping[str, Any], day: dt.date) -> tuple[str, Activity
         raise ValueError("inconsistent post counts (7d ≤ 14d ≤ 30d violated)")
     record = ActivityRecord(platform=platform, platform_account_id=account_id, activity_date=as_of,
                             last_post_at=None, oldest_unanswered_days=oldest,
-                            interaction_channel=bool(channel), name=coerce.text(item.get("name")),
+                            interaction_channel=bool(channel), name=None,
                             posts_7d=known["posts_7d"], posts_14d=known["posts_14d"],
                             posts_30d=known["posts_30d"], followers=known["followers"],
                             unanswered_messages=known["unanswered_messages"])
+    try:
+        record.name = coerce.name(item.get("name"))
+    except coerce.CoercionError:
+        record.problems.append("name")
     try:
         record.last_post_at = coerce.to_datetime(item.get("last_post_at"))
     except coerce.CoercionError:

@@ -23,7 +23,7 @@ def parse_listing(item: Mapping[str, Any], store: str | None = None) -> tuple[st
         raise ValueError(f"unknown store {item_store!r}")
     obs = ListingObservation(store=item_store, store_app_id=package)
     for attr, key, conv in (
-        ("name", "app_name", coerce.text), ("developer", "developer", coerce.text),
+        ("name", "app_name", coerce.name), ("developer", "developer", coerce.name),
         ("version", "version", coerce.text), ("version_released_at", "updated_at", coerce.to_datetime),
         ("downloads", "downloads", coerce.to_int), ("rating", "rating", coerce.to_float),
         ("rating_count", "rating_count", coerce.to_int), ("description", "description", coerce.text),

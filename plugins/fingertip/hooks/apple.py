@@ -175,8 +175,8 @@ def parse_result(result: dict[str, Any]) -> ListingObservation:
     """One Apple result → observation; unreadable optional fields become None and are noted."""
     obs = ListingObservation(store="apple", store_app_id=str(coerce.to_int(result["trackId"])))
     fields = (
-        ("name", "trackName", coerce.text),
-        ("developer", "sellerName", coerce.text),
+        ("name", "trackName", coerce.name),
+        ("developer", "sellerName", coerce.name),
         ("version", "version", coerce.text),
         ("version_released_at", "currentVersionReleaseDate", coerce.to_datetime),
         ("first_released_at", "releaseDate", coerce.to_datetime),
@@ -192,7 +192,7 @@ def parse_result(result: dict[str, Any]) -> ListingObservation:
             obs.problems.append(key)
     if obs.developer is None:
         try:
-            obs.developer = coerce.text(result.get("artistName"))
+            obs.developer = coerce.name(result.get("artistName"))
         except coerce.CoercionError:
             pass
     try:

@@ -19,8 +19,11 @@ _STATUS_WORDS = {"active": "active", "正常": "active", "有效": "active", "ca
 def parse_filing(item: Mapping[str, Any], kind: str = "icp_app") -> tuple[str, FilingRecord]:
     """One MIIT-style record (``unitName``, ``serviceLicence`` …) → :class:`FilingRecord`."""
     licence = coerce.text(item.get("serviceLicence"))
-    sponsor = coerce.text(item.get("unitName"))
-    service = coerce.text(item.get("serviceName"))
+    try:  # names verbatim; one with a control/bidi character rejects the record with the reason
+        sponsor = coerce.name(item.get("unitName"))
+        service = coerce.name(item.get("serviceName"))
+    except coerce.ForbiddenCharacters as exc:
+        raise ValueError(f"unitName/serviceName: {exc.reason_zh}") from None
     service_type = _TYPE_WORDS.get(coerce.text(item.get("serviceType")) or "")
     missing = [k for k, v in (("serviceLicence", licence), ("unitName", sponsor), ("serviceName", service))
                if not v]

@@ -10,7 +10,9 @@ callers record it and go on with the next batch, so one bad page never stops a r
 Connection: each source has its own type (``fingertip_apple``, ``fingertip_listing_feed``,
 ``fingertip_filing_registry``, ``fingertip_activity_feed``; form fields declared in
 :mod:`fingertip.provider`); a plain ``http`` connection works too. Fields: ``schema`` (http/https),
-``host``, ``port``, optional ``login``/``password`` (HTTP basic auth). Extras (all optional; empty
+``host`` (may carry the scheme: ``https://api.example``), ``port``, optional ``login``/``password``
+(HTTP basic auth); the scheme is also taken from the extra ``scheme`` or an ``https`` connection type
+(URI ``https://host``), see :func:`connection_base_url`; it is never downgraded. Extras (all optional; empty
 values mean the default): ``requests_per_minute`` (0 = off), ``max_attempts``,
 ``backoff_factor``, ``backoff_max``, ``connect_timeout``, ``read_timeout``, ``headers`` (mapping),
 plus the source-specific ones documented on each hook.
@@ -19,6 +21,7 @@ plus the source-specific ones documented on each hook.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import threading
 import time
@@ -34,6 +37,13 @@ from urllib3.exceptions import MaxRetryError, ProtocolError
 from urllib3.util import Retry
 
 RETRY_STATUSES = frozenset({403, 429, 500, 502, 503, 504})
+#: A connection reset or cut while the body is read (after the status line and headers arrived):
+#: requests wraps it as ChunkedEncodingError/ContentDecodingError; the lower-level forms are listed
+#: too in case a body is read outside requests' wrapper. Each is a failed attempt, retried.
+BROKEN_BODY_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+    http.client.IncompleteRead, ProtocolError, ConnectionResetError,
+)
 
 
 class SourceRetry(Retry):
@@ -131,13 +141,7 @@ class SourceHttpHook(BaseHook):
         for key, value in self._overrides.items():
             if value is not None:
                 extras[key] = value
-        schema = conn.schema or "http"
-        host = conn.host or "127.0.0.1"
-        if "://" in host:
-            base = host.rstrip("/")
-        else:
-            base = f"{schema}://{host}" + (f":{conn.port}" if conn.port else "")
-        self._base_url = base
+        self._base_url = connection_base_url(conn, extras)
         self._extras = extras
         self._auth = (conn.login, conn.password or "") if conn.login else None
         self.limiter = RateLimiter(float(extras.get("requests_per_minute", 0) or 0))
@@ -205,6 +209,11 @@ class SourceHttpHook(BaseHook):
                 self.stats["timeouts" if isinstance(exc, requests.Timeout) else "connection_errors"] += 1
                 retry = self._next(retry, url, fingerprint, attempts, error=_as_urllib3(exc))
                 continue
+            except BROKEN_BODY_ERRORS as exc:  # the connection broke while the body was being read
+                self.stats["broken_bodies"] += 1
+                retry = self._next(retry, url, fingerprint, attempts,
+                                   error=ProtocolError(f"connection broken mid-body: {exc!r}"[:300]))
+                continue
             if resp.status_code in RETRY_STATUSES:
                 self.stats[f"status_{resp.status_code}"] += 1
                 retry = self._next(retry, url, fingerprint, attempts, response=resp)
@@ -249,6 +258,55 @@ class SourceHttpHook(BaseHook):
         else:
             retry.sleep()
         return retry
+
+
+SCHEMES = ("http", "https")
+
+
+def connection_base_url(conn: Any, extras: Mapping[str, Any] | None = None) -> str:
+    """``scheme://host[:port][/path]`` of a connection, honouring the scheme in every form it is given.
+
+    The scheme comes from, in this order: the host (``https://api.example``), the ``schema`` field,
+    the extra ``scheme``, the connection type (a URI ``https://host`` is stored with type ``https``);
+    otherwise ``http``. A scheme other than http/https is a misconfiguration and raises ``ValueError``.
+    """
+    extras = extras if extras is not None else (conn.extra_dejson or {})
+    host = (conn.host or "127.0.0.1").strip()
+    candidates: list[tuple[str, str]] = []
+    path = ""
+    if "://" in host:
+        scheme, _, host = host.partition("://")
+        candidates.append(("host", scheme))
+        host, slash, rest = host.partition("/")
+        path = (slash + rest).rstrip("/")
+    conn_type = (conn.conn_type or "").lower()
+    schema = (conn.schema or "").strip()
+    if schema and schema.lower().rstrip(":/") not in SCHEMES and conn_type in SCHEMES and not path:
+        # a URI ``https://host/base`` stores its path in ``schema``: it is a base path here
+        path, schema = "/" + schema.strip("/"), ""
+    if schema:
+        candidates.append(("schema", schema))
+    if extras.get("scheme"):
+        candidates.append(("extra scheme", str(extras["scheme"])))
+    if conn_type in SCHEMES:
+        candidates.append(("connection type", conn_type))
+    scheme = "http"
+    for where, value in candidates:
+        value = value.strip().lower().rstrip(":/")
+        if value not in SCHEMES:
+            raise ValueError(f"connection {getattr(conn, 'conn_id', '?')!r}: {where} gives scheme {value!r}; "
+                             f"expected one of {', '.join(SCHEMES)}")
+        scheme = value
+        break
+    if conn.port and not _has_port(host):
+        host = f"{host}:{conn.port}"
+    return f"{scheme}://{host}{path}"
+
+
+def _has_port(host: str) -> bool:
+    if host.startswith("["):  # IPv6 literal
+        return "]:" in host
+    return ":" in host
 
 
 def _as_urllib3(exc: Exception) -> Exception:

@@ -8,7 +8,7 @@
    naming the original batch;
 3. otherwise it creates an ``import_batches`` row and stages every data row of every sheet into
    ``inventory_staging`` in the same transaction — cells as NFKC-normalised text under canonical
-   field names (``data``), the submitted header → cell text as well (``raw``), and the SHA-256 of
+   field names (``data``; names and free text — :data:`VERBATIM_FIELDS` — verbatim, only stripped), the submitted header → cell text as well (``raw``), and the SHA-256 of
    the raw row (``request_fingerprint``). No validation happens here beyond structure: the
    validation stage reads the staged text, so e.g. a credit code Excel turned into
    ``1.144170000728042e+17`` is kept as that text for the validator to reject;
@@ -190,6 +190,19 @@ def scan_inbox(inbox_dir: Any = None) -> list:
 # --------------------------------------------------------------------------------------------
 
 
+#: Fields kept as the unit wrote them (only surrounding whitespace stripped): names and free text end
+#: up in official documents, so full-width punctuation such as （） must not be folded. Matching keys
+#: are derived from them by folding (:func:`fingertip.quality.normalise.natural_keys`).
+VERBATIM_FIELDS = frozenset({"name", "sponsor_name", "contact_name", "description", "purpose", "remarks",
+                             "developer_name", "verified_entity", "division_name"})
+
+
+def _verbatim(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
 def _fingerprint(raw: dict[str, str | None]) -> str:
     payload = json.dumps(raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -235,7 +248,8 @@ class _Analysis:
         entity = self.forced_entity_type or hm.infer_entity_type(
             sheet.header, sheet_name=sheet.name, title=sheet.title, file_name=self.file_name)
         summary: dict[str, Any] = {
-            "sheet": sheet.name, "entity_type": entity, "header_row": sheet.header_row, "title": sheet.title,
+            "sheet": sheet.name, "entity_type": entity, "header_row": sheet.header_row,
+            "header_rows": list(sheet.header_rows or (sheet.header_row,)), "title": sheet.title,
             "rows_staged": 0,
         }
         self.sheets.append(summary)
@@ -285,7 +299,8 @@ class _Analysis:
                         "re-enter the values.",
                         sheet=label, column=header, row=row.row_number,
                     )
-            data = {name: normalise_text(raw[header]) for header, name in mapping.fields.items()}
+            data = {name: (_verbatim(raw[header]) if name in VERBATIM_FIELDS else normalise_text(raw[header]))
+                    for header, name in mapping.fields.items()}
             sink({
                 "sheet": sheet.name, "row_number": row.row_number, "entity_type": entity,
                 "data": data, "raw": raw, "request_fingerprint": _fingerprint(raw),

@@ -19,6 +19,8 @@ expectation                                            checks
 ``ExpectColumnValuesToBeFirstOccurrence``              no earlier row of the batch has the same value
 ``ExpectColumnValuesToBeInReferenceSet``               value in a named run-scoped set (e.g. sponsors)
 ``ExpectColumnValuesToNotBeExcelMangledNumbers``       not ``1.23E+17``-style text (digits lost by Excel)
+``ExpectColumnValuesToHaveNoForbiddenCharacters``      no C0/C1 control or bidi control character
+                                                       (:func:`fingertip.text.find_forbidden`)
 ``ExpectColumnPairValuesToBeValidFilingNumber``        A: filing number well-formed, real province,
                                                        suffix matching B: service type (A/X/K)
 ``ExpectColumnPairValuesToBeInDateOrder``              A ≤ B (e.g. opened_on ≤ closed_on)
@@ -29,6 +31,11 @@ expectation                                            checks
 Run-scoped reference data (stored sponsors, owners of stored natural keys) is registered with
 :func:`register_reference` under a name that the expectation's ``reference`` kwarg names; the
 expectation configuration stays small and serialisable (Data Docs show the name, not 200k values).
+
+:func:`specific_reason` gives, for the expectations whose checker knows exactly what is wrong (a
+credit code's expected check character, a licence number in the filing column, 川 where filings use
+蜀, the position and code point of a control character), the Chinese and English reason with the fix
+that replaces the suite's generic template in the quarantine.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ from great_expectations.expectations.metrics.map_metric_provider.column_conditio
 )
 
 from fingertip import identifiers, reference
+from fingertip.text import find_forbidden
 
 # --------------------------------------------------------------------------------------------
 # Run-scoped reference sets
@@ -259,6 +267,23 @@ class ExpectColumnValuesToNotBeExcelMangledNumbers(ColumnMapExpectation):
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
 
 
+class ColumnValuesNoForbiddenCharacters(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.ft_no_forbidden_characters"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, **kwargs):
+        return map_unique(_as_str(column), lambda v: not find_forbidden(v))
+
+
+class ExpectColumnValuesToHaveNoForbiddenCharacters(ColumnMapExpectation):
+    """Single-line text (names) holds no C0/C1 control and no bidi control character
+    (U+202A–U+202E, U+2066–U+2069): one such name would fail an XLSX report or reorder what an
+    officer reads. The one definition is :func:`fingertip.text.find_forbidden`."""
+
+    map_metric: ClassVar[str] = "column_values.ft_no_forbidden_characters"
+    success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
+
+
 # --------------------------------------------------------------------------------------------
 # Column pair metrics and expectations
 # --------------------------------------------------------------------------------------------
@@ -347,7 +372,53 @@ CUSTOM_EXPECTATIONS = {
         ExpectColumnValuesToBeValidUscc, ExpectColumnValuesToBeGovernmentUscc, ExpectColumnValuesToBeKnownDivisionCode,
         ExpectColumnValuesToBeIsoDates, ExpectColumnValuesToBeDatesNotInFuture, ExpectColumnValuesToBeFirstOccurrence,
         ExpectColumnValuesToBeInReferenceSet, ExpectColumnValuesToNotBeExcelMangledNumbers,
-        ExpectColumnPairValuesToBeValidFilingNumber, ExpectColumnPairValuesToBeInDateOrder,
+        ExpectColumnValuesToHaveNoForbiddenCharacters, ExpectColumnPairValuesToBeValidFilingNumber, ExpectColumnPairValuesToBeInDateOrder,
         ExpectColumnPairValuesToMatchReference,
     )
 }
+
+
+# --------------------------------------------------------------------------------------------
+# Specific reasons (what the checker knows, passed through to the unit)
+# --------------------------------------------------------------------------------------------
+
+
+def _forbidden_reason(label: str, value: Any, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    found = find_forbidden(str(value)) if value is not None else []
+    if not found:
+        return None
+    more_zh = f"（共 {len(found)} 处）" if len(found) > 1 else ""
+    more_en = f" ({len(found)} in all)" if len(found) > 1 else ""
+    first = found[0]
+    return (f"“{label}”中{first.describe()}{more_zh}。",
+            f"{label}: invisible {'bidi ' if first.kind == 'bidi' else ''}control character {first.codepoint} at "
+            f"position {first.position + 1}{more_en}; delete it and submit again.")
+
+
+def _uscc_reason(label: str, value: Any, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    issue = identifiers.credit_code_issue(value if value is None else str(value))
+    return (f"“{label}”：{issue.zh}", f"{label} is not a valid credit code: {issue.en}") if issue else None
+
+
+def _filing_reason(label: str, value: Any, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    kind = row.get("kind")
+    issue = identifiers.filing_number_issue(str(value), kind if kind in identifiers.SERVICE_SUFFIXES else None)
+    return (f"“{label}”：{issue.zh}", f"{label} is not a valid filing number: {issue.en}") if issue else None
+
+
+_SPECIFIC: dict[str, Callable[[str, Any, Mapping[str, Any]], tuple[str, str] | None]] = {
+    "expect_column_values_to_have_no_forbidden_characters": _forbidden_reason,
+    "expect_column_values_to_be_valid_uscc": _uscc_reason,
+    "expect_column_pair_values_to_be_valid_filing_number": _filing_reason,
+}
+
+
+def specific_reason(expectation_type: str, label: str, value: Any,
+                    row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(Chinese, English) reason with the fix for a failing ``value`` of ``expectation_type``, or None
+    when that expectation has no more specific reason than its suite template. ``row`` is the
+    normalised row (e.g. its ``kind`` decides the filing suffix expected)."""
+    fn = _SPECIFIC.get(expectation_type)
+    return fn(label, value, row) if fn else None

@@ -1,6 +1,8 @@
 """Staged inventory text → a normalised pandas DataFrame the suites validate.
 
-Staged cells are NFKC text already (full-width letters, digits and spaces folded by the importer).
+Staged cells are NFKC text already (full-width letters, digits and spaces folded by the importer),
+except names and free text, which are staged verbatim and stay so (they are promoted as written);
+the natural keys fold them (:func:`name_key`).
 Here, per canonical field and vectorised over the distinct values of a column:
 
 * vocabularies (``fingertip/resources/inventory/headers.yaml``) → schema codes ("微信公众号" → ``wechat``);
@@ -19,6 +21,7 @@ Every value stays a ``str`` or ``None`` (object columns), so suites see exactly 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -118,9 +121,17 @@ def _col(df: pd.DataFrame, name: str) -> list:
     return df[name].tolist() if name in df.columns else [None] * len(df)
 
 
+def name_key(name: str | None) -> str | None:
+    """A name as it takes part in a matching key: NFKC-folded (（） → (), full-width letters and
+    digits), stripped. Only keys are folded; the stored name stays verbatim."""
+    if name is None:
+        return None
+    return unicodedata.normalize("NFKC", name).strip() or None
+
+
 def natural_keys(df: pd.DataFrame, entity_type: str) -> list[str | None]:
     """The key each row would be stored under (see the module docstring)."""
-    credit, name = _col(df, "sponsor_credit_code"), _col(df, "name")
+    credit, name = _col(df, "sponsor_credit_code"), [name_key(n) for n in _col(df, "name")]
     keys: list[str | None] = []
     if entity_type == "app":
         for inv, c, k, n in zip(_col(df, "inventory_key"), credit, _col(df, "kind"), name, strict=True):

@@ -7,7 +7,7 @@
 2. registers the run's reference data (credit codes of stored sponsors and of sponsors the batch names;
    owners of the batch's natural keys already in the store) and runs the entity's suite with GX
    (:mod:`fingertip.quality.suites`, files in ``fingertip/resources/expectations/``);
-3. replaces the batch's ``quarantined_rows``: one row per (row, column, expectation) failure with the
+3. replaces the batch's ``quarantined_rows``: one row per (sheet, row, column, expectation) failure with the
    submitted value **verbatim** and the reason in Chinese and English (re-running replaces, never
    duplicates); warnings (``meta.severity: warning``) are counted and logged, the row is kept;
 4. **quality gate**: the batch is *rejected* when any critical expectation fails (e.g. a required column is
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BAD_SHARE = 0.05
 ROW_LEVEL = "(整行)"
 DATES_NOT_IN_FUTURE = "expect_column_values_to_be_dates_not_in_future"
+NO_FORBIDDEN = "expect_column_values_to_have_no_forbidden_characters"
 
 # a task failing with this exception is not retried (the data, not the machine, is at fault)
 if TYPE_CHECKING:
@@ -325,7 +326,7 @@ def _record_outcome(verdict: Verdict, frame: _Frame, o: ExpectationOutcome, fiel
         header = frame.headers[idx].get(e.column) if e.column else None
         column_label = header or default_label
         failures.append({
-            "batch_id": batch_id, "row_number": staged["row_number"],
+            "batch_id": batch_id, "sheet": (staged["sheet"] or "")[:100], "row_number": staged["row_number"],
             "column_name": column_label[:100], "expectation": f"{e.suite}:{e.key}"[:200],
             "_sheet": staged["sheet"], "_entity": frame.entity_type, "_critical": e.critical,
             "_frame": frame, "_idx": idx, "_header": header, "_spec": e,
@@ -335,6 +336,8 @@ def _record_outcome(verdict: Verdict, frame: _Frame, o: ExpectationOutcome, fiel
 
 def _fill_raw(conn, batch_id: int, failures: list[dict[str, Any]]) -> None:
     """Read the submitted cells of the failing rows; complete each failure's value, row and reasons."""
+    from fingertip.quality.expectations import specific_reason
+
     t = schema.inventory_staging
     wanted = {(f["_entity"], f["_sheet"], f["row_number"]) for f in failures}
     raws: dict[tuple, dict] = {}
@@ -353,8 +356,13 @@ def _fill_raw(conn, batch_id: int, failures: list[dict[str, Any]]) -> None:
         if header is None and e.column and not e.column.startswith("_") and e.column in frame.df.columns:
             value = frame.df.at[idx, e.column]
         label = header or f["column_name"]
-        f.update(raw_value=value, raw_row=raw, reason_zh=_reason(e.meta["reason_zh"], label, value),
-                 reason_en=_reason(e.meta["reason_en"], label, value))
+        reason_zh, reason_en = _reason(e.meta["reason_zh"], label, value), _reason(e.meta["reason_en"], label, value)
+        if e.column in frame.df.columns:  # what the checker knows exactly, with the fix
+            specific = specific_reason(e.type, label, frame.df.at[idx, e.column] if e.type != NO_FORBIDDEN else value,
+                                       frame.df.iloc[idx])
+            if specific:
+                reason_zh, reason_en = specific
+        f.update(raw_value=value, raw_row=raw, reason_zh=reason_zh, reason_en=reason_en)
 
 
 def _first_value(df, spec, outcome) -> Any:
@@ -366,7 +374,7 @@ def _first_value(df, spec, outcome) -> Any:
 def _dedupe(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen, out = set(), []
     for f in failures:
-        key = (f["row_number"], f["column_name"], f["expectation"])
+        key = (f["sheet"], f["row_number"], f["column_name"], f["expectation"])  # rows are numbered per sheet
         if key not in seen:
             seen.add(key)
             out.append(f)

@@ -36,6 +36,45 @@ def text(value: Any) -> str | None:
     return s or None
 
 
+class ForbiddenCharacters(CoercionError):
+    """A name holds control or bidi characters (:func:`fingertip.text.find_forbidden`)."""
+
+    def __init__(self, value: str, reason_zh: str) -> None:
+        super().__init__("name", value)
+        self.reason_zh = reason_zh
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} ({self.reason_zh})"
+
+
+def name(value: Any) -> str | None:
+    """A name kept **verbatim** (only surrounding whitespace stripped; no NFKC: full-width
+    punctuation such as （） stays as the source wrote it); None if empty.
+
+    Raises :class:`ForbiddenCharacters` (a :class:`CoercionError`) when the name holds a C0/C1
+    control or a bidi control: the caller flags the field or rejects the record with the reason.
+    """
+    from fingertip.text import find_forbidden
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    s = str(value).strip()
+    if not s:
+        return None
+    found = find_forbidden(s)
+    if found:
+        raise ForbiddenCharacters(s, "；".join(f.describe() for f in found[:3]))
+    return s
+
+
+def name_key(value: str | None) -> str | None:
+    """The matching key of a name: NFKC (full-width punctuation, letters, digits folded), no
+    whitespace. Used only to compare names; the stored name stays verbatim."""
+    if value is None:
+        return None
+    return "".join(unicodedata.normalize("NFKC", value).split()) or None
+
+
 def to_int(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         if isinstance(value, bool):

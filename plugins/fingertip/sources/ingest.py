@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from fingertip.sources import coerce
 from fingertip.sources.listings import record_listings
 from fingertip.sources.records import ActivityRecord, Batch, FilingRecord, ListingObservation
 from fingertip.store import ops, schema
@@ -232,7 +233,7 @@ def record_filings(engine: Engine, records: Sequence[FilingRecord], *, source: s
                 # an unreadable review time never overwrites a good stored one
                 "reviewed_at": r.reviewed_at if r.reviewed_at is not None else old_reviewed,
                 "access_restricted": r.access_restricted, "status": r.status, "cancelled_at": cancelled_at,
-                "app_id": links.get((r.sponsor_credit_code, r.service_name, r.service_type)),
+                "app_id": links.get((r.sponsor_credit_code, coerce.name_key(r.service_name), r.service_type)),
                 "source": source, "fetched_at": fetched_at, "request_fingerprint": fingerprint,
             })
             counts["new" if old_status is None else "updated"] += 1
@@ -249,7 +250,7 @@ def _app_links(conn: Connection, records: Iterable[FilingRecord]) -> dict[tuple,
              .join(schema.apps, schema.apps.c.sponsor_id == schema.sponsors.c.id)
              .where(schema.sponsors.c.credit_code.in_(chunk)))
         for code, name, kind, app_id in conn.execute(q):
-            links[(code, name, kind)] = app_id
+            links[(code, coerce.name_key(name), kind)] = app_id
     return links
 
 

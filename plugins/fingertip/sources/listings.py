@@ -70,10 +70,20 @@ def record_listings(
                 assert obs is not None  # present implies an observation
                 _present_update(update, row, obs, snapshot_date, fetched_at, prov, events, counts)
             elif consecutive >= absence_threshold and row["available"]:
-                events.append(_event(row["id"], snapshot_date, "delisted", "present",
-                                     f"absent {consecutive} consecutive checks", prov))
-                update.update(available=False, delisted_at=fetched_at)
+                # the event says what was observed: the last day the store returned the listing, or
+                # that it never did (an id the inventory names but the store never returned)
+                seen = row["last_seen_at"]
+                last_present = next((d for d, was in history.get(row["id"], []) if was), None)
+                old_value = (f"present on {last_present:%Y-%m-%d}" if last_present is not None
+                             else "present" if seen is not None else None)
+                new_value = f"absent {consecutive} consecutive checks" + ("" if seen is not None else
+                                                                         ", never seen in the store")
+                events.append(_event(row["id"], snapshot_date, "delisted", old_value, new_value, prov))
+                # the run's date (Beijing data interval), not the wall-clock time of the request
+                update.update(available=False, delisted_at=dt.datetime.combine(snapshot_date, dt.time()))
                 counts["delisted"] += 1
+                if seen is None:
+                    counts["delisted_never_seen"] += 1
             updates.append(update)
         ops.upsert(conn, schema.listing_snapshots, snapshots, key=["listing_id", "snapshot_date"])
         if updates:

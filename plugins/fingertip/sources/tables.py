@@ -23,6 +23,9 @@ What it copes with, because units and vendors really send it:
   ``min_header_matches`` cells are known header names (``known_headers``), or — without
   ``known_headers`` — the first row with at least two text cells. Header cells may contain line
   breaks, full-width characters and "（必填）"/"*" markers: :func:`normalise_header` folds them.
+  **Two-row headers** (group titles merged above the column names, as provincial offices send
+  them) are recognised: the row below the first header-like row is the real header when combining
+  them gives more known names (``Sheet.header_rows`` lists both; a ``two_row_header`` note says so).
 * **Noise inside the data**: blank rows, repeated header rows (sheets pasted together) and note
   rows ("填表说明：…", "填报人：…") are skipped and counted.
 * **Row numbers** are the ones the user sees: 1-based spreadsheet rows, CSV record numbers.
@@ -43,6 +46,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import logging
 import math
 import os
@@ -308,6 +312,9 @@ class Sheet:
     title: str | None
     _rows: Iterator[TableRow] = field(repr=False)
     skipped: Counter = field(default_factory=Counter, repr=False)
+    #: every row the header was read from: ``(header_row,)`` or, for a two-row header with merged
+    #: group titles above the column names, ``(group row, header_row)``
+    header_rows: tuple[int, ...] = ()
 
     def __iter__(self) -> Iterator[TableRow]:
         return self._rows
@@ -509,6 +516,48 @@ class Table:
             return len(texts) >= 2 and len(texts) == sum(1 for v in values if not _blank(v))
         return sum(1 for t in texts if self._known(t)) >= self._min_matches
 
+    def _known_count(self, values: Iterable[Any]) -> int:
+        assert self._known is not None
+        return sum(1 for v in values if isinstance(v, str) and (t := display_header(v)) and self._known(t))
+
+    def _two_row_header(self, upper_row: int, upper: tuple, below: tuple[int, tuple],
+                        merges: list[tuple[int, int, int, int]]) -> tuple | None:
+        """The combined header when ``upper`` is a row of group titles over the real column names.
+
+        Provincial ledgers often put group titles (主办单位, 备案信息 …) merged across several
+        columns above the column names, with the columns that have no group merged over both rows
+        (the name then sits in the upper row only). For each column the combined header is the
+        lower cell (or the group title followed by it, e.g. 主办单位 + 名称 → 主办单位名称, when
+        that is a known name), else the upper cell. It is the header when it has more known column
+        names than the upper row alone; otherwise ``None`` (the row below is data).
+        """
+        number, lower = below
+        if number != upper_row + 1 or not any(not _blank(v) for v in lower):
+            return None
+        groups: dict[int, Any] = {}
+        for min_row, min_col, _max_row, max_col in merges:
+            if min_row == upper_row and max_col > min_col:  # a horizontal merge in the upper row
+                title = upper[min_col - 1] if min_col - 1 < len(upper) else None
+                for pos in range(min_col - 1, max_col):
+                    groups[pos] = title
+        combined: list[Any] = []
+        for pos in range(max(len(upper), len(lower))):
+            top = upper[pos] if pos < len(upper) else None
+            low = lower[pos] if pos < len(lower) else None
+            if _blank(low):  # a column merged over both rows keeps its name in the upper cell
+                combined.append(top)
+                continue
+            group = groups.get(pos, top if not _blank(top) else None)
+            joined = f"{display_header(group)}{display_header(low)}" if isinstance(group, str) else None
+            if joined and isinstance(low, str) and self._known_count([joined]):
+                combined.append(joined)
+            else:
+                combined.append(low)
+        values = tuple(combined)
+        if self._known_count(values) > self._known_count(upper):
+            return values
+        return None
+
     def _make_sheet(self, index: int, name: str, raw_rows: Iterator[tuple[int, tuple]],
                     merges: list[tuple[int, int, int, int]], formula_cells: dict[int, list[int]]):
         seen_content = False
@@ -538,6 +587,24 @@ class Table:
             log.info("table %s: sheet %r has no recognisable header", self.name, name)
             return _NO_HEADER
         header_row, header_values = header_at
+        header_rows: tuple[int, ...] = (header_row,)
+        if self._known is not None:
+            below = next(raw_rows, None)
+            combined = self._two_row_header(header_row, header_values, below, merges) if below else None
+            if combined is not None:
+                assert below is not None  # combined implies a row below
+                header_rows = (header_row, below[0])
+                header_row, header_values = below[0], combined
+                self.problems.add(
+                    "two_row_header",
+                    f"表头为两行（第 {header_rows[0]}–{header_rows[1]} 行，上一行为合并的分组标题），"
+                    f"已按第 {header_rows[1]} 行的列名导入，数据从第 {header_rows[1] + 1} 行开始。",
+                    f"Two-row header (rows {header_rows[0]}-{header_rows[1]}, group titles merged above): "
+                    f"columns taken from row {header_rows[1]}, data starts at row {header_rows[1] + 1}.",
+                    sheet=name or self.name,
+                )
+            elif below is not None:
+                raw_rows = itertools.chain([below], raw_rows)
         columns: list[tuple[int, str]] = []
         seen: Counter = Counter()
         for pos, value in enumerate(header_values):
@@ -557,7 +624,7 @@ class Table:
         header = [label for _, label in columns]
         header_keys = {pos: normalise_header(v) for pos, v in enumerate(header_values) if not _blank(v)}
         sheet = Sheet(name=name, index=index, header=header, header_row=header_row, title=title,
-                      _rows=iter(()))
+                      _rows=iter(()), header_rows=header_rows)
         sheet._rows = self._data_rows(sheet, raw_rows, columns, header_keys, merges, formula_cells)
         log.debug("table %s: sheet %r header at row %d: %s", self.name, name, header_row, header)
         return sheet

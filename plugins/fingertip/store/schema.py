@@ -365,6 +365,8 @@ quarantined_rows = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("batch_id", Id, sa.ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sheet", sa.String(100), nullable=False, server_default="",
+              comment="worksheet of the row ('' for CSV): rows are numbered per sheet"),
     sa.Column("row_number", sa.Integer(), nullable=False, comment="1-based row in the submitted file"),
     sa.Column("column_name", sa.String(100), nullable=True),
     sa.Column("expectation", sa.String(200), nullable=False),
@@ -373,7 +375,7 @@ quarantined_rows = sa.Table(
     sa.Column("reason_en", sa.Text(), nullable=False),
     sa.Column("raw_row", sa.JSON(), nullable=True),
     sa.Column("created_at", sa.DateTime(), nullable=False, server_default=sa.func.current_timestamp()),
-    sa.UniqueConstraint("batch_id", "row_number", "column_name", "expectation"),
+    sa.UniqueConstraint("batch_id", "sheet", "row_number", "column_name", "expectation"),
     comment="Rows that failed validation, with the reason per row and column.",
 )
 
@@ -433,7 +435,8 @@ fetch_log = sa.Table(
     sa.Column("status", sa.String(8), nullable=False, comment="ok / failed"),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("item_count", sa.Integer(), nullable=False, server_default="0"),
-    sa.Column("failed_keys", sa.JSON(), nullable=True, comment="ids the request was for, when it failed"),
+    sa.Column("failed_keys", sa.JSON(none_as_null=True), nullable=True,
+              comment="ids the request was for, when it failed (SQL NULL otherwise)"),
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("fetched_at", sa.DateTime(), nullable=False),
     sa.UniqueConstraint("source", "interval_date", "request_fingerprint"),
