@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from fingertip.text import neutralise
+
 # GB/T 9704-2012 geometry, in millimetres and points.
 PAGE_WIDTH_MM = 210.0
 PAGE_HEIGHT_MM = 297.0
@@ -49,12 +51,10 @@ TARGET_TYPES = ("app", "account", "work_group", "sponsor")  # shutdown_cases.tar
 _CN_DIGITS = "零一二三四五六七八九"
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def clean_text(value: Any) -> str:
-    """``value`` as text without the control characters XML (DOCX, XLSX, PDF markup) cannot hold."""
-    return _XML_ILLEGAL.sub("", "" if value is None else str(value))
+    """``value`` as text without control (but tab and line breaks), bidi and XML-illegal characters
+    (:func:`fingertip.text.neutralise`, the one definition): what every renderer writes."""
+    return neutralise("" if value is None else str(value), multiline=True)
 
 
 def mm_to_pt(mm: float) -> float:
