@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from typing import Any
 
 USAGE = """\
 usage: fingertip <group> [arguments …]   (fingertip <group> --help for each group)
@@ -111,7 +112,35 @@ GROUPS: dict[str, Callable[[list[str]], int]] = {
 }
 
 
+class NeutralisingStream:
+    """A text stream that writes through ``stream`` without control (but tab and line breaks) and bidi
+    characters (:func:`fingertip.text.neutralise`): a name holding U+202E or an escape sequence cannot
+    reorder or restyle what an operator's terminal shows, whichever command printed it."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from fingertip.text import neutralise
+
+        self._stream.write(neutralise(text, multiline=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; everything it prints goes through :class:`NeutralisingStream`."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = NeutralisingStream(out), NeutralisingStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -60,6 +60,17 @@ def find_forbidden(text: str, *, multiline: bool = False) -> list[ForbiddenChar]
     return found
 
 
+def is_invisible(ch: str, *, multiline: bool = False) -> bool:
+    """Whether :func:`neutralise` removes ``ch``: controls (but tab/CR/LF if ``multiline``), bidi
+    controls and marks, XML-illegal characters."""
+    return (
+        ch in BIDI_CONTROLS
+        or ch in BIDI_MARKS
+        or is_xml_illegal(ch)
+        or (is_control(ch) and not (multiline and ch in LINE_CONTROLS))
+    )
+
+
 def neutralise(text: str, *, multiline: bool = False) -> str:
     """``text`` without control, bidi and XML-illegal characters (line breaks kept if ``multiline``).
 
@@ -67,16 +78,22 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
     """
     if text.isascii() and text.isprintable():
         return text
-    return "".join(
-        ch
-        for ch in text
-        if not (
-            ch in BIDI_CONTROLS
-            or ch in BIDI_MARKS
-            or is_xml_illegal(ch)
-            or (is_control(ch) and not (multiline and ch in LINE_CONTROLS))
-        )
-    )
+    return "".join(ch for ch in text if not is_invisible(ch, multiline=multiline))
+
+
+def escape_invisible(json_text: str) -> str:
+    """Serialised JSON with every invisible character still raw in it (C1 controls, DEL, bidi controls
+    and marks, lone surrogates; ``json.dumps`` escapes only C0) written as a ``\\uXXXX`` escape: the data stay
+    exactly as they were, but no reader of the file sees reordered or hidden text."""
+    if json_text.isascii() and json_text.isprintable():
+        return json_text
+    out: list[str] = []
+    for ch in json_text:
+        if ch not in "\n\t\r" and is_invisible(ch, multiline=False):  # all in the BMP
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def shorten(text: str, limit: int) -> str:

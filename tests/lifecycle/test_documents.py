@@ -96,3 +96,49 @@ def test_many_cases_render_in_a_process_pool(store_engine, population, settings,
     with store_engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.documents)).scalar_one() == 12
     assert len(list((outputs / "cases" / keys[1]).iterdir())) == 6
+
+
+def test_a_case_that_cannot_be_rendered_is_blocked_and_the_others_announced(store_engine, population, settings,
+                                                                           outputs, monkeypatch):
+    """Issue 14 item 6: the first case's checklist cannot be rendered (after its announcement was): it is
+    blocked with the reason, leaves no file and no row, and the later case is still announced."""
+    from fingertip.documents import disposal
+
+    first = _approved(store_engine)
+    case, _ = opening.open_by_ops(store_engine, target_type="account", target_key="ACC-Z", actor="赵六",
+                                  reason="长期不更新", successor="account:ACC-S")
+    approval.apply_decision(store_engine, case["case_key"], approved=True, actor="王五", comment="同意")
+    second = case["case_key"]
+    real = disposal.checklist_xlsx
+
+    def broken(ctx):
+        if ctx.case_key == first:
+            raise ValueError("清单模板损坏")
+        return real(ctx)
+
+    monkeypatch.setattr(disposal, "checklist_xlsx", broken)
+    result = tasks.announce_approved(store_engine, day=DAY, settings=settings)
+    assert result["announced"] == [second] and result["documents"] == 6
+    assert list(result["failed"]) == [first] and "清单模板损坏" in result["failed"][first]
+    with store_engine.connect() as conn:
+        blocked = cases.get_case(conn, first)
+        rows = conn.execute(sa.select(schema.documents.c.path, schema.documents.c.case_id)).all()
+        ev = cases.events(conn, blocked["id"])[-1]
+    assert blocked["state"] == "approved" and "清单模板损坏" in blocked["blocked_reason"]
+    assert "清单模板损坏" in ev["reason"] and not (blocked.get("details") or {}).get("announcing_since")
+    assert {r.case_id for r in rows} == {cases_id(store_engine, second)} and len(rows) == 6
+    folder = outputs / "cases" / first
+    assert not folder.exists() or not list(folder.iterdir())  # no file of the failed case, no temporary file
+    assert sorted(p.name for p in (outputs / "cases" / second).iterdir()) == sorted(
+        Path(p).name for p in documents.planned_documents(second))
+
+    monkeypatch.setattr(disposal, "checklist_xlsx", real)  # repaired: the next run announces it
+    again = tasks.announce_approved(store_engine, day=DAY, settings=settings)
+    assert again["announced"] == [first] and again["failed"] == {}
+    with store_engine.connect() as conn:
+        assert cases.get_case(conn, first)["blocked_reason"] is None
+
+
+def cases_id(engine, case_key: str) -> int:
+    with engine.connect() as conn:
+        return cases.get_case(conn, case_key)["id"]

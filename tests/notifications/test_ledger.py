@@ -214,8 +214,10 @@ def test_stuck_sending_row_is_resent_after_lease_with_same_message_id(store_engi
     with store_engine.begin() as conn:  # a deliverer claimed the row, then died
         conn.execute(sa.update(N).where(N.c.notification_key == key).values(
             status="sending", attempts=1, sent_at=claimed_at, message_id=message_id_for(key)))
-    within = ledger.deliver(store_engine, keys=[key], now=claimed_at + dt.timedelta(minutes=5), **FAST)
-    assert within.sent == 0 and within.details[0]["outcome"] == "in_progress"
+    with pytest.raises(ledger.MailInProgress, match="being sent") as raised:  # never a success while unsent
+        ledger.deliver(store_engine, keys=[key], now=claimed_at + dt.timedelta(minutes=5), **FAST)
+    within = raised.value.report
+    assert within.sent == 0 and within.in_progress == 1 and within.details[0]["outcome"] == "in_progress"
     assert smtp_server.messages == []
     after = ledger.deliver(store_engine, now=claimed_at + dt.timedelta(minutes=16), **FAST)
     assert after.sent == 1

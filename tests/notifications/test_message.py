@@ -203,8 +203,9 @@ def test_email_rejects_bad_input():
         Email(subject="", to=["a@b.cn"], text="x")
     with pytest.raises(ValueError, match="plain-text"):
         Email(subject="s", to=["a@b.cn"], text="")
-    with pytest.raises(ValueError, match="one line"):
-        Email(subject="a\nBcc: x@y.cn", to=["a@b.cn"], text="x")
+    # a line break in a subject (from a name) is folded to a space: one line, no header injection
+    injected = build_mime(Email(subject="a\nBcc: x@y.cn\u202e", to=["a@b.cn"], text="x"), FROM)
+    assert injected["Subject"] == "a Bcc: x@y.cn" and injected["Bcc"] is None
     with pytest.raises(ValueError, match="HTML"):
         Email(subject="s", to=["a@b.cn"], text="x", inline_images=[InlineImage("c1", content=b"x")])
     with pytest.raises(ValueError, match="Content-ID"):

@@ -242,8 +242,13 @@ def write_announcement(ctx: AnnouncementContext, out_dir: Any,
     ``out_dir``: an ``ObjectStoragePath``, a ``pathlib.Path`` or a path/URL string. Every file is
     rendered in memory first, so a rendering error leaves no partial file. Re-running overwrites.
     """
-    doc = build_announcement(ctx)
-    data = render_formats(doc, formats)
     folder = as_dir(out_dir)
+    return [written(kind, fmt, folder / name, blob) for kind, fmt, name, blob in announcement_files(ctx, formats)]
+
+
+def announcement_files(ctx: AnnouncementContext, formats: tuple[str, ...] = ANNOUNCEMENT_FORMATS,
+                       ) -> list[tuple[str, str, str, bytes]]:
+    """(kind, format, file name, bytes) of every file of the announcement, all rendered in memory."""
+    data = render_formats(build_announcement(ctx), formats)
     stem = f"announcement_{safe_file_stem(ctx.case_key)}"
-    return [written("announcement", fmt, folder / f"{stem}.{fmt}", blob) for fmt, blob in data.items()]
+    return [("announcement", fmt, f"{stem}.{fmt}", blob) for fmt, blob in data.items()]

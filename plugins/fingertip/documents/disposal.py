@@ -409,6 +409,13 @@ CHECKLIST_FORMATS = ("xlsx", "docx")
 def write_checklist(ctx: DisposalContext, out_dir: Any,
                     formats: tuple[str, ...] = CHECKLIST_FORMATS) -> list[WrittenDocument]:
     """Write ``disposal_<case>.xlsx`` and ``.docx`` (``formats`` may add ``pdf``, ``html``, ``md``)."""
+    folder = as_dir(out_dir)
+    return [written(kind, fmt, folder / name, blob) for kind, fmt, name, blob in checklist_files(ctx, formats)]
+
+
+def checklist_files(ctx: DisposalContext, formats: tuple[str, ...] = CHECKLIST_FORMATS,
+                    ) -> list[tuple[str, str, str, bytes]]:
+    """(kind, format, file name, bytes) of every file of the checklist, all rendered in memory."""
     from fingertip.documents.render import render_formats
 
     data: dict[str, bytes] = {}
@@ -417,6 +424,5 @@ def write_checklist(ctx: DisposalContext, out_dir: Any,
     others = tuple(f for f in formats if f != "xlsx")
     if others:
         data.update(render_formats(checklist_document(ctx), others))
-    folder = as_dir(out_dir)
     stem = f"disposal_{safe_file_stem(ctx.case_key)}"
-    return [written("disposal_checklist", fmt, folder / f"{stem}.{fmt}", data[fmt]) for fmt in formats]
+    return [("disposal_checklist", fmt, f"{stem}.{fmt}", data[fmt]) for fmt in formats]

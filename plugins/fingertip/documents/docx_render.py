@@ -58,6 +58,7 @@ from fingertip.documents.official import (
     signature_indents,
     write_output,
 )
+from fingertip.text import shorten
 
 # Document grid values (see the module docstring).
 LINE_PITCH_TWIPS = int(mm_to_pt(TEXT_HEIGHT_MM) / 22 * 20)  # 579
@@ -410,16 +411,25 @@ def build_docx(doc: OfficialDocument, *, page_numbers: PageNumbers = "outer"):
             paragraph.add_run().add_picture(io.BytesIO(block.data()), width=Mm(block.effective_width_mm))
 
     cp = document.core_properties
-    cp.title = clean_text(doc.title)
-    cp.author = clean_text(doc.issuer)
+    cp.title = _core_property(doc.title)
+    cp.author = _core_property(doc.issuer)
     cp.last_modified_by = "Fingertip"
     cp.language = "zh-CN"
-    cp.subject = clean_text(doc.subtitle)
-    cp.keywords = clean_text(doc.doc_number)
+    cp.subject = _core_property(doc.subtitle)
+    cp.keywords = _core_property(doc.doc_number)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     cp.created = cp.modified = now
     cp.revision = 1
     return document
+
+
+#: python-docx refuses core properties (title, author …) longer than 255 characters.
+CORE_PROPERTY_MAX = 255
+
+
+def _core_property(value: Any) -> str:
+    """One line, cleaned, at most 255 characters (shortened with an ellipsis, fingertip.text.shorten)."""
+    return shorten(" ".join(clean_text(value).split()), CORE_PROPERTY_MAX)
 
 
 def docx_bytes(doc: OfficialDocument, *, page_numbers: PageNumbers = "outer") -> bytes:

@@ -62,6 +62,12 @@ PDF_ROLES: dict[str, FontFace] = {
 }
 # Fallback order for characters the face of a run lacks (rare characters in names).
 FALLBACK_ORDER = (HEI, SONG, KAI)
+# Optional faces tried after those, when installed: DejaVu Sans has many symbols and emoji the CJK faces
+# lack (😀 …). A character no face has is drawn as SUBSTITUTE (never dropped silently).
+DEJAVU = FontFace("FtDejaVu", "DejaVu Sans", f"{_TT}/dejavu/DejaVuSans.ttf", "fonts-dejavu-core")
+OPTIONAL_FACES: dict[str, FontFace] = {DEJAVU.key: DEJAVU}
+#: What a PDF shows for a character no installed face can draw (U+FFFD REPLACEMENT CHARACTER).
+SUBSTITUTE = "\ufffd"
 
 _lock = threading.Lock()
 
@@ -103,7 +109,7 @@ def _index_in_collection(path: str, family: str) -> int:
 @functools.cache
 def face_file(key: str) -> tuple[str, int]:
     """(path, index in the collection) of a face; :class:`FontMissingError` when it is not installed."""
-    face = FACES[key]
+    face = FACES.get(key) or OPTIONAL_FACES[key]
     found = _fc_match(face.family)
     if found:
         return found
@@ -127,6 +133,24 @@ def face_codepoints(key: str) -> frozenset[int]:
     else:
         font = TTFont(path, lazy=True)
     return frozenset(font.getBestCmap())
+
+
+@functools.cache
+def optional_faces() -> tuple[FontFace, ...]:
+    """The optional fallback faces installed here (found at run time, like the others)."""
+    out = []
+    for face in OPTIONAL_FACES.values():
+        try:
+            face_file(face.key)
+        except FontMissingError:
+            continue
+        out.append(face)
+    return tuple(out)
+
+
+def fallback_faces() -> tuple[FontFace, ...]:
+    """Faces tried, in order, for a character the face of a run lacks."""
+    return FALLBACK_ORDER + optional_faces()
 
 
 def missing_glyphs(text: str, key: str) -> set[str]:
@@ -168,16 +192,41 @@ def _fit_to_grid(font) -> None:
             widths[cp] = GRID_ADVANCE
 
 
+def _utf16_hex(code: int) -> str:
+    return chr(code).encode("utf-16-be", "surrogatepass").hex().upper()
+
+
+def to_unicode_cmap(fontname: str, subset) -> str:
+    """ReportLab's ToUnicode CMap with every code point as UTF-16BE, as the PDF reference wants.
+
+    ReportLab writes ``<%04X>``, so a character beyond U+FFFF (😀 U+1F600, CJK Extension B) came out
+    as five hex digits and a PDF reader extracted another character (U+1F60): the text was lost for
+    search, copy and screen readers though the glyph was drawn."""
+    lines = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDSystemInfo", f"<< /Registry ({fontname})", f"/Ordering ({fontname})", "/Supplement 0", ">> def",
+        f"/CMapName /{fontname} def", "/CMapType 2 def",
+        "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
+        f"{len(subset)} beginbfchar",
+        *(f"<{i:02X}> <{_utf16_hex(v)}>" for i, v in enumerate(subset)),
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ]
+    return "\n".join(lines)
+
+
 def register_pdf_fonts() -> dict[str, str]:
-    """Register the three faces with ReportLab once per process; returns role → ReportLab font name."""
+    """Register the three faces (and the optional fallbacks installed) with ReportLab once per process;
+    returns role → ReportLab font name."""
     global _registered
     if not _registered:
         with _lock:
             if not _registered:
-                from reportlab.pdfbase import pdfmetrics
+                from reportlab.pdfbase import pdfmetrics, ttfonts
                 from reportlab.pdfbase.ttfonts import TTFont
 
-                for key in FACES:
+                ttfonts.makeToUnicodeCMap = to_unicode_cmap
+
+                for key in (*FACES, *(f.key for f in optional_faces())):
                     path, index = face_file(key)
                     font = TTFont(key, path, subfontIndex=index)
                     if key in GRID_FACES:

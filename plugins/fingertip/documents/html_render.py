@@ -34,6 +34,7 @@ from fingertip.documents.official import (
     is_numeric,
     signature_indents,
 )
+from fingertip.text import neutralise
 
 _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
 
@@ -86,8 +87,20 @@ def markdown_inline(value: Any) -> Raw:
 
 def _md_finalize(value: Any) -> str:
     if isinstance(value, Raw):
-        return str(value)
-    return escape_markdown(value)
+        return neutralise(str(value), multiline=True)
+    return escape_markdown(neutralise("" if value is None else str(value), multiline=True))
+
+
+def _html_finalize(value: Any) -> Any:
+    """Every value a page prints without control and bidi characters (:mod:`fingertip.text`); markup the
+    template built (``Markup``) keeps its type, everything else is autoescaped afterwards."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(neutralise(str(value), multiline=True))
+    if isinstance(value, str):
+        return neutralise(value, multiline=True)
+    return value
 
 
 def _linkify(value: Any):
@@ -112,7 +125,7 @@ def _env(kind: str):
     loader = jinja2.FileSystemLoader(str(templates_dir()))
     if kind == "html":
         env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                 trim_blocks=False, lstrip_blocks=False)
+                                 trim_blocks=False, lstrip_blocks=False, finalize=_html_finalize)
         env.filters["linkify"] = _linkify
     else:
         env = jinja2.Environment(loader=loader, autoescape=False, finalize=_md_finalize,

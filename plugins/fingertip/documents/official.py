@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from fingertip.text import neutralise
 
 # GB/T 9704-2012 geometry, in millimetres and points.
 PAGE_WIDTH_MM = 210.0
@@ -44,17 +47,17 @@ LINE_SPACING_PT = 28.9  # exact leading: 22 lines in the 225 mm text block
 TITLE_LINE_SPACING_PT = 35.0
 PAGE_NUMBER_GAP_MM = 7.0  # page number line 7 mm below the text block
 
+log = logging.getLogger(__name__)
+
 TARGET_TYPES = ("app", "account", "work_group", "sponsor")  # shutdown_cases.target_type
 
 _CN_DIGITS = "零一二三四五六七八九"
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def clean_text(value: Any) -> str:
-    """``value`` as text without the control characters XML (DOCX, XLSX, PDF markup) cannot hold."""
-    return _XML_ILLEGAL.sub("", "" if value is None else str(value))
+    """``value`` as text without control (but tab and line breaks), bidi and XML-illegal characters
+    (:func:`fingertip.text.neutralise`, the one definition): what every renderer writes."""
+    return neutralise("" if value is None else str(value), multiline=True)
 
 
 def mm_to_pt(mm: float) -> float:
@@ -287,8 +290,25 @@ def safe_file_stem(key: str) -> str:
     return stem[:120]
 
 
+def _local(dest: Any) -> Path | None:
+    """The local path of ``dest`` (str, Path or a ``file://`` ObjectStoragePath), else None."""
+    if isinstance(dest, Path):
+        return dest
+    if isinstance(dest, str):
+        if "://" not in dest:
+            return Path(dest)
+        return Path(dest[len("file://"):]) if dest.startswith("file://") else None
+    if getattr(dest, "protocol", None) in ("file", "local", ("file", "local")):
+        return Path(dest.path)
+    return None
+
+
 def write_output(dest: Any, data: bytes) -> str:
-    """Write bytes to a local path (str/Path) or an ``ObjectStoragePath``; returns its string form."""
+    """Write bytes to a local path (str/Path) or an ``ObjectStoragePath``; returns its string form.
+
+    A local file is written atomically: a temporary file in the same folder, renamed into place, so a
+    reader (or a crash) never sees half a file. Object stores write an object whole anyway.
+    """
     if isinstance(dest, str) and "://" in dest:
         from airflow.sdk import ObjectStoragePath
 
@@ -296,8 +316,36 @@ def write_output(dest: Any, data: bytes) -> str:
     elif isinstance(dest, str):
         dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(data)
+    local = _local(dest)
+    if local is None:
+        dest.write_bytes(data)
+        return str(dest)
+    import os
+    import uuid
+
+    tmp = local.with_name(f".{local.name[:80]}.{uuid.uuid4().hex}.tmp")  # same folder: rename is atomic
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, local)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return str(dest)
+
+
+def remove_output(path: Any) -> None:
+    """Remove a file :func:`write_output` wrote (a path or URL string; missing is fine)."""
+    try:
+        if isinstance(path, str) and "://" in path and not path.startswith("file://"):
+            from airflow.sdk import ObjectStoragePath
+
+            ObjectStoragePath(path).unlink(missing_ok=True)
+        else:
+            local = _local(path)
+            if local is not None:
+                local.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not remove %s", path)
 
 
 def written(kind: str, doc_format: str, dest: Any, data: bytes) -> WrittenDocument:

@@ -15,6 +15,8 @@ draw the character).
 from __future__ import annotations
 
 import io
+import logging
+import unicodedata
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
@@ -48,6 +50,24 @@ from fingertip.documents.official import (
 )
 
 PageNumbers = Literal["outer", "center"]
+log = logging.getLogger(__name__)
+
+
+_warned: set[str] = set()
+
+
+def _warn_missing(ch: str) -> None:
+    if ch not in _warned:
+        _warned.add(ch)
+        log.warning("no installed font has U+%04X %s: drawn as %s in PDFs", ord(ch), unicodedata.name(ch, ""),
+                    fonts.SUBSTITUTE)
+
+
+def _substitute_face(face_key: str) -> str:
+    for face in (fonts.FACES[face_key], *fonts.fallback_faces()):
+        if ord(fonts.SUBSTITUTE) in fonts.face_codepoints(face.key):
+            return face.key
+    return face_key  # no face has U+FFFD either: the face's own .notdef box, still visible
 
 
 def markup(text: str, face_key: str) -> str:
@@ -71,10 +91,14 @@ def markup(text: str, face_key: str) -> str:
             continue
         face = face_key
         if ord(ch) not in have and not ch.isspace():
-            for alt in fonts.FALLBACK_ORDER:
+            face = ""
+            for alt in fonts.fallback_faces():
                 if ord(ch) in fonts.face_codepoints(alt.key):
                     face = alt.key
                     break
+            if not face:  # no installed face has it: a visible substitute, never a silent drop
+                _warn_missing(ch)
+                ch, face = fonts.SUBSTITUTE, _substitute_face(face_key)
         if face != run_face:
             flush()
             run_face = face
@@ -139,6 +163,37 @@ def _para(text: str, style, face_key: str | None = None, **overrides):
     return RLParagraph(markup(text, face_key or style.fontName), style)
 
 
+#: Highest a table row's cell text may be (points): three quarters of the text block, so that a row, the
+#: repeated header and the paddings fit on one page.
+TALL_ROW_PT = mm_to_pt(TEXT_HEIGHT_MM) * 0.75
+
+
+def _split_tall_rows(data: list[list[Any]], inner_widths: list[float], max_height: float) -> list[list[Any]]:
+    """Rows whose cell text is taller than ``max_height`` become several rows, each cell's paragraph split
+    where it fits (ReportLab cannot break a row across pages: it raised ``LayoutError``, and its own
+    ``splitInRow`` lost text). The continuation rows hold the rest of the long cells, other cells empty."""
+    out = [data[0]]
+    for row in data[1:]:
+        pieces: list[list[Any]] = []
+        for para, width in zip(row, inner_widths, strict=True):
+            parts, rest = [], para
+            while True:
+                _w, height = rest.wrap(width, max_height)
+                if height <= max_height:
+                    parts.append(rest)
+                    break
+                split = rest.split(width, max_height)
+                if len(split) < 2:  # cannot be split (one huge glyph run): keep it, as before
+                    parts.append(rest)
+                    break
+                parts.append(split[0])
+                rest = split[1]
+            pieces.append(parts)
+        for k in range(max(len(p) for p in pieces)):
+            out.append([p[k] if k < len(p) else "" for p in pieces])
+    return out
+
+
 def _table_flowables(block: Table) -> list:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
@@ -162,6 +217,7 @@ def _table_flowables(block: Table) -> list:
         data.append([RLParagraph(markup(cell_text(v), cell_l.fontName), cell_r if is_numeric(v) else cell_l)
                      for v in row])
     widths = [mm_to_pt(w) for w in block.widths_mm()]
+    data = _split_tall_rows(data, [w - 3 - (size + 1) for w in widths], TALL_ROW_PT)
     table = RLTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER")
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),

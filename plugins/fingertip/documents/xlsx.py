@@ -8,9 +8,10 @@ from outside can never be a formula, crash openpyxl or overflow a cell:
   (or the full-width forms ``＝ ＋ － ＠``) would be a formula in Excel or LibreOffice. It is written
   as a *string* cell (``data_type 's'``, never ``'f'``) with Excel's quote prefix, so it shows as
   text and editing it does not turn it into a formula. Every other text is a string cell too;
-* **characters XML cannot hold** — C0 control characters other than tab and line feed (openpyxl
-  raises ``IllegalCharacterError`` on them), C1 controls, lone surrogates and U+FFFE/U+FFFF are
-  replaced with U+FFFD; a carriage return becomes a line break (``\\r\\n`` → ``\\n``);
+* **invisible characters** — C0 control characters other than tab and line feed (openpyxl
+  raises ``IllegalCharacterError`` on them), C1 controls, bidi controls, lone surrogates and
+  U+FFFE/U+FFFF are removed (:func:`fingertip.text.neutralise`, the one definition); a carriage
+  return becomes a line break (``\\r\\n`` → ``\\n``);
 * **length** — text longer than Excel's 32,767-character cell limit (counted in UTF-16 code units,
   as Excel does) is cut and ends with an ellipsis ``…``.
 
@@ -26,6 +27,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from fingertip.text import neutralise
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 #: Excel's limit on the characters of one cell (UTF-16 code units).
 MAX_CELL_CHARS = 32_767
@@ -36,8 +39,6 @@ HEADER_FILL = "DDEBF7"
 TITLE_FONT = "黑体"
 BODY_FONT = "宋体"
 
-# C0 controls but tab (09) and line feed (0A); DEL and C1 controls; surrogates; the XML non-characters.
-_ILLEGAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SHEET_INVALID = re.compile(r"[\[\]:*?/\\\ufffd]")
 
 
@@ -66,7 +67,7 @@ def clean_text(value: Any) -> str:
     text = "" if value is None else str(value)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _truncate(_ILLEGAL.sub(REPLACEMENT, text))
+    return _truncate(neutralise(text, multiline=True))
 
 
 def sheet_title(value: Any, *, default: str = "Sheet") -> str:

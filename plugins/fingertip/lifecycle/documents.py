@@ -150,15 +150,28 @@ def build_contexts(conn: Connection, case: dict[str, Any], settings: Settings, *
 
 
 def write_documents(case_key: str, ann: Any, chk: Any) -> list[Any]:
-    """Write the announcement and the checklist into ``<outputs>/cases/<case_key>/``."""
+    """Write the announcement and the checklist into ``<outputs>/cases/<case_key>/``.
+
+    Every file is rendered in memory first, so a case that cannot be rendered leaves no file; each file
+    is written atomically (a temporary file renamed into place, see ``official.write_output``); a file
+    already written is removed again when a later one cannot be written. The caller records the rows.
+    """
     from fingertip import config
+    from fingertip.documents.official import remove_output, written
 
     announcement, disposal, _ = _docs()
+    files = [*announcement.announcement_files(ann), *disposal.checklist_files(chk)]  # (kind, fmt, name, bytes)
     dest = config.output_path("cases", case_key)
     dest.mkdir(parents=True, exist_ok=True)
-    written = list(announcement.write_announcement(ann, dest))
-    written += list(disposal.write_checklist(chk, dest))
-    return written
+    done: list[Any] = []
+    try:
+        for kind, fmt, name, data in files:
+            done.append(written(kind, fmt, dest / name, data))
+    except BaseException:
+        for w in done:
+            remove_output(w.path)
+        raise
+    return done
 
 
 # --- announce ------------------------------------------------------------------------------------
@@ -206,6 +219,25 @@ def release(engine: sa.Engine, case_id: int) -> None:
         cases.update_details(conn, case_id, {"announcing_since": None})
 
 
+def fail(engine: sa.Engine, case_key: str, exc: BaseException, *, actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
+    """One case could not be announced (its documents could not be built or written): the claim is
+    released, the case keeps ``approved`` with ``blocked_reason`` saying why (and an event), and the run
+    reports it; the other cases go on. The next run tries it again."""
+    from fingertip.text import neutralise, shorten
+
+    error = shorten(neutralise(f"{type(exc).__name__}: {exc}"), 500)
+    reason = shorten(f"公告文件无法生成：{neutralise(str(exc)) or type(exc).__name__}", 500)
+    log.error("case %s: documents could not be written: %s", case_key, error)
+    try:
+        with engine.begin() as conn:
+            case = cases.get_case(conn, case_key)
+            cases.update_details(conn, case["id"], {"announcing_since": None}, blocked_reason=reason)
+            cases.note(conn, case, actor=actor, reason=reason, evidence={"error": error})
+    except Exception:  # noqa: BLE001 — the report below still names the case and its error
+        log.exception("case %s: the failure could not be recorded", case_key)
+    return {"case": case_key, "outcome": "failed", "reason": reason, "error": error}
+
+
 def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day: dt.date, settings: Settings,
            actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Record the written documents and move the case to ``announced`` — one transaction."""
@@ -234,18 +266,28 @@ def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day:
             **{k: v.isoformat() for k, v in dates.items()}}
 
 
+def _prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settings, actor: str) -> dict[str, Any]:
+    """:func:`prepare`, with whatever building the contexts raised failing this case only (see :func:`fail`)."""
+    try:
+        return prepare(engine, case_key, day=day, settings=settings, actor=actor)
+    except cases.CaseError:
+        raise  # an unknown case key: the caller's mistake
+    except Exception as exc:  # noqa: BLE001 — one case's failure, see above
+        return fail(engine, case_key, exc, actor=actor)
+
+
 def announce(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settings,
              actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """Announce one approved case (documents + transition). Returns what happened."""
-    ready = prepare(engine, case_key, day=day, settings=settings, actor=actor)
+    ready = _prepare(engine, case_key, day=day, settings=settings, actor=actor)
     if ready["outcome"] != "ready":
         return ready
     # render outside any transaction (slow); the claim keeps other runs away meanwhile
     try:
         written = write_documents(case_key, ready["ann"], ready["chk"])
-    except Exception:  # whatever rendering raised: release the claim, then re-raise
-        release(engine, ready["row"]["id"])
-        raise
+    # whatever rendering raised fails this case only: claim released, reason recorded, reported
+    except Exception as exc:  # noqa: BLE001
+        return fail(engine, case_key, exc, actor=actor)
     return commit(engine, ready, written, day=day, settings=settings, actor=actor)
 
 
@@ -267,7 +309,8 @@ def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, sett
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         batch = max(workers * 8, 16)
         for start in range(0, len(case_keys), batch):
-            prepared = [prepare(engine, k, day=day, settings=settings, actor=actor) for k in case_keys[start:start + batch]]
+            prepared = [_prepare(engine, k, day=day, settings=settings, actor=actor)
+                        for k in case_keys[start:start + batch]]
             ready = [r for r in prepared if r["outcome"] == "ready"]
             results += [r for r in prepared if r["outcome"] != "ready"]
             futures = [pool.submit(_render_job, (r["case"], r["ann"], r["chk"])) for r in ready]
@@ -276,9 +319,7 @@ def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, sett
                     written = fut.result()
                 # whatever the render worker raised fails this case only: released, reported, the batch goes on
                 except Exception as exc:  # noqa: BLE001 — one case's failure, see above
-                    release(engine, r["row"]["id"])
-                    log.error("case %s: documents could not be written: %s", r["case"], exc)
-                    results.append({"case": r["case"], "outcome": "failed", "error": str(exc)[:500]})
+                    results.append(fail(engine, r["case"], exc, actor=actor))
                     continue
                 results.append(commit(engine, r, written, day=day, settings=settings, actor=actor))
     return results

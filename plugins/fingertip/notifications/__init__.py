@@ -29,6 +29,7 @@ __all__ = [
     "InlineImage",
     "MailConfigError",
     "MailError",
+    "MailInProgress",
     "MailPermanentError",
     "MailTemporaryError",
     "build_mime",
@@ -43,7 +44,7 @@ __all__ = [
 
 def __getattr__(name: str):
     # The ledger pulls in SQLAlchemy and the store schema: load it on first use.
-    if name in ("DeliveryReport", "enqueue", "deliver", "send_once"):
+    if name in ("DeliveryReport", "MailInProgress", "enqueue", "deliver", "send_once"):
         from fingertip.notifications import ledger
 
         return getattr(ledger, name)

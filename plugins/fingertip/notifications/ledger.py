@@ -20,7 +20,9 @@ One row per notification and recipient, keyed by ``notification_key`` (unique). 
   longer than the lease (15 minutes by default: the process died between claim and the final
   update) is claimed again and resent **with the same Message-ID** (derived from the key), so the
   receiving side can drop the duplicate. That window — the server accepted the message but the
-  ledger update was lost — is the only way a message can go out twice.
+  ledger update was lost — is the only way a message can go out twice. A :func:`deliver` of explicit
+  keys (a send task) that finds one of its rows ``sending`` within the lease raises
+  :class:`MailInProgress` instead of succeeding, so the task retries until the row is sent.
 
 Payloads hold paths, not bytes: ``{"text", "html", "attachments": [{"filename", "path",
 "mime_type"}], "inline_images": [{"cid", "path", "mime_type"}], "to", "cc", "reply_to",
@@ -78,6 +80,12 @@ KIND_MAX = _max_length(N.c.kind)
 DEFAULT_LEASE = dt.timedelta(minutes=15)
 DEFAULT_MAX_ATTEMPTS = 5
 DUE_STATUSES = ("queued", "failed")
+
+
+
+class MailInProgress(MailTemporaryError):
+    """A requested notification is claimed (``sending``) by another delivery that has not finished:
+    not delivered as far as the ledger knows; retry after the lease."""
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -270,6 +278,7 @@ class DeliveryReport:
     details: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
     deferred: int = 0
+    in_progress: int = 0  # ⊂ skipped: requested rows claimed ('sending') and still within their lease
 
     def add(self, outcome: str, row: Any, *, message_id: str | None = None, error: str | None = None,
             **extra: Any) -> None:
@@ -279,13 +288,15 @@ class DeliveryReport:
 
     def summary(self) -> str:
         return (f"sent {self.sent}, already sent {self.already_sent}, failed temporarily {self.failed_temporary}"
-                f" (deferred {self.deferred}), failed permanently {self.failed_permanent}, skipped {self.skipped}")
+                f" (deferred {self.deferred}), failed permanently {self.failed_permanent}, skipped {self.skipped}"
+                f" (in progress {self.in_progress})")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def merge(self, other: DeliveryReport) -> DeliveryReport:
-        for name in ("sent", "already_sent", "failed_temporary", "failed_permanent", "skipped", "deferred"):
+        for name in ("sent", "already_sent", "failed_temporary", "failed_permanent", "skipped", "deferred",
+                     "in_progress"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.details.extend(other.details)
         return self
@@ -363,7 +374,9 @@ def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | No
     Airflow task retries; permanent failures are logged and reported, and raised as
     :class:`MailPermanentError` only with ``raise_on_permanent=True``. With explicit ``keys``, rows
     already sent count as ``already_sent`` and rows that failed for good earlier count as
-    ``failed_permanent`` again.
+    ``failed_permanent`` again; a requested row still ``sending`` within its lease (another delivery is
+    on it, or died mid-send) raises :class:`MailInProgress` (a temporary error) at the end: the call
+    never succeeds while its mail is unconfirmed, and a retry after the lease resends it.
     """
     fixed_clock = now is not None
     now = _naive_utc(now) or utcnow()
@@ -402,7 +415,10 @@ def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | No
             report.add("failed_permanent", row, message_id=row.message_id, error=row.last_error, previously=True)
         elif row.status == "sending":
             report.skipped += 1
-            report.add("in_progress", row, message_id=row.message_id)
+            report.in_progress += 1
+            lease_until = row.sent_at + lease if row.sent_at else None
+            report.add("in_progress", row, message_id=row.message_id,
+                       lease_until=lease_until.isoformat() if lease_until else None)
         else:
             report.skipped += 1
             report.add("not_due", row, not_before=row.not_before.isoformat() if row.not_before else None)
@@ -427,6 +443,16 @@ def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | No
         raise MailTemporaryError(f"{report.failed_temporary} notification(s) failed temporarily and will be retried "
                                  f"({report.summary()}); first error: {_first_error(report, 'failed_temporary')}",
                                  report=report)
+    if report.in_progress:
+        # A requested row another delivery claimed and has not finished: it may be sending right now, or
+        # its process died mid-send. Either way the mail is not known to be delivered, so this call must
+        # not succeed: the caller (an Airflow task) retries, and once the lease has expired the row is
+        # claimed again and resent with the same Message-ID (or it is found sent by then).
+        pending = [d for d in report.details if d["outcome"] == "in_progress"]
+        raise MailInProgress(
+            f"{report.in_progress} notification(s) are being sent by another delivery and not confirmed "
+            f"({report.summary()}); first: {pending[0]['key']} claimed until {pending[0]['lease_until']} "
+            "(retried after the lease with the same Message-ID)", report=report)
     if raise_on_permanent and report.failed_permanent:
         raise MailPermanentError(f"{report.failed_permanent} notification(s) failed permanently: "
                                  f"{_first_error(report, 'failed_permanent')}", report=report)

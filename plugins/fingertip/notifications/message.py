@@ -42,6 +42,8 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 from typing import Any
 
+from fingertip.text import neutralise, shorten
+
 #: Domain of generated Message-IDs.
 MESSAGE_ID_DOMAIN = "fingertip.local"
 
@@ -71,6 +73,8 @@ _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9 ._()\-]{1,60}$")
 # Room per encoded chunk: keeps every header line of an attachment under 78 characters.
 _EW_BYTES = 39       # RFC 2047 word: 39 bytes → 52 base64 chars → 64-char encoded word
 _RFC2231_BYTES = 20  # RFC 2231 segment: at most 20 bytes → at most 60 %-escaped chars
+#: Longest mail subject (characters); a longer one is shortened with an ellipsis (fingertip.text.shorten).
+SUBJECT_MAX = 250
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -151,10 +155,16 @@ class Email:
             self.cc = [self.cc]
         if not isinstance(self.subject, str) or not self.subject.strip():
             raise ValueError("mail needs a subject / 邮件缺少主题")
-        if "\n" in self.subject or "\r" in self.subject:
-            raise ValueError("mail subject must be one line / 邮件主题不能换行")
+        # Defensive, whatever a name in it holds: one line (line breaks become spaces), no control
+        # or bidi characters (fingertip.text, the one definition), at most SUBJECT_MAX characters.
+        self.subject = shorten(neutralise(" ".join(self.subject.splitlines())), SUBJECT_MAX)
+        if not self.subject.strip():
+            raise ValueError("mail needs a subject / 邮件缺少主题")
         if not isinstance(self.text, str) or not self.text.strip():
             raise ValueError("mail needs a plain-text body / 邮件缺少纯文本正文")
+        self.text = neutralise(self.text, multiline=True)
+        if self.html is not None:
+            self.html = neutralise(self.html, multiline=True)
         self.attachments = tuple(self.attachments)
         self.inline_images = tuple(self.inline_images)
         cids = [img.cid for img in self.inline_images]

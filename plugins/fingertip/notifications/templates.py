@@ -67,6 +67,20 @@ def _fmt_number(value: Any) -> str:
     return str(value)
 
 
+def _finalize(value: Any) -> Any:
+    """Every printed value without control and bidi characters (:func:`fingertip.text.neutralise`, line
+    breaks kept); markup a template built keeps its type, other text is autoescaped afterwards in HTML."""
+    from markupsafe import Markup
+
+    from fingertip.text import neutralise
+
+    if isinstance(value, Markup):
+        return Markup(neutralise(str(value), multiline=True))
+    if isinstance(value, str):
+        return neutralise(value, multiline=True)
+    return value
+
+
 @lru_cache(maxsize=4)
 def environment(search_path: str | None = None):
     """The shared Jinja2 environment (cached per template folder)."""
@@ -80,6 +94,7 @@ def environment(search_path: str | None = None):
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters.update(date=_fmt_date, number=_fmt_number,
                        severity_zh=lambda v: SEVERITY_ZH.get(v, v),

@@ -277,6 +277,51 @@ def run_suite(df, suite_name: str, *, run_name: str | None = None, skip_missing_
     return outcomes, result
 
 
+_ESCAPED_FLAG = "fingertip_values_escaped"
+
+
+def escape_submitted(value: Any) -> Any:
+    """``value`` with every text in it HTML-escaped (and its control/bidi characters removed), recursively
+    through lists, tuples and dicts (keys too); other values as they are."""
+    from markupsafe import escape
+
+    from fingertip.text import neutralise
+
+    if isinstance(value, str):
+        return str(escape(neutralise(value)))
+    if isinstance(value, dict):
+        return {escape_submitted(k): escape_submitted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [escape_submitted(v) for v in value]
+    return value
+
+
+def escape_stored_results(ctx) -> int:
+    """Escape, in the context's validation store, every value the validation saw (unexpected values and
+    their counts, observed values, exception messages) before Data Docs render them.
+
+    GX's Data Docs put these values into the pages as they are (a unit's cell holding ``<script>`` would
+    run in an officer's browser), so the values are escaped here rather than trusting the renderer; a
+    renderer that escapes too shows ``&lt;`` literally, which is safe. Each stored result is escaped once
+    (a flag in its ``meta``); returns how many were escaped now.
+    """
+    store = ctx.validation_results_store
+    n = 0
+    for key in store.list_keys():
+        res = store.get(key)
+        if res is None or (res.meta or {}).get(_ESCAPED_FLAG):
+            continue
+        for r in res.results:
+            r.result = escape_submitted(r.result or {})
+            info = r.exception_info or {}
+            if isinstance(info, dict) and info:
+                r.exception_info = escape_submitted(info)
+        res.meta = {**(res.meta or {}), _ESCAPED_FLAG: True}
+        store.set(key, res)
+        n += 1
+    return n
+
+
 def build_data_docs(target=None) -> str:
     """Build GX Data Docs of this process's validation runs into ``out/quality/data_docs/`` (or
     ``target``); returns the path of ``index.html``. A non-local outputs URL (``s3://…``) is built in a
@@ -304,6 +349,7 @@ def build_data_docs(target=None) -> str:
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(build_dir)},
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             })
+        escape_stored_results(ctx)
         ctx.build_data_docs(site_names=[site])
     index = build_dir / "index.html"
     if local is None:

@@ -2,7 +2,8 @@
 
 Schema: ``resources/reports/report.schema.json`` (JSON Schema 2020-12, ``schema_version`` "1.0").
 Every file is validated against it before it is written; text is kept as data (JSON escaping
-only), UTF-8, ``ensure_ascii=False``.
+only), UTF-8, ``ensure_ascii=False`` — but invisible characters (C1 controls, bidi controls, lone
+surrogates) are written as ``\\uXXXX`` escapes (:func:`fingertip.text.escape_invisible`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from fingertip import config
 from fingertip.reports.model import AnyFigures, Submission, SubmissionReport
+from fingertip.text import escape_invisible
 
 SCHEMA_VERSION = "1.0"
 
@@ -42,7 +44,8 @@ def write_submission(dest: Path, report: SubmissionReport, figures: AnyFigures) 
     doc = build_submission(report, figures)
     validate_submission(doc)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(json.dumps(doc, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    text = escape_invisible(json.dumps(doc, ensure_ascii=False, indent=1, default=str))
+    dest.write_text(text, encoding="utf-8")
     return dest
 
 
