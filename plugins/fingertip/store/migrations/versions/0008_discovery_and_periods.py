@@ -11,7 +11,7 @@ as of a period's end. Backfill: a record already ``closed`` gets the day of its 
 the store knows; before this revision no closing date was kept).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
