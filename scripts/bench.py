@@ -207,6 +207,18 @@ def benches(with_1m: bool) -> list[Bench]:
             ],
         ),
         Bench(
+            name="hostile corpus through every writer (examples per writer)",
+            command=[sys.executable, "-m", "fingertip_dev.bench.corpus", "--examples", "{n}", "--json"],
+            sizes=[1000],
+            backends=["sqlite"],
+            metrics=[
+                Metric("corpus_seconds", "s", None, higher_is_better=False),
+                Metric("cpu_seconds", "s", None, higher_is_better=False),
+                Metric("passed", "tests", None),
+                Metric("failed", "tests", 0, higher_is_better=False),
+            ],
+        ),
+        Bench(
             name="mail ledger (500 mails, 200 KB each)",
             command=[sys.executable, "-m", "fingertip_dev.bench.notifications", "--messages", "{n}",
                      "--store-url", "{url}"],

@@ -7,7 +7,8 @@ expectations from the input and from independent readers of the output (an HTML 
 openpyxl, pypdfium2, the e-mail parser), never from the writer under test.
 
 Profiles: ``writers-ci`` (200 examples per writer, derandomized, used by ``make test``) and
-``writers-bench`` (2,000 examples, random; ``make bench`` sets ``FINGERTIP_CORPUS_PROFILE``).
+``writers-bench`` (random; ``make bench`` runs it with 1,000 examples per writer through
+``fingertip_dev.bench.corpus``, which sets ``FINGERTIP_CORPUS_PROFILE`` and ``FINGERTIP_CORPUS_EXAMPLES``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ settings.register_profile(
 settings.register_profile(
     "writers-bench", max_examples=2000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
-#: The settings of every corpus test (``FINGERTIP_CORPUS_PROFILE`` picks the profile; default CI).
-CORPUS = settings(settings.get_profile(os.environ.get("FINGERTIP_CORPUS_PROFILE", "writers-ci")))
+#: The settings of every corpus test (``FINGERTIP_CORPUS_PROFILE`` picks the profile, default CI;
+#: ``FINGERTIP_CORPUS_EXAMPLES`` overrides its number of examples per writer).
+CORPUS = settings(settings.get_profile(os.environ.get("FINGERTIP_CORPUS_PROFILE", "writers-ci")),
+                  **({"max_examples": int(os.environ["FINGERTIP_CORPUS_EXAMPLES"])}
+                     if os.environ.get("FINGERTIP_CORPUS_EXAMPLES") else {}))
 
 MARKUP = ["<script>alert(1)</script>", '<img src=x onerror="alert(2)">', "<svg onload=alert(3)>",
           "<iframe src=//evil.example>", "</td></tr></table>", "<!--", "]]>", "&amp;", "&#60;", "<x-evil>"]
