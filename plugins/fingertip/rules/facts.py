@@ -284,7 +284,8 @@ def _app_rows(conn: Connection, ctx: FactContext,
         sa.select(a.c.id, a.c.app_key, a.c.name, a.c.kind, a.c.host_platform, a.c.package_name, a.c.division_code,
                   a.c.sponsor_id,
                   a.c.status, a.c.user_scale, a.c.launched_on, a.c.has_complaint_channel, a.c.declared_features,
-                  a.c.approved_features, a.c.description, *_sponsor_columns())
+                  a.c.approved_features, a.c.description, a.c.monthly_active_users, a.c.gov_filing_number,
+                  a.c.security_level, *_sponsor_columns())
         .select_from(a.join(schema.sponsors, schema.sponsors.c.id == a.c.sponsor_id))
         .where(in_prov, a.c.status != "closed")
         .order_by(a.c.division_code, a.c.id)
@@ -299,11 +300,15 @@ def _app_rows(conn: Connection, ctx: FactContext,
             "key": row["app_key"], "name": row["name"], "kind": row["kind"], "host_platform": row["host_platform"],
             "package_name": row["package_name"], **_sponsor_common(row, ctx),
             "user_scale": row["user_scale"], "launched_on": row["launched_on"],
+            "monthly_active_users": row["monthly_active_users"], "gov_filing_number": row["gov_filing_number"],
+            "security_level": row["security_level"],
+            "approvals": list(approved.values()),
             "has_complaint_channel": row["has_complaint_channel"],
             "declared_features": declared,
             "forced_features_unapproved": [c for c in forced if c not in approved],
+            # an approval whose scope is not stated is no proof of "仅供内部掌握" (missing data is not a pass)
             "forced_features_exposed": [
-                c for c in forced if c in approved and approved[c].get("scope", "internal") not in ctx.internal_scopes
+                c for c in forced if c in approved and approved[c].get("scope") not in ctx.internal_scopes
             ],
             "sensitive_feature_count": sum(1 for c in declared if c in ctx.sensitive),
             "listing_count": 0, "listings_available": 0, "stores_listed": [], "stores_delisted": [],
