@@ -149,7 +149,7 @@ def test_override_mistakes(policy_dir, body, line, message):
 
 def test_settings_are_checked(policy_dir):
     path = policy_dir / "settings.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace('pattern: "在线时长"', 'pattern: "在线(时长"'),
+    path.write_text(path.read_text(encoding="utf-8").replace('pattern: "在线时长|', 'pattern: "在线(时长|'),
                     encoding="utf-8")
     with pytest.raises(PolicySourceError, match="bad regular expression"):
         load_policy(policy_dir)
@@ -270,3 +270,38 @@ def test_policy_doc_is_up_to_date_and_lists_the_corrected_citations():
     zombie_row = next(line for line in text.splitlines() if line.startswith("| `default-account-zombie`"))
     assert "Fingertip默认值" in zombie_row and "days=365" in zombie_row and "max_followers=50" in zombie_row
     assert "## Demands Fingertip does not check" in text and "第4条" in text.split("does not check")[1]
+
+
+def _phrase_features(text: str) -> set[str]:
+    import re
+
+    phrases = load_policy().settings["detection"]["forced_phrases"]
+    return {p["feature"] for p in phrases if re.search(p["pattern"], text)}
+
+
+@pytest.mark.parametrize("text,features", [
+    # from the issue: a complaint feature the public may use is not a forced practice
+    ("群众可截图上传问题线索，我们将及时处理", set()),
+    ("欢迎点赞转发", set()),
+    ("办理时长缩短至3个工作日", set()),
+    # practices an officer would flag
+    ("各单位转发量纳入考核", {"likes_as_evaluation"}),
+    ("干部学习时长计入考评", {"online_time"}),
+    ("每周点赞排名通报", {"likes_as_evaluation"}),
+    ("下载安装率纳入考核", {"install_rate_target"}),
+])
+def test_forced_phrases_read_like_an_officer(text, features):
+    assert _phrase_features(text) == features
+
+
+def test_a_pattern_that_catches_its_counter_example_is_refused(policy_dir):
+    path = policy_dir / "settings.yaml"
+    text = path.read_text(encoding="utf-8")
+    bad = text.replace("counter_examples: [群众可截图上传问题线索, 支持截图保存电子证照]",
+                       "counter_examples: [群众可截图上传问题线索, 支持截图保存电子证照, 截图留痕]")
+    assert bad != text
+    path.write_text(bad, encoding="utf-8")
+    line = next(i for i, s in enumerate(bad.splitlines(), start=1) if "支持截图保存电子证照, 截图留痕" in s)
+    with pytest.raises(PolicySourceError) as err:
+        load_policy(policy_dir)
+    assert str(err.value).startswith(f"{path}:{line}: ") and "catches its counter-example '截图留痕'" in str(err.value)

@@ -308,14 +308,25 @@ def _check_forced_phrases(det: Mapping, path: Path) -> None:
     _mapping(det.get("forced_features"), path, line_of(det, "forced_features"), "detection.forced_features")
     for i, item in enumerate(det.get("forced_phrases") or []):
         item = _mapping(item, path, line_of(det["forced_phrases"], i), "a forced phrase")
-        if set(item) != {"pattern", "feature"}:
-            raise PolicySourceError(path, line_of(item), "a forced phrase needs exactly 'pattern' and 'feature'")
+        if set(item) != {"pattern", "feature", "examples", "counter_examples"}:
+            raise PolicySourceError(path, line_of(item), "a forced phrase needs exactly 'pattern', 'feature', "
+                                                         "'examples' and 'counter_examples'")
         try:
-            re.compile(item["pattern"])
+            pattern = re.compile(item["pattern"])
         except re.error as exc:
             raise PolicySourceError(path, line_of(item, "pattern"), f"bad regular expression: {exc}") from None
         if item["feature"] not in det["forced_features"]:
             raise PolicySourceError(path, line_of(item, "feature"), f"unknown forced feature {item['feature']!r}")
+        for key, want in (("examples", True), ("counter_examples", False)):
+            texts = item[key]
+            if not isinstance(texts, list) or not texts or not all(isinstance(x, str) for x in texts):
+                raise PolicySourceError(path, line_of(item, key), f"forced phrase {key} must be a non-empty list of "
+                                                                  "texts")
+            for j, text in enumerate(texts):
+                if bool(pattern.search(text)) != want:
+                    raise PolicySourceError(path, line_of(texts, j), f"forced phrase pattern {item['pattern']!r} "
+                                            + ("does not catch its example" if want else "catches its counter-example")
+                                            + f" {text!r}")
 
 
 def _check_similarity(det: Mapping, path: Path) -> None:
