@@ -80,3 +80,22 @@ def test_account_verified_entity_and_group_owner_are_kept(store_engine, tmp_path
     with store_engine.connect() as conn:
         got = dict(conn.execute(sa.select(schema.accounts.c.name, schema.accounts.c.verified_entity)).all())
     assert got == {"政务发布1": "某市第1号单位", "政务发布2": "某市第2号单位"}
+
+
+def test_gov_app_filing_number_is_validated_and_kept_verbatim(store_engine, tmp_path):
+    """An MIIT ICP/APP number in the gov-app filing column is quarantined with a specific reason; a
+    well-formed row keeps its number verbatim and is not confused with the ICP/APP filing."""
+    good = app_row(1) + ["在线办事", "", 300, "国政备2026-000123", "三级"]
+    bad = app_row(2) + ["在线办事", "", 300, "粤ICP备2024012345号-1A", "三级"]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "应用台账.csv").write_bytes(csv_bytes(APP_HEADER + EXTRA, [good, bad]))
+    result = import_file(store_engine, inbox / "应用台账.csv")
+    validate_batch(store_engine, result.batch_id, today=TODAY, max_bad_share=1.0)
+    with store_engine.connect() as conn:
+        quarantined = conn.execute(sa.select(schema.quarantined_rows.c.row_number, schema.quarantined_rows.c.reason_zh)
+                                   .where(schema.quarantined_rows.c.batch_id == result.batch_id)).all()
+        kept = dict(conn.execute(sa.select(schema.apps.c.name, schema.apps.c.gov_filing_number)).all())
+    assert [q.row_number for q in quarantined] == [3]
+    assert "工信部ICP/APP备案号" in quarantined[0].reason_zh
+    assert kept == {"政务服务应用1": "国政备2026-000123"}

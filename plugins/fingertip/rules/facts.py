@@ -40,6 +40,7 @@ class FactContext:
         self.forced = dict(det["forced_features"])
         self.phrases = [(re.compile(p["pattern"]), p["feature"]) for p in det["forced_phrases"]]
         self.internal_scopes = set(det["internal_scopes"])
+        self.filing_required_from: dict[str, dt.date] = dict(det.get("filing_required_from") or {})
         self.sensitive = set(det["sensitive_features"])
         self.trivial = {t.strip() for t in det["trivial_descriptions"]}
         self.min_desc = det["min_description_chars"]
@@ -232,7 +233,8 @@ def unlinked_filings(conn: Connection) -> dict[tuple[str, str], list[dict]]:
     """Filings not linked to an inventory app, by (service name, service type)."""
     f = schema.filings
     q = sa.select(f.c.service_licence, f.c.service_name, f.c.service_type, f.c.sponsor_name, f.c.sponsor_credit_code,
-                  f.c.status, f.c.access_restricted, f.c.cancelled_at).where(f.c.app_id.is_(None))
+                  f.c.status, f.c.access_restricted, f.c.cancelled_at, f.c.filing_kind,
+                  f.c.reviewed_at).where(f.c.app_id.is_(None))
     out: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in conn.execute(q).mappings():
         out[(row["service_name"], row["service_type"])].append(dict(row))
@@ -251,7 +253,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
     # filings linked to the apps; unlinked ones matched by name, kind and province
     f, a = schema.filings, schema.apps
     fq = (sa.select(f.c.app_id, f.c.service_licence, f.c.sponsor_name, f.c.sponsor_credit_code, f.c.status,
-                    f.c.access_restricted, f.c.cancelled_at)
+                    f.c.access_restricted, f.c.cancelled_at, f.c.filing_kind, f.c.reviewed_at)
           .select_from(f.join(a, a.c.id == f.c.app_id)).where(in_prov))
     linked: dict[int, list[dict]] = defaultdict(list)
     for row in conn.execute(fq).mappings():
@@ -262,7 +264,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
             r for r in orphan_filings.get((app["name"], app["kind"]), ())
             if abbr and r["service_licence"].startswith(abbr)
         ]
-        _filing_facts(app, rows)
+        _filing_facts(app, rows, ctx)
         rel = app["latest_version_released_at"]
         app["days_since_version"] = _days(ctx.check_date, rel)
         app["all_listings_delisted"] = app["listing_count"] > 0 and app["listings_available"] == 0
@@ -412,7 +414,24 @@ def _description_facts(app: dict, descriptions: Sequence[str], ctx: FactContext)
     app["forced_phrases_found"] = found
 
 
-def _filing_facts(app: dict, rows: Sequence[Mapping]) -> None:
+def _filing_facts(app: dict, rows: Sequence[Mapping], ctx: FactContext) -> None:
+    """MIIT ICP/APP filings (``filing_*``) and the national gov-app filing (``gov_filing_*``) kept apart."""
+    gov = [r for r in rows if r.get("filing_kind") == "gov_app"]
+    rows = [r for r in rows if r.get("filing_kind") != "gov_app"]
+    app["gov_filing_count"] = len(gov)
+    app["gov_filings"] = [r["service_licence"] for r in gov]
+    app["gov_filed"] = bool(gov) or bool(app.get("gov_filing_number"))
+    launched = app.get("launched_on")
+    for kind, items in (("icp", rows), ("gov", gov)):
+        reviewed = [r["reviewed_at"].date() for r in items if r.get("reviewed_at") is not None]
+        first = min(reviewed) if reviewed else None
+        app[f"{kind}_first_filed_on"] = first
+        regime = ctx.filing_required_from.get("icp_app" if kind == "icp" else "gov_app")
+        # only apps launched once filing before launch was required; unknown dates decide nothing
+        after = None
+        if launched is not None and first is not None and regime is not None and launched >= regime:
+            after = first > launched
+        app[f"{kind}_filed_after_launch"] = after
     app["filing_count"] = len(rows)
     for r in rows:
         lic = r["service_licence"]

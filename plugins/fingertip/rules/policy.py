@@ -17,6 +17,7 @@ Every problem is reported as ``file:line: message`` (:class:`PolicySourceError`)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -285,6 +286,12 @@ def _check_settings(doc: Any, path: Path) -> None:
         if not isinstance(det.get(key), list):
             raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a list")
     _check_forced_phrases(det, path)
+    regimes = _mapping(det.get("filing_required_from"), path, line_of(det, "filing_required_from"),
+                       "detection.filing_required_from")
+    for kind in ("icp_app", "gov_app"):
+        if not isinstance(regimes.get(kind), dt.date):
+            raise PolicySourceError(path, line_of(regimes, kind) if kind in regimes else line_of(det, "filing_required_from"),
+                                    f"detection.filing_required_from.{kind} must be a date (YYYY-MM-DD)")
     _check_similarity(det, path)
     for key in ("min_description_chars", "rating_growth_window_days", "rating_growth_min_days"):
         if not isinstance(det.get(key), int) or det[key] < 0:
