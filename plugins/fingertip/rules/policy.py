@@ -383,13 +383,13 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
             raise PolicySourceError(path, line_of(basis, i), f"{where}: unknown article {key!r} "
                                                              f"(see articles.yaml)")
     thresholds = _thresholds(item.get("thresholds") or {}, path, item, where)
-    threshold_basis = _threshold_basis(item, thresholds, basis, articles, path, where)
     used: set[str] = set()
     conditions.check(item["when"], facts=FACTS[target], thresholds=thresholds, path=str(path), used=used)
     unused = set(thresholds) - used
     if unused:
         raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold(s) {sorted(unused)} "
                                                                    "are defined but never used in 'when'")
+    threshold_basis = _threshold_basis(item, thresholds, basis, articles, path, where)
     veto, deduction = _rule_scoring(item, path, where) if "scoring" in item else (False, 0)
     ind_veto, ind_deduction, ind_source = (_rule_indicator(item, basis, articles, path, where)
                                            if "indicator" in item else (False, 0, None))
