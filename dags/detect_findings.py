@@ -9,9 +9,11 @@ app, account, work group, sponsoring unit and orphan store listing, then:
 * **findings** (`findings` table): stable ids — a re-run updates, never duplicates; evidence as data
   (fact values, thresholds, data dates); states open → acknowledged → resolved (automatically when
   the condition clears) or waived (reason, approver, expiry; a lapsed waiver reopens the finding);
-* **inspection scores** (`inspections` table) of every app and account per the national indicator
-  scheme: any single-veto hit fails, otherwise 100 minus deductions, below 60 fails; risk tiers by
-  user scale, function and use (Art. 16);
+* **two scores** (`inspections` table): Fingertip's governance assessment of every app and account
+  (the project's own scheme: any veto rule fails, otherwise 100 minus deductions, below 60 fails) and
+  the 国办秘函〔2019〕19号 inspection of every account (only its single-veto items); a record whose
+  data is missing is "no data" in both — counted apart, never a pass; risk tiers by user scale,
+  function and use (Art. 16);
 * outputs in `out/findings/<check date>/` (`summary.json`, `findings.jsonl`) and the tables of
   findings by rule and by article in the log;
 * emits the asset `fingertip://rules/findings`, which the shutdown and report DAGs schedule on.

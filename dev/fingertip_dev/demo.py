@@ -332,8 +332,9 @@ def detection_counts(engine, today: dt.date) -> dict[str, Any]:
                                        .group_by(f.c.article)).all())
         opened = conn.execute(sa.select(sa.func.count()).select_from(f).where(f.c.state == "open")).scalar_one()
         i = schema.inspections
+        # governance assessment; records with no data are counted apart, never a pass
         inspected, passed = conn.execute(sa.select(sa.func.count(), sa.func.sum(sa.case((i.c.passed, 1), else_=0)))
-                                         .where(i.c.check_date == today)).one()
+                                         .where(i.c.check_date == today, i.c.outcome != "no_data")).one()
     truth = config.data_dir() / "sample" / "ground_truth.jsonl"
     quality = evaluate(read_ground_truth(truth), active) if truth.exists() else {}
     return {

@@ -74,7 +74,7 @@ def test_notice_shorter_than_30_days_is_refused(announcement_ctx):
 
 
 def test_config_below_policy_minimum_is_refused(announcement_ctx):
-    with pytest.raises(AnnouncementError, match="below the policy minimum of 30"):
+    with pytest.raises(AnnouncementError, match="below Fingertip.s default minimum of 30"):
         build_announcement(dataclasses.replace(announcement_ctx, min_notice_days=20))
 
 

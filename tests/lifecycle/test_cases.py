@@ -114,7 +114,7 @@ def test_settings_file_loads_with_policy_minimum():
 
 
 def test_settings_refuse_short_notice_and_unknown_keys():
-    with pytest.raises(SettingsError, match="below the policy minimum of 30"):
+    with pytest.raises(SettingsError, match="below Fingertip.s default minimum of 30"):
         parse({"min_notice_days": 20}, "x.yaml")
     with pytest.raises(SettingsError, match="x.yaml: unknown key"):
         parse({"min_notice_dayz": 40}, "x.yaml")

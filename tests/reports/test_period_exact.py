@@ -53,8 +53,8 @@ def _q4_changes(engine) -> None:
             **PROV))
         conn.execute(sa.insert(schema.inspections).values(
             check_date=dt.date(2026, 11, 30), target_type="app", target_key="A2", division_code="440305",
-            province_code="440000", sponsor_id=2, score=20, passed=False, vetoes=["x"], deductions={},
-            risk_tier="high"))
+            province_code="440000", sponsor_id=2, score=20, passed=False, outcome="failed", vetoes=["x"],
+            deductions={}, risk_tier="high"))
         conn.execute(sa.insert(e).values(case_id=2, from_state="proposed", to_state="approved", actor="王五",
                                          occurred_at=T(2026, 10, 3)))
         conn.execute(sa.update(schema.shutdown_cases).where(schema.shutdown_cases.c.id == 2)

@@ -56,3 +56,18 @@ def test_dry_run_run_and_lifecycle_commands(small_store):
         assert conn.execute(sa.select(schema.findings.c.state).where(schema.findings.c.id == fid)).scalar_one() == "waived"
     shown = _cli("show", "--state", "waived", env=env)
     assert fid in shown.stdout
+
+
+def test_check_refuses_a_basis_without_kind(tmp_path):
+    """`fingertip rules check` refuses a basis whose kind is undeclared, naming file and line."""
+    d = tmp_path / "policy"
+    shutil.copytree(default_dir(), d)
+    articles = d / "articles.yaml"
+    text = articles.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = lines.index("  opinions-5:")
+    assert lines[at + 1] == "    kind: national_rule"
+    articles.write_text("\n".join(lines[:at + 1] + lines[at + 2:]) + "\n", encoding="utf-8")
+    proc = _cli("check", env={"FINGERTIP_POLICY_DIR": str(d)})
+    assert proc.returncode == 2
+    assert f"{articles}:{at + 1}: article 'opinions-5': basis kind undeclared" in proc.stderr

@@ -64,14 +64,27 @@ def test_inspection_scores_follow_the_indicator_scheme(sample_store):
         assert sorted(rec.vetoes) == vetoes
         assert rec.deductions == deductions
         assert rec.score == max(0, 100 - sum(deductions.values()))
-        assert rec.passed == (not vetoes and rec.score >= 60)
+        failed = bool(vetoes) or rec.score < 60
+        assert rec.outcome in ("passed", "failed", "no_data")
+        assert rec.passed == (rec.outcome == "passed")
+        if failed:
+            assert rec.outcome == "failed"
+        elif rec.outcome != "no_data":
+            assert rec.outcome == "passed"
+        # the 19号 inspection counts only 19号 items
+        if rec.target_type == "account":
+            assert set(rec.indicator_vetoes or ()) <= {"account.stale_14d", "account.no_interaction_channel"}
+            assert rec.indicator_outcome in ("passed", "failed", "no_data")
+        else:
+            assert rec.indicator_outcome is None
         assert rec.risk_tier in ("high", "medium", "low")
         seen_veto |= bool(vetoes)
         seen_deduction_fail |= (not vetoes and rec.score < 60)
     assert seen_veto
     summary = result.summary()
     assert 0 < summary["pass_rate"] < 1
-    assert summary["inspected"] == len(result.inspections)
+    assert summary["inspected"] + summary["no_data"] == len(result.inspections)
+    assert summary["no_data"] == sum(r.outcome == "no_data" for r in result.inspections)
 
 
 def test_rerun_updates_without_duplicates_and_resolves_cleared_conditions(small_store):

@@ -28,6 +28,7 @@ rules:
       all:
         - {fact: days_since_last_post, gt: $days}
     remediation_zh: 测试
+    threshold_basis: {days: opinions-7}
 """
 SEVERITY = "    severity: low\n"
 
@@ -165,12 +166,10 @@ SETTINGS_MISTAKES = [
     ("  start: 100", "  start: 99.5", "scoring.start must be an integer"),
     ("  levels: [central, provincial, prefectural, county, township]", "  levels: central",
      "detection.levels must be a list"),
-    ('    - {pattern: "在线时长", feature: online_time}', '    - {pattern: "在线时长", feature: online_tme}',
-     "unknown forced feature 'online_tme'"),
-    ('    - {pattern: "在线时长", feature: online_time}', '    - {pattern: "在线(时长", feature: online_time}',
-     "bad regular expression"),
-    ('    - {pattern: "在线时长", feature: online_time}', '    - {pattern: "在线时长"}',
-     "a forced phrase needs exactly 'pattern' and 'feature'"),
+    ("      feature: online_time\n", "      feature: online_tme\n", "unknown forced feature 'online_tme'"),
+    ('    - pattern: "在线时长|', '    - pattern: "在线(时长|', "bad regular expression"),
+    ('    - pattern: "在线时长|', '    - patern: "在线时长|',
+     "a forced phrase needs exactly 'pattern', 'feature', 'examples' and 'counter_examples'"),
     ("    - tier: high", "    - tier: highest", "a risk tier needs 'tier' (high or medium) and 'when'"),
 ]
 

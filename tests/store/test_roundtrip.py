@@ -155,7 +155,7 @@ def _seed_world(conn) -> dict[str, int]:
         request="GET /lookup?id=1234567890&country=cn", response_fingerprint="e" * 64, checked_at=NOW))
     conn.execute(sa.insert(schema.inspections).values(
         check_date=TODAY, target_type="app", target_key="APP-000001", division_code="441700",
-        province_code="440000", sponsor_id=ids["sponsor"], score=80, passed=True, vetoes=[],
+        province_code="440000", sponsor_id=ids["sponsor"], score=80, passed=True, outcome="passed", vetoes=[],
         deductions={"app.no_complaint_channel": 20}, risk_tier="medium", risk_factors={"user_scale": 50000}))
     conn.execute(sa.insert(schema.inventory_history).values(
         table_name="apps", record_key="app-1", changes={"name": ["旧名", "新名"]}, batch_id=ids["batch"],

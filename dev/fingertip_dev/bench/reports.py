@@ -56,12 +56,14 @@ def _setup(store_url: str, entities: int, seed: int) -> dict:
     result = detect(engine, check_date=AS_OF, persist=True)
     detect_s = time.perf_counter() - started
     cols = ("target_type", "target_key", "division_code", "province_code", "sponsor_id", "score", "vetoes",
-            "deductions", "risk_tier", "risk_factors")
+            "deductions", "risk_tier", "risk_factors", "indicator_outcome", "indicator_score", "indicator_vetoes",
+            "indicator_deductions")
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM inspections WHERE check_date = :d"), {"d": PREVIOUS})
         conn.execute(sa.text(
-            f"INSERT INTO inspections (check_date, passed, {', '.join(cols)}) "
+            f"INSERT INTO inspections (check_date, passed, outcome, {', '.join(cols)}) "
             f"SELECT :prev, CASE WHEN passed THEN passed WHEN (id % 10) = 0 THEN :t ELSE passed END, "
+            f"CASE WHEN passed THEN outcome WHEN (id % 10) = 0 THEN 'passed' ELSE outcome END, "
             f"{', '.join(cols)} FROM inspections WHERE check_date = :cur"),
             {"prev": PREVIOUS, "cur": AS_OF, "t": True})
         counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()

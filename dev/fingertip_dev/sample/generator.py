@@ -113,8 +113,8 @@ COLUMNS = {
                  "updated_at"),
     "apps": ("id", "app_key", "name", "kind", "sponsor_id", "division_code", "host_platform", "package_name",
              "bundle_id", "apple_track_id", "mini_program_id", "description", "declared_features",
-             "approved_features", "has_complaint_channel", "user_scale", "launched_on", "status", "closed_on",
-             "import_batch_id",
+             "approved_features", "has_complaint_channel", "user_scale", "monthly_active_users", "gov_filing_number",
+             "security_level", "launched_on", "status", "closed_on", "import_batch_id",
              "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
     "store_listings": ("id", "store", "store_app_id", "app_id", "name", "developer", "developer_id", "version",
                        "version_released_at", "first_released_at", "rating", "rating_count", "downloads",
@@ -127,13 +127,14 @@ COLUMNS = {
                 "sponsor_credit_code", "service_name", "service_type", "reviewed_at", "access_restricted", "status",
                 "cancelled_at", "app_id", "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
     "accounts": ("id", "account_key", "platform", "platform_account_id", "name", "sponsor_id", "division_code",
-                 "has_interaction_channel", "has_complaint_channel", "opened_on", "status", "closed_on", "import_batch_id",
+                 "has_interaction_channel", "has_complaint_channel", "verified_entity", "opened_on", "status", "closed_on",
+                 "import_batch_id",
                  "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
     "account_activity": ("id", "account_id", "activity_date", "last_post_at", "posts_7d", "posts_14d",
                          "posts_30d", "followers", "unanswered_messages", "oldest_unanswered_days",
                          "interaction_channel", "source", "fetched_at", "request_fingerprint"),
     "work_groups": ("id", "group_key", "platform", "name", "sponsor_id", "division_code", "purpose",
-                    "is_temporary", "task_ends_on", "member_count", "opened_on", "closed_on", "status",
+                    "is_temporary", "task_ends_on", "member_count", "opened_on", "closed_on", "owner_name", "status",
                     "import_batch_id", "source", "fetched_at", "request_fingerprint", "created_at", "updated_at"),
 }
 GENERATED_TABLES = tuple(COLUMNS)
@@ -709,8 +710,9 @@ class Generator:
         self._sink.add_encoded("apps", (
             app_id, app_key, name, kind, sp.id, sp.division_code, host, package, bundle, track, mini_id,
             description, json.dumps(features), json.dumps(approved, ensure_ascii=False) if approved else None,
-            complaint, user_scale, launched.isoformat(), "active", None, None, self.src, self.now_s, fp, self.now_s,
-            self.now_s,
+            # every generated app declares a gov-app filing number (国办函〔2026〕12号); synthetic format
+            complaint, user_scale, None, f"政务备{sp.prov[:2]}{app_id:08d}", None, launched.isoformat(), "active", None,
+            None, self.src, self.now_s, fp, self.now_s, self.now_s,
         ))
         rec = {"entity_type": "app", "key": app_key, "labels": [label] if label else [], "kind": kind,
                "division_code": sp.division_code, "sponsor": sp.credit_code}
@@ -961,6 +963,8 @@ class Generator:
             year, serial = sp.main_licence
             sp.service_no += 1
             service_no = sp.service_no
+        if launched >= _FILING_START:  # filed before going live once that was required (no extra draw)
+            reviewed_day = launched
         licence = make_filing_number(sp.prov, year, serial, service_no, kind)
         main = licence.split("-")[0]
         restricted = label == "filing_access_restricted"
@@ -1019,7 +1023,7 @@ class Generator:
             opened = _PLATFORM_START[platform] + dt.timedelta(days=rng.randrange(0, 500))
         opened = min(opened, self._days_ago(90))
         self._sink.add_encoded("accounts", (
-            account_id, key, platform, pid, name, sp.id, sp.division_code, interaction, True, opened.isoformat(),
+            account_id, key, platform, pid, name, sp.id, sp.division_code, interaction, True, sp.name, opened.isoformat(),
             "active", None, None, self.src, self.now_s, _fp(f"{self.src}|accounts|{platform}:{pid}"), self.now_s,
             self.now_s,
         ))
@@ -1203,7 +1207,7 @@ class Generator:
         self._sink.add_encoded("work_groups", (
             group_id, key, platform, name, sp.id, sp.division_code, purpose, temporary,
             ends.isoformat() if ends else None, members, opened.isoformat(), closed.isoformat() if closed else None,
-            status, None, self.src, self.now_s, _fp(f"{self.src}|work_groups|{key}"), self.now_s, self.now_s,
+            None, status, None, self.src, self.now_s, _fp(f"{self.src}|work_groups|{key}"), self.now_s, self.now_s,
         ))
         rec = {"entity_type": "work_group", "key": key, "labels": [label] if label else [],
                "division_code": sp.division_code, "sponsor": sp.credit_code}

@@ -122,8 +122,9 @@ def validate(ctx: AnnouncementContext) -> None:
                              f"sponsor_credit_code {ctx.sponsor_credit_code!r} is invalid: {problem}"))
     if ctx.min_notice_days < POLICY_MIN_NOTICE_DAYS:
         problems.append((
-            f"提前公告天数配置为{ctx.min_notice_days}天，低于政策规定的最少{POLICY_MIN_NOTICE_DAYS}天",
-            f"min_notice_days={ctx.min_notice_days} is below the policy minimum of "
+            f"提前公告天数配置为{ctx.min_notice_days}天，低于Fingertip默认的最少{POLICY_MIN_NOTICE_DAYS}天"
+            "（《意见》第7条要求“提前发布公告”，未规定天数；该天数取自地方网站关停做法）",
+            f"min_notice_days={ctx.min_notice_days} is below Fingertip's default minimum of "
             f"{POLICY_MIN_NOTICE_DAYS} days",
         ))
     notice = (ctx.last_service_date - ctx.publication_date).days

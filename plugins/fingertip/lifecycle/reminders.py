@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MILESTONE_ZH = {"announcement_due": "发布关停公告", "stop_date": "停止服务", "disposal_deadline": "数据处置截止",
                 "verification": "下架核验开始", "approval_overdue": "关停审批超时"}
 ACTION_ZH = {
-    "announcement_due": "请于当日在官方网站、原渠道及继任渠道发布关停公告（公告文本已随案件生成），并保留发布截图作为证据。",
+    "announcement_due": "请于当日在官方网站、原渠道及继任渠道发布关停公告（公告文本已随案件生成），发布网址和时间登记在案件中即可，无需截图。",
     "stop_date": "请按公告于停止服务日期停止服务：停止新用户注册和数据收集，向各应用商店/平台申请下架，办结在办业务。",
     "disposal_deadline": "请于截止日期前按数据处置清单完成归档移交、删除或匿名化（含备份、缓存、外包及云服务商持有数据），"
                          "逐项签字确认后报送网信部门。",

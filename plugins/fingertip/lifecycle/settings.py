@@ -14,7 +14,8 @@ from typing import Any
 
 from fingertip.workdays import WorkingCalendar
 
-#: The policy minimum between publication of the announcement and the last service date.
+#: Fingertip default minimum between publication of the announcement and the last service date
+#: (the Opinions, Art. 7, say only 提前发布公告; 30 days is taken from local website-closure practice).
 POLICY_MIN_NOTICE_DAYS = 30
 MILESTONES = ("announcement_due", "stop_date", "disposal_deadline", "verification")
 TARGET_TYPES = ("app", "account", "work_group", "sponsor")
@@ -169,8 +170,9 @@ def _dates(data: dict, source: str) -> dict[str, Any]:
         if isinstance(days, bool) or not isinstance(days, int):
             raise SettingsError(f"{source}: min_notice_days: expected an integer, got {days!r}")
         if days < POLICY_MIN_NOTICE_DAYS:
-            raise SettingsError(f"{source}: min_notice_days: {days} is below the policy minimum of "
-                                f"{POLICY_MIN_NOTICE_DAYS} days (公告至少提前{POLICY_MIN_NOTICE_DAYS}日发布)")
+            raise SettingsError(f"{source}: min_notice_days: {days} is below Fingertip's default minimum of "
+                                f"{POLICY_MIN_NOTICE_DAYS} days (Fingertip默认公告至少提前{POLICY_MIN_NOTICE_DAYS}日发布；"
+                                "《意见》第7条只要求“提前发布公告”，该天数取自地方网站关停做法)")
         kw["min_notice_days"] = _int(f"{source}: min_notice_days", days, POLICY_MIN_NOTICE_DAYS, 3650)
     if "disposal_working_days" in data:
         kw["disposal_working_days"] = _int(f"{source}: disposal_working_days", data["disposal_working_days"], 1, 365)

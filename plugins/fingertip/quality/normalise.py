@@ -34,7 +34,8 @@ INT_FIELDS = ("user_scale", "member_count", "apple_track_id", "followers", "mont
 #: Columns the suites name that must exist (as all-empty) even when the file lacks them (optional fields).
 OPTIONAL_FIELDS = {
     "app": ("kind", "host_platform", "filing_number", "launched_on", "apple_track_id", "has_complaint_channel",
-            "user_scale", "sponsor_level", "sponsor_nature", "inventory_key", "package_name"),
+            "user_scale", "sponsor_level", "sponsor_nature", "inventory_key", "package_name", "gov_filing_number",
+            "monthly_active_users", "security_level"),
     "account": ("platform_account_id", "opened_on", "has_interaction_channel", "has_complaint_channel",
                 "sponsor_level", "sponsor_nature"),
     "work_group": ("platform", "is_temporary", "opened_on", "task_ends_on", "closed_on", "member_count",

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from fingertip import identifiers, reference
+from fingertip.quality import features
 from fingertip.quality.normalise import account_key
 from fingertip.store import schema
 from fingertip.store.ops import chunks
@@ -31,6 +32,14 @@ def _int(v):
         return int(v) if v not in (None, "") else None
     except ValueError:
         return None
+
+
+def _text(v, limit: int) -> str | None:
+    """A declared text kept verbatim (stripped); None when empty."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    s = str(v).strip()
+    return s[:limit] if s else None
 
 
 def _bool(v):
@@ -199,13 +208,20 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                              "apple_track_id": _int(col(i, "apple_track_id")),
                              "mini_program_id": col(i, "mini_program_id"), "description": col(i, "description"),
                              "has_complaint_channel": _bool(col(i, "has_complaint_channel")),
-                             "user_scale": _int(col(i, "user_scale")), "launched_on": _date(col(i, "launched_on"))}
+                             "user_scale": _int(col(i, "user_scale")), "launched_on": _date(col(i, "launched_on")),
+                             # declared facts the forced-use and filing rules read (Art. 6, 14; 国办函〔2026〕12号)
+                             "declared_features": features.declared_features(col(i, "declared_features")),
+                             "approved_features": features.approvals(col(i, "approved_features")),
+                             "monthly_active_users": _int(col(i, "monthly_active_users")),
+                             "gov_filing_number": _text(col(i, "gov_filing_number"), 60),
+                             "security_level": features.security_level(col(i, "security_level"))}
             elif frame.entity_type == "account":
                 platform, pid = key.split("|", 1)
                 k = (platform, pid)
                 rows[k] = {**base, "platform": platform, "platform_account_id": pid,
                            "has_interaction_channel": _bool(col(i, "has_interaction_channel")),
                            "has_complaint_channel": _bool(col(i, "has_complaint_channel")),
+                           "verified_entity": _text(col(i, "verified_entity"), 200),
                            "opened_on": _date(col(i, "opened_on"))}
                 insert_only[k] = {"account_key": account_key(key)}
             else:
@@ -213,7 +229,7 @@ def promote(conn, batch, good: list, now: dt.datetime) -> tuple[dict[str, int], 
                              "is_temporary": bool(_bool(col(i, "is_temporary"))),
                              "task_ends_on": _date(col(i, "task_ends_on")),
                              "member_count": _int(col(i, "member_count")), "opened_on": _date(col(i, "opened_on")),
-                             "closed_on": _date(col(i, "closed_on"))}
+                             "closed_on": _date(col(i, "closed_on")), "owner_name": _text(col(i, "owner_name"), 100)}
         if frame.entity_type == "app":
             rows = _adopt_stored_keys(conn, schema.apps, rows, "app_key",
                                       [("apple_track_id",), ("package_name",), ("sponsor_id", "kind", "name", "launched_on"),

@@ -52,6 +52,42 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Block:
                  rows=tuple(tuple("—" if v is None else v for v in r) for r in rows))
 
 
+def _indicator_figures(insp: Any) -> list[tuple[str, str]]:
+    """The 国办秘函〔2019〕19号 inspection of accounts, reported apart from the governance assessment."""
+    ind = insp.get("indicator")
+    if not ind:
+        return []
+    return [("19号检查合格率（政务公众账号）", f"{pct(ind['pass_rate'])}（合格 {ind['passed']:,} / 检查 {ind['checked']:,}，"
+                                       f"未监测 {ind['no_data']:,} 个不计入）")]
+
+
+def _score_blocks(insp: Any, rows: int) -> list[Block]:
+    """The two scores named for what they are; records with missing data and shutdown proposals beside a pass."""
+    out: list[Block] = []
+    ind = insp.get("indicator")
+    if ind:
+        out += [Block("paragraph", text=(
+            f"{ind['scheme_zh']}：检查 {ind['checked']:,} 个账号，合格 {ind['passed']:,} 个，合格率 {pct(ind['pass_rate'])}；"
+            f"另有 {ind['no_data']:,} 个账号数据缺失（未监测），单独列出，不计入合格率。"))]
+    if "scheme_zh" in insp:
+        out.append(Block("paragraph", text=(
+            f"{insp['scheme_zh']}：对全部规则按严重程度评分（评分规则和及格线为Fingertip默认值），评估 {insp['checked']:,} 个，"
+            f"合格 {insp['passed']:,} 个；数据缺失 {insp.get('no_data', 0):,} 个，不计入合格率。")))
+    missing = insp.get("not_monitored") or []
+    if missing:
+        out += [Block("paragraph", text=f"数据缺失（未监测）的对象（前 {rows} 个，共 {len(missing):,} 个）："),
+                table(["类型", "名称", "地区", "说明"],
+                      [[m["target_type_zh"], m["target_name"], m["province_name"], m["scores_zh"]]
+                       for m in missing[:rows]])]
+    beside = insp.get("shutdown_beside_pass") or []
+    if beside:
+        out += [Block("paragraph", text="评分合格但存在关停注销建议的对象及原因："),
+                table(["类型", "名称", "关停建议", "说明"],
+                      [[b["target_type_zh"], b["target_name"], b["title_zh"], b["explanation_zh"]]
+                       for b in beside[:rows]])]
+    return out
+
+
 def key_figures(figures: ReportFigures) -> list[tuple[str, str]]:
     """Headline figures (label, formatted value) shared by the email, workbook and documents."""
     inv, fnd, insp, cases, cmp_ = (figures["inventory"], figures["findings"], figures["inspections"],
@@ -64,8 +100,10 @@ def key_figures(figures: ReportFigures) -> list[tuple[str, str]]:
         ("未整改问题", f"{fnd['open_total']:,}"),
         ("本期新发现问题", f"{fnd['new_in_period']:,}（上期 {_s(cmp_['new_findings']['previous'])}）"),
         ("本期已整改问题", f"{fnd['resolved_in_period']:,}（上期 {_s(cmp_['resolved_findings']['previous'])}）"),
-        ("检查合格率", f"{pct(insp['pass_rate'])}（合格 {insp['passed']:,} / 检查 {insp['checked']:,}，"
+        *_indicator_figures(insp),
+        ("治理评估合格率（Fingertip评分）", f"{pct(insp['pass_rate'])}（合格 {insp['passed']:,} / 评估 {insp['checked']:,}，"
                    f"检查日 {insp['check_date'] or '本期无检查'}；上期 {pct(cmp_['pass_rate']['previous'])}）"),
+        ("未监测（数据缺失）", f"{insp.get('no_data', 0):,}（不计入合格率）"),
         ("由合格转为不合格", f"{cmp_['regressed']:,}"),
         ("重新打开的问题", f"{cmp_['reopened']:,}"),
         ("关停注销案件", f"{cases['total']:,}（本期立案 {cases['opened_in_period']:,}，办结 "
@@ -116,9 +154,10 @@ def report_blocks(meta: ReportMeta, figures: ReportFigures, charts: Sequence[Cha
         out.append(Block("image", text=chart["findings_by_article"]["title_zh"], path=chart["findings_by_article"]["path"]))
     out += [
         Block("heading", text="检查合格情况", level=1),
+        *_score_blocks(insp, rows),
         Block("paragraph", text=(
-            f"本期最近一次检查（{insp['check_date'] or '本期无检查记录'}）共检查 {insp['checked']:,} 个应用和账号，"
-            f"合格 {insp['passed']:,} 个，合格率 {pct(insp['pass_rate'])}（合格率 = 合格数 / 检查数）。")),
+            f"本期最近一次检查（{insp['check_date'] or '本期无检查记录'}）治理评估共评估 {insp['checked']:,} 个应用和账号，"
+            f"合格 {insp['passed']:,} 个，合格率 {pct(insp['pass_rate'])}（合格率 = 合格数 / 评估数，数据缺失的不计入）。")),
         table(["地区", "检查数", "合格数", "合格率"],
               [[r["province_name"], r["checked"], r["passed"], pct(r["pass_rate"])] for r in insp["by_province"]]),
         Block("paragraph", text=f"合格率最低的主办单位（前 {rows} 个，完整名单见附件一张表）："),

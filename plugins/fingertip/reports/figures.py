@@ -21,8 +21,12 @@ what was true then:
   then), new (``first_seen_at`` in the period)
   and resolved (``resolved_at`` in the period), by rule, policy article and severity. Not exact for a
   finding resolved and reopened after the period (the store keeps the last resolution only);
-* **inspections** — the latest check date within the period; 合格率 = passed / checked by province
-  and by sponsoring unit;
+* **inspections** — the latest check date within the period. Two scores, never mixed: Fingertip's
+  **governance assessment** of apps and accounts (the project's own scoring; ``inspections``) and
+  the **国办秘函〔2019〕19号 inspection** of accounts (``inspections.indicator``). 合格率 = passed /
+  checked, where checked = passed + failed: records whose data is missing (outcome ``no_data``) are
+  counted apart (``no_data``), listed (``not_monitored``) and never a pass. Records passing a score
+  while a shutdown-proposing finding is open are listed with the reason (``shutdown_beside_pass``);
 * **cases** — shutdown cases opened by the end, by their state at the end (the last case event before
   it), opened (``created_at``) and closed (a ``closed`` event) in the period;
 * **comparison** — new findings, resolved findings and pass rate against the previous period;
@@ -49,10 +53,12 @@ from fingertip.reports.model import (
     ComparisonFigures,
     Delta,
     FindingFigures,
+    IndicatorInspectionFigures,
     InventoryFigures,
     InventoryTotals,
     KeyFinding,
     LevelRow,
+    NotMonitoredItem,
     PeriodInspectionFigures,
     PlatformRow,
     ProvincePassRow,
@@ -60,6 +66,7 @@ from fingertip.reports.model import (
     RegressedItem,
     ReportFigures,
     RuleRow,
+    ShutdownBesidePassItem,
     TargetTypePassRow,
     UnitPassRow,
 )
@@ -282,18 +289,104 @@ class FigureBuilder:
             value = dt.date.fromisoformat(value)
         return value
 
-    def _pass_rows(self, check_date: dt.date, group_col) -> list[tuple[Any, int, int | None]]:
+    def _pass_rows(self, check_date: dt.date, group_col, outcome=None) -> list[tuple[Any, int, int | None]]:
+        """(group, checked, passed) of one score; records with no data are not checked."""
         i = schema.inspections
-        passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
+        outcome = i.c.outcome if outcome is None else outcome
+        passed = sa.func.sum(sa.case((outcome == "passed", 1), else_=0))
         q = (sa.select(group_col, sa.func.count(), passed)
-             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
+             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province),
+                    outcome.in_(("passed", "failed")))
              .group_by(group_col))
         return [(g, c, ok) for g, c, ok in self.conn.execute(q)]
 
+    def _no_data(self, check_date: dt.date, outcome) -> int:
+        i = schema.inspections
+        return int(self.conn.execute(sa.select(sa.func.count()).where(
+            i.c.check_date == check_date, _div_filter(i.c.province_code, self.province),
+            outcome == "no_data")).scalar_one())
+
+    def indicator_inspection(self, check_date: dt.date | None) -> IndicatorInspectionFigures:
+        """The 国办秘函〔2019〕19号 inspection of accounts at the check date (its 合格率 apart)."""
+        scheme = "国办秘函〔2019〕19号 政务公众账号检查（仅含该文件的检查指标）"
+        if check_date is None:
+            return {"scheme_zh": scheme, "check_date": None, "checked": 0, "passed": 0, "failed": 0, "no_data": 0,
+                    "pass_rate": None, "by_province": []}
+        i = schema.inspections
+        rows = self._pass_rows(check_date, i.c.province_code, i.c.indicator_outcome)
+        by_province: list[ProvincePassRow] = sorted(
+            ({"province_code": p, "province_name": province_name(p), "checked": int(c), "passed": int(ok or 0),
+              "failed": int(c) - int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))} for p, c, ok in rows),
+            key=lambda x: x["province_code"] or "")
+        checked = sum(x["checked"] for x in by_province)
+        ok = sum(x["passed"] for x in by_province)
+        return {"scheme_zh": scheme, "check_date": check_date.isoformat(), "checked": checked, "passed": ok,
+                "failed": checked - ok, "no_data": self._no_data(check_date, i.c.indicator_outcome),
+                "pass_rate": _rate(ok, checked), "by_province": by_province}
+
+    def _named(self, cols, where, order, limit):
+        i = schema.inspections
+        name = sa.func.coalesce(schema.apps.c.name, schema.accounts.c.name)
+        q = (sa.select(*cols, name)
+             .select_from(i.outerjoin(schema.apps, sa.and_(i.c.target_type == "app", schema.apps.c.app_key == i.c.target_key))
+                          .outerjoin(schema.accounts, sa.and_(i.c.target_type == "account",
+                                                              schema.accounts.c.account_key == i.c.target_key)))
+             .where(*where).order_by(*order).limit(limit))
+        return list(self.conn.execute(q))
+
+    def not_monitored(self, check_date: dt.date) -> list[NotMonitoredItem]:
+        """Records with no data in either score at the check date (listed; never a pass)."""
+        i = schema.inspections
+        rows = self._named((i.c.target_type, i.c.target_key, i.c.province_code, i.c.outcome, i.c.indicator_outcome),
+                           (i.c.check_date == check_date, _div_filter(i.c.province_code, self.province),
+                            sa.or_(i.c.outcome == "no_data", i.c.indicator_outcome == "no_data")),
+                           (i.c.province_code, i.c.target_type, i.c.target_key), self.key_findings_limit)
+        out: list[NotMonitoredItem] = []
+        for tt, key, prov, outcome, ind, name in rows:
+            scores = [s for s, o in (("治理评估", outcome), ("19号检查", ind)) if o == "no_data"]
+            out.append({"target_type": tt, "target_type_zh": labels.ENTITY_TYPES.get(tt, tt), "target_key": key,
+                        "target_name": name or key, "province_name": province_name(prov),
+                        "scores_zh": "、".join(scores) + "：数据缺失（未监测），不计入合格率"})
+        return out
+
+    def shutdown_beside_pass(self, check_date: dt.date) -> list[ShutdownBesidePassItem]:
+        """Records passing a score while a shutdown-proposing finding is open: the report says why."""
+        from fingertip.rules import load_policy
+
+        rules = load_policy().rules_with_action("propose_shutdown")
+        if not rules:
+            return []
+        i, f = schema.inspections, schema.findings
+        name = sa.func.coalesce(schema.apps.c.name, schema.accounts.c.name)
+        q = (sa.select(i.c.target_type, i.c.target_key, name, f.c.rule_id, f.c.title_zh, i.c.score, i.c.outcome,
+                       i.c.indicator_outcome)
+             .select_from(i.join(f, sa.and_(f.c.target_type == i.c.target_type, f.c.target_key == i.c.target_key))
+                          .outerjoin(schema.apps, sa.and_(i.c.target_type == "app", schema.apps.c.app_key == i.c.target_key))
+                          .outerjoin(schema.accounts, sa.and_(i.c.target_type == "account",
+                                                              schema.accounts.c.account_key == i.c.target_key)))
+             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province),
+                    f.c.rule_id.in_(rules), f.c.state.in_(OPEN_STATES),
+                    sa.or_(i.c.outcome == "passed", i.c.indicator_outcome == "passed"))
+             .order_by(i.c.target_type, i.c.target_key, f.c.rule_id).limit(self.key_findings_limit))
+        out: list[ShutdownBesidePassItem] = []
+        for tt, key, n, rule, title, score, outcome, ind in self.conn.execute(q):
+            parts = []
+            if outcome == "passed":
+                parts.append(f"治理评估得分{int(score)}分（合格）只计扣分，“{title}”按Fingertip规则单独提出关停建议，"
+                             "二者不相抵消")
+            if ind == "passed":
+                parts.append("19号检查只含该文件的单项否决指标，不评价使用量和长期不更新，故检查合格")
+            out.append({"target_type": tt, "target_type_zh": labels.ENTITY_TYPES.get(tt, tt), "target_key": key,
+                        "target_name": n or key, "rule_id": rule, "title_zh": title, "score": int(score),
+                        "explanation_zh": "；".join(parts) + "。评分合格不影响关停注销建议，请按程序核处。"})
+        return out
+
     def inspections(self, check_date: dt.date | None) -> PeriodInspectionFigures:
+        scheme = "Fingertip治理评估（项目自定评分，非国家检查指标）"
         if check_date is None:
             return {"check_date": None, "checked": 0, "passed": 0, "pass_rate": None, "by_province": [],
-                    "by_unit": [], "by_target_type": []}
+                    "by_unit": [], "by_target_type": [], "scheme_zh": scheme, "no_data": 0,
+                    "indicator": self.indicator_inspection(None), "not_monitored": [], "shutdown_beside_pass": []}
         i = schema.inspections
         by_province: list[ProvincePassRow] = [{"province_code": p, "province_name": province_name(p), "checked": int(c),
                         "passed": int(ok or 0), "failed": int(c) - int(ok or 0), "pass_rate": _rate(int(ok or 0), int(c))}
@@ -306,7 +399,8 @@ class FigureBuilder:
         q = (sa.select(i.c.sponsor_id, schema.sponsors.c.name, schema.sponsors.c.credit_code, schema.sponsors.c.division_code,
                        sa.func.count(), passed)
              .select_from(i.outerjoin(schema.sponsors, schema.sponsors.c.id == i.c.sponsor_id))
-             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
+             .where(i.c.check_date == check_date, _div_filter(i.c.province_code, self.province),
+                    i.c.outcome.in_(("passed", "failed")))
              .group_by(i.c.sponsor_id, schema.sponsors.c.name, schema.sponsors.c.credit_code, schema.sponsors.c.division_code))
         by_unit: list[UnitPassRow] = [{"sponsor_id": sid, "sponsor_name": name or "（未登记主办单位）", "credit_code": code,
                     "division_code": div, "province_name": province_name(div), "checked": int(c),
@@ -318,7 +412,9 @@ class FigureBuilder:
         ok = sum(x["passed"] for x in by_province)
         return {"check_date": check_date.isoformat(), "checked": checked, "passed": ok,
                 "pass_rate": _rate(ok, checked), "by_province": by_province, "by_unit": by_unit,
-                "by_target_type": by_type}
+                "by_target_type": by_type, "scheme_zh": scheme, "no_data": self._no_data(check_date, i.c.outcome),
+                "indicator": self.indicator_inspection(check_date), "not_monitored": self.not_monitored(check_date),
+                "shutdown_beside_pass": self.shutdown_beside_pass(check_date)}
 
     # --- shutdown cases ---------------------------------------------------------------------------
 
@@ -384,13 +480,14 @@ class FigureBuilder:
         regressed = 0
         if prev_date is not None:
             i = schema.inspections
-            passed = sa.func.sum(sa.case((i.c.passed.is_(True), 1), else_=0))
+            passed = sa.func.sum(sa.case((i.c.outcome == "passed", 1), else_=0))
             c, ok = self.conn.execute(sa.select(sa.func.count(), passed).where(
-                i.c.check_date == prev_date, _div_filter(i.c.province_code, self.province))).one()
+                i.c.check_date == prev_date, _div_filter(i.c.province_code, self.province),
+                i.c.outcome.in_(("passed", "failed")))).one()
             prev_rate = _rate(int(ok or 0), int(c))
             if check_date is not None:
                 cur, prev = i.alias("cur"), i.alias("prev")
-                cond = sa.and_(cur.c.check_date == check_date, cur.c.passed.is_(False),
+                cond = sa.and_(cur.c.check_date == check_date, cur.c.outcome == "failed",
                                _div_filter(cur.c.province_code, self.province))
                 join = cur.join(prev, sa.and_(prev.c.target_type == cur.c.target_type,
                                               prev.c.target_key == cur.c.target_key,

@@ -169,8 +169,52 @@ class TargetTypePassRow(TypedDict):
     pass_rate: float | None
 
 
+class NotMonitoredItem(TypedDict):
+    """A record whose data is missing at the check date (outcome ``no_data``): listed, never a pass."""
+
+    target_type: str
+    target_type_zh: str
+    target_key: str
+    target_name: str
+    province_name: str
+    scores_zh: str  # which score(s) it is missing from
+
+
+class ShutdownBesidePassItem(TypedDict):
+    """A record passing a score while a shutdown-proposing finding is open, with the reason."""
+
+    target_type: str
+    target_type_zh: str
+    target_key: str
+    target_name: str
+    rule_id: str
+    title_zh: str
+    score: int
+    explanation_zh: str
+
+
+class IndicatorInspectionFigures(TypedDict):
+    """The 国办秘函〔2019〕19号 inspection of official accounts (only its items); no_data counted apart."""
+
+    scheme_zh: str
+    check_date: str | None
+    checked: int  # passed + failed
+    passed: int
+    failed: int
+    no_data: int
+    pass_rate: float | None
+    by_province: list[ProvincePassRow]
+
+
 class PeriodInspectionFigures(InspectionFigures):
+    """Fingertip's governance assessment (the project's own scoring) and, apart, the 19号 inspection."""
+
     by_target_type: list[TargetTypePassRow]
+    scheme_zh: NotRequired[str]
+    no_data: NotRequired[int]  # records whose data is missing: not in checked, never a pass
+    indicator: NotRequired[IndicatorInspectionFigures]
+    not_monitored: NotRequired[list[NotMonitoredItem]]
+    shutdown_beside_pass: NotRequired[list[ShutdownBesidePassItem]]
 
 
 class CaseStateRow(TypedDict):

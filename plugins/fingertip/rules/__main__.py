@@ -1,7 +1,7 @@
 """Command line of the rules engine (the store is ``FINGERTIP_STORE_URL`` or the embedded default).
 
     fingertip rules check                      # load and check the policy files
-    fingertip rules docs                       # regenerate docs/rules.md
+    fingertip rules docs                       # regenerate docs/rules.md and docs/policy.md
     fingertip rules dry-run [--date D] [--family F …] [--province P …] [--limit N]
     fingertip rules run [--date D]             # detect and store findings
     fingertip rules show [--rule R] [--state S] [--limit N]
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="load and check the policy files")
     docs = sub.add_parser("docs", help="regenerate docs/rules.md from the policy files")
     docs.add_argument("--output", default="docs/rules.md", help="target file (default docs/rules.md)")
+    docs.add_argument("--policy-output", default="docs/policy.md", help="policy coverage (default docs/policy.md)")
     for name in ("dry-run", "run"):
         p = sub.add_parser(name, help="list what would be flagged and why" if name == "dry-run" else "detect")
         p.add_argument("--date", type=dt.date.fromisoformat, default=None, help="check date (default today)")
@@ -63,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(policy.describe(), ensure_ascii=False, indent=2))
         return 0
     if args.cmd == "docs":
-        from fingertip.rules.docs import write
+        from fingertip.rules.docs import write, write_policy
 
         print(f"written: {write(args.output)}")
+        print(f"written: {write_policy(args.policy_output)}")
         return 0
     from fingertip.rules import findings as lifecycle
 

@@ -1,10 +1,13 @@
 """Detection: evaluate the policy's rules on facts, score inspections, reconcile findings.
 
 ``detect(engine, …)`` walks the store province by province (:mod:`.facts`), evaluates every
-enabled rule with the thresholds of the entity's province, scores apps and accounts per the
-national indicator scheme, and — with ``persist=True`` — reconciles the ``findings`` table
-(:mod:`.findings`) and writes the ``inspections`` of the check date. ``persist=False`` changes
-nothing (dry runs, ad-hoc audits).
+enabled rule with the thresholds of the entity's province, and gives every app and account two
+results: Fingertip's **governance assessment** (every rule with ``scoring``; the project's own
+scheme) and, for accounts, the **国办秘函〔2019〕19号 inspection** (only rules with ``indicator``).
+Each outcome is ``passed``, ``failed`` or ``no_data`` (settings ``data_missing``: the record is not
+monitored; counted apart from the pass rate, never a pass; what fails on known data still fails).
+With ``persist=True`` it reconciles the ``findings`` table (:mod:`.findings`) and writes the
+``inspections`` of the check date. ``persist=False`` changes nothing (dry runs, ad-hoc audits).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from fingertip.store import schema
 log = logging.getLogger(__name__)
 
 SCORED = ("app", "account")
+OUTCOMES = ("passed", "failed", "no_data")
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,12 @@ class InspectionRecord:
     deductions: dict[str, int]
     risk_tier: str
     risk_factors: dict[str, Any]
+    outcome: str = "failed"  # governance assessment: passed / failed / no_data
+    indicator_outcome: str | None = None  # 19号 inspection (accounts only)
+    indicator_score: int | None = None
+    indicator_vetoes: list[str] | None = None
+    indicator_deductions: dict[str, int] | None = None
+    proposes_shutdown: list[str] = field(default_factory=list)  # propose_shutdown rules hit
 
 
 @dataclass
@@ -145,14 +155,19 @@ class DetectionResult:
     by_article: Counter = field(default_factory=Counter)
     by_severity: Counter = field(default_factory=Counter)
     pass_by_province: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    no_data: Counter = field(default_factory=Counter)  # governance assessment, per target type
+    indicator: Counter = field(default_factory=Counter)  # 19号 inspection outcomes (accounts)
+    shutdown_beside_pass: Counter = field(default_factory=Counter)  # per target type
     sampled_keys: set[tuple[str, str]] = field(default_factory=set)
     changes: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     policy_version: str = ""
 
     def summary(self) -> DetectionSummary:
-        checked = sum(self.checked[t] for t in SCORED)
+        assessed = {t: self.checked[t] - self.no_data[t] for t in SCORED}
+        checked = sum(assessed.values())
         passed = sum(self.passed[t] for t in SCORED)
+        ind_checked = self.indicator["passed"] + self.indicator["failed"]
         return {
             "check_date": self.check_date.isoformat(),
             "persist": self.persist,
@@ -169,8 +184,19 @@ class DetectionResult:
             "inspected": checked,
             "passed": passed,
             "pass_rate": round(passed / checked, 4) if checked else None,
-            "pass_rate_by_type": {t: round(self.passed[t] / self.checked[t], 4) if self.checked[t] else None
+            "no_data": sum(self.no_data[t] for t in SCORED),
+            "no_data_by_type": {t: self.no_data[t] for t in SCORED},
+            "pass_rate_by_type": {t: round(self.passed[t] / assessed[t], 4) if assessed[t] else None
                                   for t in SCORED},
+            "indicator_inspection": {
+                "scheme": "国办秘函〔2019〕19号",
+                "checked": ind_checked,
+                "passed": self.indicator["passed"],
+                "failed": self.indicator["failed"],
+                "no_data": self.indicator["no_data"],
+                "pass_rate": round(self.indicator["passed"] / ind_checked, 4) if ind_checked else None,
+            },
+            "shutdown_beside_pass": dict(self.shutdown_beside_pass),
             "pass_rate_by_province": {p: round(v[1] / v[0], 4) for p, v in sorted(self.pass_by_province.items())
                                       if v[0]},
             "changes": self.changes,
@@ -198,6 +224,12 @@ class _Evaluator:
         self._compiled: dict[str | None, list[tuple[Rule, Callable, dict, str]]] = {}
         det = policy.settings["scoring"]
         self.start, self.pass_mark = det["start"], det["pass_mark"]
+        ind = policy.settings.get("indicator") or det
+        self.ind_start, self.ind_pass_mark = ind["start"], ind["pass_mark"]
+        self.indicator_rules = {r.id: r for r in self.rules if r.in_indicator_inspection}
+        self.shutdown_rules = set(policy.rules_with_action("propose_shutdown"))
+        missing = (policy.settings.get("data_missing") or {}).get(target)
+        self.data_missing = conditions.compile_condition(missing, {}) if missing else None
         self.tiers = [(t["tier"], conditions.compile_condition(t["when"], {}))
                       for t in policy.settings.get("risk_tiers", {}).get(target, [])]
         self.tier_facts = sorted({n for t in policy.settings.get("risk_tiers", {}).get(target, [])
@@ -290,20 +322,22 @@ class _Detection:
             return
         for f in items:
             if self.selected(target, f):
-                vetoes, deductions = self.evaluate(ev, target, f, sink)
+                vetoes, deductions, hits = self.evaluate(ev, target, f, sink)
                 if target in SCORED:
-                    self.inspect(ev, target, f, vetoes, deductions, inspections_out)
+                    self.inspect(ev, target, f, vetoes, deductions, hits, inspections_out)
 
     def evaluate(self, ev: _Evaluator, target: str, f: Mapping[str, Any],
-                 sink: list) -> tuple[list[str], dict[str, int]]:
+                 sink: list) -> tuple[list[str], dict[str, int], list[str]]:
         """The rules of the record's province: findings into ``sink``; its vetoes and deductions."""
         result = self.result
         province = f.get("province_code")
         vetoes: list[str] = []
         deductions: dict[str, int] = {}
+        hits: list[str] = []
         for rule, pred, th, severity in ev.for_province(province):
             if not pred(f):
                 continue
+            hits.append(rule.id)
             sink.append(FindingRecord(
                 id=finding_id(rule.id, target, f["key"]), rule_id=rule.id, target_type=target,
                 target_key=f["key"], target_name=f.get("name"), severity=severity, title_zh=rule.title_for(th),
@@ -318,22 +352,39 @@ class _Detection:
                 vetoes.append(rule.id)
             elif rule.deduction:
                 deductions[rule.id] = rule.deduction
-        return vetoes, deductions
+        return vetoes, deductions, hits
 
     def inspect(self, ev: _Evaluator, target: str, f: Mapping[str, Any], vetoes: list[str],
-                deductions: dict[str, int], inspections_out: list[dict] | None) -> None:
-        """Score an app or account (national indicator scheme) and keep its inspection."""
+                deductions: dict[str, int], hits: list[str], inspections_out: list[dict] | None) -> None:
+        """The governance assessment of an app or account and, for accounts, its 19号 inspection."""
         result = self.result
         province = f.get("province_code")
+        missing = bool(ev.data_missing and ev.data_missing(f))
         score = max(0, ev.start - sum(deductions.values()))
-        ok = not vetoes and score >= ev.pass_mark
+        outcome = _outcome(bool(vetoes) or score < ev.pass_mark, missing)
+        ok = outcome == "passed"
+        ind_outcome = ind_score = ind_vetoes = ind_deductions = None
+        if target == "account":
+            ind_vetoes = [r for r in hits if r in ev.indicator_rules and ev.indicator_rules[r].indicator_veto]
+            ind_deductions = {r: ev.indicator_rules[r].indicator_deduction for r in hits
+                              if r in ev.indicator_rules and ev.indicator_rules[r].indicator_deduction}
+            ind_score = max(0, ev.ind_start - sum(ind_deductions.values()))
+            ind_outcome = _outcome(bool(ind_vetoes) or ind_score < ev.ind_pass_mark, missing)
+            result.indicator[ind_outcome] += 1
         tier, factors = ev.risk(f)
         result.passed[target] += ok
-        bucket = result.pass_by_province[province or "unknown"]
-        bucket[0] += 1
-        bucket[1] += ok
+        shutdown = [r for r in hits if r in ev.shutdown_rules]
+        if missing and outcome == "no_data":
+            result.no_data[target] += 1
+        else:
+            bucket = result.pass_by_province[province or "unknown"]
+            bucket[0] += 1
+            bucket[1] += ok
+        if shutdown and (ok or ind_outcome == "passed"):
+            result.shutdown_beside_pass[target] += 1
         rec = InspectionRecord(target, f["key"], f.get("name"), f["division_code"], province or "",
-                               f.get("sponsor_id"), score, ok, vetoes, deductions, tier, _jsonable(factors))
+                               f.get("sponsor_id"), score, ok, vetoes, deductions, tier, _jsonable(factors),
+                               outcome, ind_outcome, ind_score, ind_vetoes, ind_deductions, shutdown)
         if self.collect:
             result.inspections.append(rec)
         if inspections_out is not None:
@@ -342,6 +393,8 @@ class _Detection:
                 "division_code": f["division_code"], "province_code": province or "",
                 "sponsor_id": f.get("sponsor_id"), "score": score, "passed": ok, "vetoes": vetoes,
                 "deductions": deductions, "risk_tier": tier, "risk_factors": rec.risk_factors,
+                "outcome": outcome, "indicator_outcome": ind_outcome, "indicator_score": ind_score,
+                "indicator_vetoes": ind_vetoes, "indicator_deductions": ind_deductions,
             })
 
     def province(self, conn: sa.Connection, ctx: facts.FactContext, prefix: str, orphan_filings: dict,
@@ -446,6 +499,13 @@ def detect(engine: sa.Engine, policy: Policy | None = None, *, check_date: dt.da
     log.info("detection %s: %s", check_date, {k: v for k, v in result.summary().items()
                                                  if k in ("checked", "findings", "pass_rate", "changes")})
     return result
+
+
+def _outcome(failed: bool, missing: bool) -> str:
+    """What fails on the data that is known fails; otherwise missing data is "no_data", never a pass."""
+    if failed:
+        return "failed"
+    return "no_data" if missing else "passed"
 
 
 def _wants(ev: _Evaluator) -> bool:

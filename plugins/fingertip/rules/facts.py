@@ -40,6 +40,7 @@ class FactContext:
         self.forced = dict(det["forced_features"])
         self.phrases = [(re.compile(p["pattern"]), p["feature"]) for p in det["forced_phrases"]]
         self.internal_scopes = set(det["internal_scopes"])
+        self.filing_required_from: dict[str, dt.date] = dict(det.get("filing_required_from") or {})
         self.sensitive = set(det["sensitive_features"])
         self.trivial = {t.strip() for t in det["trivial_descriptions"]}
         self.min_desc = det["min_description_chars"]
@@ -232,7 +233,8 @@ def unlinked_filings(conn: Connection) -> dict[tuple[str, str], list[dict]]:
     """Filings not linked to an inventory app, by (service name, service type)."""
     f = schema.filings
     q = sa.select(f.c.service_licence, f.c.service_name, f.c.service_type, f.c.sponsor_name, f.c.sponsor_credit_code,
-                  f.c.status, f.c.access_restricted, f.c.cancelled_at).where(f.c.app_id.is_(None))
+                  f.c.status, f.c.access_restricted, f.c.cancelled_at, f.c.filing_kind,
+                  f.c.reviewed_at).where(f.c.app_id.is_(None))
     out: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in conn.execute(q).mappings():
         out[(row["service_name"], row["service_type"])].append(dict(row))
@@ -251,7 +253,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
     # filings linked to the apps; unlinked ones matched by name, kind and province
     f, a = schema.filings, schema.apps
     fq = (sa.select(f.c.app_id, f.c.service_licence, f.c.sponsor_name, f.c.sponsor_credit_code, f.c.status,
-                    f.c.access_restricted, f.c.cancelled_at)
+                    f.c.access_restricted, f.c.cancelled_at, f.c.filing_kind, f.c.reviewed_at)
           .select_from(f.join(a, a.c.id == f.c.app_id)).where(in_prov))
     linked: dict[int, list[dict]] = defaultdict(list)
     for row in conn.execute(fq).mappings():
@@ -262,7 +264,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
             r for r in orphan_filings.get((app["name"], app["kind"]), ())
             if abbr and r["service_licence"].startswith(abbr)
         ]
-        _filing_facts(app, rows)
+        _filing_facts(app, rows, ctx)
         rel = app["latest_version_released_at"]
         app["days_since_version"] = _days(ctx.check_date, rel)
         app["all_listings_delisted"] = app["listing_count"] > 0 and app["listings_available"] == 0
@@ -284,7 +286,8 @@ def _app_rows(conn: Connection, ctx: FactContext,
         sa.select(a.c.id, a.c.app_key, a.c.name, a.c.kind, a.c.host_platform, a.c.package_name, a.c.division_code,
                   a.c.sponsor_id,
                   a.c.status, a.c.user_scale, a.c.launched_on, a.c.has_complaint_channel, a.c.declared_features,
-                  a.c.approved_features, a.c.description, *_sponsor_columns())
+                  a.c.approved_features, a.c.description, a.c.monthly_active_users, a.c.gov_filing_number,
+                  a.c.security_level, *_sponsor_columns())
         .select_from(a.join(schema.sponsors, schema.sponsors.c.id == a.c.sponsor_id))
         .where(in_prov, a.c.status != "closed")
         .order_by(a.c.division_code, a.c.id)
@@ -299,11 +302,15 @@ def _app_rows(conn: Connection, ctx: FactContext,
             "key": row["app_key"], "name": row["name"], "kind": row["kind"], "host_platform": row["host_platform"],
             "package_name": row["package_name"], **_sponsor_common(row, ctx),
             "user_scale": row["user_scale"], "launched_on": row["launched_on"],
+            "monthly_active_users": row["monthly_active_users"], "gov_filing_number": row["gov_filing_number"],
+            "security_level": row["security_level"],
+            "approvals": list(approved.values()),
             "has_complaint_channel": row["has_complaint_channel"],
             "declared_features": declared,
             "forced_features_unapproved": [c for c in forced if c not in approved],
+            # an approval whose scope is not stated is no proof of "仅供内部掌握" (missing data is not a pass)
             "forced_features_exposed": [
-                c for c in forced if c in approved and approved[c].get("scope", "internal") not in ctx.internal_scopes
+                c for c in forced if c in approved and approved[c].get("scope") not in ctx.internal_scopes
             ],
             "sensitive_feature_count": sum(1 for c in declared if c in ctx.sensitive),
             "listing_count": 0, "listings_available": 0, "stores_listed": [], "stores_delisted": [],
@@ -407,7 +414,24 @@ def _description_facts(app: dict, descriptions: Sequence[str], ctx: FactContext)
     app["forced_phrases_found"] = found
 
 
-def _filing_facts(app: dict, rows: Sequence[Mapping]) -> None:
+def _filing_facts(app: dict, rows: Sequence[Mapping], ctx: FactContext) -> None:
+    """MIIT ICP/APP filings (``filing_*``) and the national gov-app filing (``gov_filing_*``) kept apart."""
+    gov = [r for r in rows if r.get("filing_kind") == "gov_app"]
+    rows = [r for r in rows if r.get("filing_kind") != "gov_app"]
+    app["gov_filing_count"] = len(gov)
+    app["gov_filings"] = [r["service_licence"] for r in gov]
+    app["gov_filed"] = bool(gov) or bool(app.get("gov_filing_number"))
+    launched = app.get("launched_on")
+    for kind, items in (("icp", rows), ("gov", gov)):
+        reviewed = [r["reviewed_at"].date() for r in items if r.get("reviewed_at") is not None]
+        first = min(reviewed) if reviewed else None
+        app[f"{kind}_first_filed_on"] = first
+        regime = ctx.filing_required_from.get("icp_app" if kind == "icp" else "gov_app")
+        # only apps launched once filing before launch was required; unknown dates decide nothing
+        after = None
+        if launched is not None and first is not None and regime is not None and launched >= regime:
+            after = first > launched
+        app[f"{kind}_filed_after_launch"] = after
     app["filing_count"] = len(rows)
     for r in rows:
         lic = r["service_licence"]

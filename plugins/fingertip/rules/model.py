@@ -39,6 +39,17 @@ class FindingEvidence(TypedDict):
     province_override: bool  # the province overrides this rule's thresholds
 
 
+class IndicatorInspectionSummary(TypedDict):
+    """The 国办秘函〔2019〕19号 inspection of accounts: 合格率 = passed / checked (no_data apart)."""
+
+    scheme: str
+    checked: int
+    passed: int
+    failed: int
+    no_data: int
+    pass_rate: float | None
+
+
 class DetectionSummary(TypedDict):
     """``DetectionResult.summary()``."""
 
@@ -54,10 +65,14 @@ class DetectionSummary(TypedDict):
     by_rule: dict[str, int]
     by_article: dict[str, int]
     by_severity: dict[str, int]
-    inspected: int
+    inspected: int  # governance assessment: passed + failed (no_data apart)
     passed: int
     pass_rate: float | None
+    no_data: int  # governance assessment: records whose data is missing (counted apart, never a pass)
+    no_data_by_type: dict[str, int]
     pass_rate_by_type: dict[str, float | None]
+    indicator_inspection: IndicatorInspectionSummary  # 国办秘函〔2019〕19号 inspection of accounts
+    shutdown_beside_pass: dict[str, int]  # records passing a score while a propose_shutdown rule fired
     pass_rate_by_province: dict[str, float]
     changes: dict[str, int]
     timings: dict[str, float]

@@ -2,7 +2,10 @@
 
 Layout (``FINGERTIP_POLICY_DIR``, default ``fingertip/resources/policy``):
 
-* ``articles.yaml`` — the articles rules cite (document, article, label);
+* ``articles.yaml`` — the bases rules cite: document, article, the Chinese wording, kind (national
+  rule, national inspection indicator, local practice with locality and source, Fingertip default
+  with its source), label; wording marked ``text: <name>`` is checked verbatim against
+  ``texts/<name>.txt``;
 * ``settings.yaml`` — detection vocabularies, similarity, scoring, risk tiers;
 * ``rules/*.yaml`` — ``rules:`` lists (id, title_zh, target, family, severity, basis, thresholds,
   when, scoring, actions, evidence, remediation_zh, enabled);
@@ -14,6 +17,7 @@ Every problem is reported as ``file:line: message`` (:class:`PolicySourceError`)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,10 +31,18 @@ from fingertip.rules.yamlsource import PolicySourceError, line_of, load
 
 SEVERITIES = ("high", "medium", "low")
 ACTIONS = ("propose_shutdown", "notify_sponsor")
-RULE_KEYS = {"id", "title_zh", "target", "family", "severity", "basis", "thresholds", "when", "scoring",
-             "actions", "evidence", "remediation_zh", "enabled"}
+RULE_KEYS = {"id", "title_zh", "target", "family", "severity", "basis", "thresholds", "threshold_basis", "when",
+             "scoring", "indicator", "actions", "evidence", "remediation_zh", "enabled"}
 REQUIRED_RULE_KEYS = ("id", "title_zh", "target", "family", "severity", "basis", "when", "remediation_zh")
-OVERRIDE_KEYS = {"thresholds", "enabled", "severity"}
+OVERRIDE_KEYS = {"thresholds", "enabled", "severity", "source"}
+#: Kinds of basis (articles.yaml ``kind``) and their Chinese names.
+BASIS_KINDS: dict[str, str] = {
+    "national_rule": "国家规定",
+    "national_indicator": "国家检查指标",
+    "local_practice": "地方做法",
+    "default": "Fingertip默认值",
+}
+ARTICLE_KEYS = {"kind", "document", "article", "wording", "label", "text", "locality", "source", "note"}
 _ID_RE = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
 
 
@@ -46,6 +58,20 @@ class Article:
     document: str
     article: str
     label: str
+    kind: str = "national_rule"
+    wording: str = ""
+    text: str | None = None  # held text the wording is quoted from (texts/<text>.txt)
+    locality: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+    @property
+    def kind_zh(self) -> str:
+        return BASIS_KINDS[self.kind]
+
+    @property
+    def is_default(self) -> bool:
+        return self.kind == "default"
 
 
 @dataclass
@@ -67,7 +93,17 @@ class Rule:
     remediation_zh: str
     enabled: bool
     source: str
+    threshold_basis: dict[str, str] = field(default_factory=dict)
+    default_thresholds: tuple[str, ...] = ()  # thresholds whose basis is a Fingertip default
+    basis_kinds: tuple[str, ...] = ()  # kind of each basis key, in order
+    indicator_veto: bool = False  # 国办秘函〔2019〕19号 inspection: a single-veto item
+    indicator_deduction: int = 0  # 国办秘函〔2019〕19号 inspection: points deducted
+    indicator_source: str | None = None  # basis key of the deduction (national indicator or local practice)
     _compiled: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def in_indicator_inspection(self) -> bool:
+        return self.indicator_veto or self.indicator_deduction > 0
 
     def title_for(self, thresholds: Mapping[str, Any]) -> str:
         try:
@@ -99,6 +135,7 @@ class Override:
     thresholds: dict[str, dict[str, float]]
     enabled: dict[str, bool]
     severity: dict[str, str]
+    sources: dict[str, str] = field(default_factory=dict)  # rule id -> where the province's value comes from
 
 
 @dataclass
@@ -198,17 +235,48 @@ def _load_articles(path: Path) -> dict[str, Article]:
     doc = _mapping(load(path), path, 1, "the file")
     body = _mapping(doc.get("articles"), path, line_of(doc, "articles"), "'articles'")
     out = {}
+    texts: dict[str, str] = {}
     for key, spec in body.items():
         spec = _mapping(spec, path, line_of(body, key), f"article {key!r}")
-        unknown = set(spec) - {"document", "article", "label"}
+        unknown = set(spec) - ARTICLE_KEYS
         if unknown:
             raise PolicySourceError(path, line_of(spec, sorted(unknown)[0]), f"article {key!r}: unknown key "
                                                                             f"{sorted(unknown)[0]!r}")
-        for k in ("document", "article", "label"):
+        kind = spec.get("kind")
+        if kind is None:
+            raise PolicySourceError(path, line_of(body, key), f"article {key!r}: basis kind undeclared ('kind' is "
+                                                              f"one of {', '.join(BASIS_KINDS)})")
+        if kind not in BASIS_KINDS:
+            raise PolicySourceError(path, line_of(spec, "kind"), f"article {key!r}: unknown basis kind {kind!r} "
+                                                                 f"(one of {', '.join(BASIS_KINDS)})")
+        required = ["document", "article", "label"]
+        required += ["source"] if kind == "default" else ["wording"]
+        required += ["locality", "source"] if kind == "local_practice" else []
+        for k in required:
             if not isinstance(spec.get(k), str) or not spec[k].strip():
-                raise PolicySourceError(path, line_of(spec), f"article {key!r}: '{k}' must be a non-empty text")
-        out[key] = Article(key, spec["document"], spec["article"], spec["label"])
+                raise PolicySourceError(path, line_of(spec, k) if k in spec else line_of(body, key),
+                                        f"article {key!r}: '{k}' must be a non-empty text (kind {kind})")
+        if kind == "default" and "默认" not in spec["label"]:
+            raise PolicySourceError(path, line_of(spec, "label"), f"article {key!r}: the label of a Fingertip "
+                                                                  "default must say so (默认)")
+        text = spec.get("text")
+        if text is not None:
+            if text not in texts:
+                held = path.parent / "texts" / f"{text}.txt"
+                if not held.is_file():
+                    raise PolicySourceError(path, line_of(spec, "text"), f"article {key!r}: held text {held} not found")
+                texts[text] = _squash(held.read_text(encoding="utf-8"))
+            if _squash(spec.get("wording") or "") not in texts[text]:
+                raise PolicySourceError(path, line_of(spec, "wording"), f"article {key!r}: the wording is not found "
+                                                                        f"verbatim in texts/{text}.txt")
+        out[key] = Article(key, spec["document"], spec["article"], spec["label"], kind=kind,
+                           wording=(spec.get("wording") or "").strip(), text=text, locality=spec.get("locality"),
+                           source=spec.get("source"), note=spec.get("note"))
     return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def _check_settings(doc: Any, path: Path) -> None:
@@ -218,14 +286,27 @@ def _check_settings(doc: Any, path: Path) -> None:
         if not isinstance(det.get(key), list):
             raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a list")
     _check_forced_phrases(det, path)
+    regimes = _mapping(det.get("filing_required_from"), path, line_of(det, "filing_required_from"),
+                       "detection.filing_required_from")
+    for kind in ("icp_app", "gov_app"):
+        if not isinstance(regimes.get(kind), dt.date):
+            raise PolicySourceError(path, line_of(regimes, kind) if kind in regimes else line_of(det, "filing_required_from"),
+                                    f"detection.filing_required_from.{kind} must be a date (YYYY-MM-DD)")
     _check_similarity(det, path)
     for key in ("min_description_chars", "rating_growth_window_days", "rating_growth_min_days"):
         if not isinstance(det.get(key), int) or det[key] < 0:
             raise PolicySourceError(path, line_of(det, key), f"detection.{key} must be a non-negative integer")
-    scoring = _mapping(doc.get("scoring"), path, line_of(doc, "scoring"), "'scoring'")
-    for key in ("start", "pass_mark"):
-        if not isinstance(scoring.get(key), int) or not 0 <= scoring[key] <= 1000:
-            raise PolicySourceError(path, line_of(scoring, key), f"scoring.{key} must be an integer")
+    for section in ("scoring", "indicator"):
+        scoring = _mapping(doc.get(section), path, line_of(doc, section), f"'{section}'")
+        for key in ("start", "pass_mark"):
+            if not isinstance(scoring.get(key), int) or not 0 <= scoring[key] <= 1000:
+                raise PolicySourceError(path, line_of(scoring, key), f"{section}.{key} must be an integer")
+    missing = _mapping(doc.get("data_missing") or {}, path, line_of(doc, "data_missing"), "'data_missing'")
+    for target, cond in missing.items():
+        if target not in ("app", "account"):
+            raise PolicySourceError(path, line_of(missing, target), f"data_missing is for app and account, not "
+                                                                    f"{target!r}")
+        conditions.check(cond, facts=FACTS[target], thresholds={}, path=str(path), used=set())
     _check_risk_tiers(doc, path)
 
 
@@ -234,14 +315,25 @@ def _check_forced_phrases(det: Mapping, path: Path) -> None:
     _mapping(det.get("forced_features"), path, line_of(det, "forced_features"), "detection.forced_features")
     for i, item in enumerate(det.get("forced_phrases") or []):
         item = _mapping(item, path, line_of(det["forced_phrases"], i), "a forced phrase")
-        if set(item) != {"pattern", "feature"}:
-            raise PolicySourceError(path, line_of(item), "a forced phrase needs exactly 'pattern' and 'feature'")
+        if set(item) != {"pattern", "feature", "examples", "counter_examples"}:
+            raise PolicySourceError(path, line_of(item), "a forced phrase needs exactly 'pattern', 'feature', "
+                                                         "'examples' and 'counter_examples'")
         try:
-            re.compile(item["pattern"])
+            pattern = re.compile(item["pattern"])
         except re.error as exc:
             raise PolicySourceError(path, line_of(item, "pattern"), f"bad regular expression: {exc}") from None
         if item["feature"] not in det["forced_features"]:
             raise PolicySourceError(path, line_of(item, "feature"), f"unknown forced feature {item['feature']!r}")
+        for key, want in (("examples", True), ("counter_examples", False)):
+            texts = item[key]
+            if not isinstance(texts, list) or not texts or not all(isinstance(x, str) for x in texts):
+                raise PolicySourceError(path, line_of(item, key), f"forced phrase {key} must be a non-empty list of "
+                                                                  "texts")
+            for j, text in enumerate(texts):
+                if bool(pattern.search(text)) != want:
+                    raise PolicySourceError(path, line_of(texts, j), f"forced phrase pattern {item['pattern']!r} "
+                                            + ("does not catch its example" if want else "catches its counter-example")
+                                            + f" {text!r}")
 
 
 def _check_similarity(det: Mapping, path: Path) -> None:
@@ -297,7 +389,10 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
     if unused:
         raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold(s) {sorted(unused)} "
                                                                    "are defined but never used in 'when'")
+    threshold_basis = _threshold_basis(item, thresholds, basis, articles, path, where)
     veto, deduction = _rule_scoring(item, path, where) if "scoring" in item else (False, 0)
+    ind_veto, ind_deduction, ind_source = (_rule_indicator(item, basis, articles, path, where)
+                                           if "indicator" in item else (False, 0, None))
     actions = item.get("actions") or []
     for i, a in enumerate(actions):
         if a not in ACTIONS:
@@ -315,7 +410,60 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
         basis_keys=tuple(basis), basis="；".join(labels), article=basis[0], thresholds=thresholds,
         when=item["when"], veto=veto, deduction=deduction, actions=tuple(actions), evidence=tuple(evidence),
         remediation_zh=item["remediation_zh"].strip(), enabled=enabled, source=f"{path}:{line_of(item)}",
+        threshold_basis=threshold_basis,
+        default_thresholds=tuple(n for n, k in threshold_basis.items() if articles[k].is_default),
+        basis_kinds=tuple(articles[k].kind for k in basis),
+        indicator_veto=ind_veto, indicator_deduction=ind_deduction, indicator_source=ind_source,
     )
+
+
+def _threshold_basis(item: Mapping, thresholds: Mapping[str, float], basis: list, articles: Mapping[str, Article],
+                     path: Path, where: str) -> dict[str, str]:
+    """Every threshold names the basis it comes from (one of the rule's bases): policy text or default."""
+    raw = item.get("threshold_basis") or {}
+    raw = _mapping(raw, path, line_of(item, "threshold_basis"), f"{where}: 'threshold_basis'")
+    for name in raw:
+        if name not in thresholds:
+            raise PolicySourceError(path, line_of(raw, name), f"{where}: threshold_basis names {name!r}, which is "
+                                                              "not a threshold of the rule")
+    for name in thresholds:
+        if name not in raw:
+            raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold {name!r} has no basis "
+                                    "(threshold_basis: a policy text or a Fingertip default of articles.yaml)")
+        if raw[name] not in basis:
+            raise PolicySourceError(path, line_of(raw, name), f"{where}: threshold {name!r}: basis {raw[name]!r} "
+                                                              "is not one of the rule's bases")
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _rule_indicator(item: Mapping, basis: list, articles: Mapping[str, Article], path: Path,
+                    where: str) -> tuple[bool, int, str | None]:
+    """(veto, deduction, source) of the rule in the 国办秘函〔2019〕19号 inspection of accounts."""
+    sc = _mapping(item["indicator"], path, line_of(item, "indicator"), f"{where}: 'indicator'")
+    if item["target"] != "account":
+        raise PolicySourceError(path, line_of(item, "indicator"), f"{where}: the indicator inspection is of "
+                                                                  "accounts only")
+    bad = set(sc) - {"veto", "deduction", "source"}
+    if bad or not ({"veto", "deduction"} & set(sc)):
+        raise PolicySourceError(path, line_of(item, "indicator"), f"{where}: indicator takes 'veto' or "
+                                                                  "'deduction' with its 'source'")
+    veto = sc.get("veto", False)
+    if not isinstance(veto, bool):
+        raise PolicySourceError(path, line_of(sc, "veto"), f"{where}: indicator.veto must be true or false")
+    if veto and not any(articles[k].kind == "national_indicator" for k in basis):
+        raise PolicySourceError(path, line_of(sc, "veto"), f"{where}: a single-veto indicator must cite a "
+                                                           "national inspection indicator (kind national_indicator)")
+    deduction = sc.get("deduction", 0)
+    source = sc.get("source")
+    if deduction:
+        if isinstance(deduction, bool) or not isinstance(deduction, int) or not 0 < deduction <= 100:
+            raise PolicySourceError(path, line_of(sc, "deduction"), f"{where}: indicator.deduction must be an "
+                                                                    "integer from 1 to 100")
+        if not isinstance(source, str) or source not in articles or articles[source].kind not in ("national_indicator", "local_practice"):
+            raise PolicySourceError(path, line_of(sc, "source") if "source" in sc else line_of(sc, "deduction"),
+                                    f"{where}: an indicator deduction needs its 'source': a basis of kind "
+                                    "national_indicator or local_practice")
+    return veto, int(deduction or 0), source
 
 
 def _check_rule_fields(item: Mapping, path: Path, where: str) -> None:
@@ -390,6 +538,7 @@ def _load_override(path: Path, rules: Mapping[str, Rule]) -> Override:
     thresholds: dict[str, dict[str, float]] = {}
     enabled: dict[str, bool] = {}
     severity: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for rid, spec in body.items():
         if rid not in rules:
             raise PolicySourceError(path, line_of(body, rid), f"override of unknown rule {rid!r}")
@@ -400,13 +549,9 @@ def _load_override(path: Path, rules: Mapping[str, Rule]) -> Override:
                                                                   f"overridden (only {sorted(OVERRIDE_KEYS)})")
         rule = rules[rid]
         if "thresholds" in spec:
-            th = _thresholds(spec["thresholds"], path, spec, f"override of {rid!r}")
-            for name in th:
-                if name not in rule.thresholds:
-                    raise PolicySourceError(path, line_of(spec["thresholds"], name),
-                                            f"override of {rid!r}: the rule has no threshold {name!r} "
-                                            f"(it has {sorted(rule.thresholds) or 'none'})")
-            thresholds[rid] = th
+            thresholds[rid] = _override_thresholds(spec, rule, path, rid)
+        if isinstance(spec.get("source"), str):
+            sources[rid] = spec["source"].strip()
         if "enabled" in spec:
             if not isinstance(spec["enabled"], bool):
                 raise PolicySourceError(path, line_of(spec, "enabled"), "'enabled' must be true or false")
@@ -415,4 +560,18 @@ def _load_override(path: Path, rules: Mapping[str, Rule]) -> Override:
             if spec["severity"] not in SEVERITIES:
                 raise PolicySourceError(path, line_of(spec, "severity"), f"severity must be one of {SEVERITIES}")
             severity[rid] = spec["severity"]
-    return Override(province, str(path), thresholds, enabled, severity)
+    return Override(province, str(path), thresholds, enabled, severity, sources)
+
+
+def _override_thresholds(spec: Mapping, rule: Rule, path: Path, rid: str) -> dict[str, float]:
+    """A province's thresholds of one rule: known names, and the province's source for them."""
+    th = _thresholds(spec["thresholds"], path, spec, f"override of {rid!r}")
+    for name in th:
+        if name not in rule.thresholds:
+            raise PolicySourceError(path, line_of(spec["thresholds"], name),
+                                    f"override of {rid!r}: the rule has no threshold {name!r} "
+                                    f"(it has {sorted(rule.thresholds) or 'none'})")
+    if not isinstance(spec.get("source"), str) or not spec["source"].strip():
+        raise PolicySourceError(path, line_of(spec, "thresholds"), f"override of {rid!r}: a provincial threshold "
+                                "needs its 'source' (the provincial document, or that it is an example or default)")
+    return th
