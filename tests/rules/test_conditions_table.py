@@ -132,6 +132,9 @@ BAD = [
     ("when:\n  fact: names\n  not_in: {a: 1}\n", 3, "'not_in' needs a list"),
     ("when:\n  fact: names\n  contains_any: $limit\n", 3, "'contains_any' needs a list"),
     ("when:\n  fact: flag\n  is_true: 1\n", 3, "'is_true' needs true or false"),
+    ("when:\n  fact: flag\n  is_false: 0\n", 3, "'is_false' needs true or false"),
+    ("when:\n  fact: flag\n  is_null: null\n", 3, "'is_null' needs true or false"),
+    ("when:\n  gt: 1\n  fact: dayz\n", 3, "unknown fact 'dayz'"),  # the line of 'fact', not of the mapping
     ("when:\n  fact: flag\n  not_null: yes please\n", 3, "'not_null' needs true or false"),
     ("when:\n  any:\n    - fact: flag\n      is_null: true\n    - not:\n        fact: flag\n        nonempty: 0\n", 7,
      "'nonempty' needs true or false"),

@@ -120,3 +120,22 @@ def test_read_ground_truth_keeps_entity_records(tmp_path):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert [r["key"] for r in read_ground_truth(path)] == ["a", "c", "d", "e"]
     assert [r["key"] for r in read_ground_truth(str(path))] == ["a", "c", "d", "e"]
+
+
+def test_labels_are_those_the_generator_plants_and_rules_exist():
+    """LABEL_RULES names every label the sample generator plants (except the inventory-row label,
+    judged by the quality gate, not by detection) and only rules of the shipped policy."""
+    from fingertip.rules import load_policy
+    from fingertip_dev.sample.generator import ACCOUNT_LABELS, APP_LABELS, GROUP_LABELS
+
+    assert set(LABEL_RULES) == set(APP_LABELS + ACCOUNT_LABELS + GROUP_LABELS)
+    rules = load_policy().rules
+    for label, rule_ids in LABEL_RULES.items():
+        assert rule_ids and all(r in rules for r in rule_ids), label
+
+
+def test_per_label_recall_is_rounded_to_four_places():
+    truth = [{"entity_type": "app", "key": f"k{i}", "labels": ["shell_app"]} for i in range(3)]
+    out = evaluate(truth, [("app.shell", "app", "k0")])
+    assert out["recall_by_label"]["shell_app"]["recall"] == 0.3333
+    assert out["recall"] == 0.333333

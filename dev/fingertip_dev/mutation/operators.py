@@ -21,10 +21,11 @@ Operators (the classic set):
 
 Not mutated: docstrings, annotations, ``__all__``, ``if TYPE_CHECKING`` blocks, logging calls.
 
-Message-text classification: a string-constant mutant is *message text* when the string sits
-inside a ``raise`` statement, a logging call (``log``/``logger``/``logging`` ``.debug`` …
-``.exception``) or ``warnings.warn``. Such mutants change only what a message says; when they
-survive they are counted separately and left out of the score.
+Message-text classification: a string-constant mutant is *message text* when the string is part
+of an f-string inside a ``raise`` statement or a logging call, or is itself an argument of the
+raised exception's constructor (``raise X("…")``); a string handed to another call on the way
+(``raise E(path, line_of(cond, "fact"), …)``) is data, not text. Such mutants change only what a
+message says; when they survive they are counted separately and left out of the score.
 """
 
 from __future__ import annotations
@@ -119,11 +120,41 @@ def _is_log_call(node: ast.AST) -> bool:
 
 
 def _in_message(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    """A string that only makes up the text of an exception or log message.
+
+    Inside an f-string of a ``raise``/logging call, or a direct argument of the exception's
+    constructor. A string passed to another call on the way (``line_of(cond, "fact")``) is data.
+    """
     cur: ast.AST | None = node
     while cur is not None:
-        if isinstance(cur, ast.Raise):
-            return True
-        if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute) and cur.func.attr in _LOG_METHODS:
+        parent = parents.get(id(cur))
+        if isinstance(cur, ast.JoinedStr):
+            return _under_raise(cur, parents)
+        if isinstance(cur, ast.Call):
+            if isinstance(parent, ast.Raise) or _is_log_call(cur):
+                return True
+            return _inside_fstring_under_raise(cur, parents)  # ', '.join(…) inside a message f-string
+        if isinstance(cur, ast.stmt):
+            return False
+        cur = parent
+    return False
+
+
+def _inside_fstring_under_raise(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    cur = parents.get(id(node))
+    while cur is not None and not isinstance(cur, ast.stmt):
+        if isinstance(cur, ast.JoinedStr):
+            return _under_raise(cur, parents)
+        if isinstance(cur, ast.Call):
+            return False
+        cur = parents.get(id(cur))
+    return False
+
+
+def _under_raise(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    cur: ast.AST | None = node
+    while cur is not None:
+        if isinstance(cur, ast.Raise) or _is_log_call(cur):
             return True
         if isinstance(cur, ast.stmt):
             return False
