@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.helpers import run_airflow, start_airflow_server
+from tests.helpers import fork_cpu_seconds, run_airflow, start_airflow_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -220,3 +220,28 @@ def pytest_collection_modifyitems(session, config, items):
         by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
     ordered = sorted(by_file.items(), key=lambda kv: -_file_cost(kv[0], kv[1]))
     items[:] = [item for _, file_items in ordered for item in file_items]
+
+
+# --- CPU profile of the suite -------------------------------------------------------------------------
+# FINGERTIP_TEST_CPU_LOG=<file>: each test process appends one JSON line per test to <file> with the CPU
+# seconds the test used (setup, call and teardown): its own process, the children it waited for and the
+# Airflow fork servers with their forks (tests/helpers.py). Sum by file to see where the suite's CPU goes.
+_CPU_LOG = os.environ.get("FINGERTIP_TEST_CPU_LOG")
+
+
+def _cpu_now() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system + fork_cpu_seconds()
+
+
+if _CPU_LOG:
+    import json as _json
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        started = _cpu_now()
+        yield
+        line = {"file": item.nodeid.split("::", 1)[0], "test": item.nodeid, "worker": WORKER,
+                "cpu": round(_cpu_now() - started, 3)}
+        with open(_CPU_LOG, "a", encoding="utf-8") as fh:
+            fh.write(_json.dumps(line) + "\n")

@@ -16,6 +16,17 @@ Nothing of the project (``fingertip``, DAG files) is imported before the fork.
 ``run_airflow(env, *args, timeout=…)`` returns a ``subprocess.CompletedProcess`` like
 ``subprocess.run(..., capture_output=True, text=True)`` and raises ``subprocess.TimeoutExpired`` on a
 timeout. ``FINGERTIP_TEST_AIRFLOW_FORK=0`` (or a platform without ``fork``) runs a plain subprocess.
+
+``run_python(env, "-m", module, *args)`` / ``run_python(env, "-c", code, *args)`` is the same for a
+``python`` command (e.g. ``python -m fingertip_dev settings load``): the fork runs the module or code as
+``__main__`` with ``sys.argv`` and ``sys.path[0]`` as ``python`` sets them. ``preload`` names the modules
+the server imports before forking (part of the server's key): by default the Airflow warm-up above; a
+test that looks at what a command imports gives the few modules its fresh process would import first
+(``preload=("airflow.sdk",)``), so that nothing else is in ``sys.modules`` when the fork starts.
+
+``fork_cpu_seconds()`` is the CPU time of the servers and their forks so far (a server's own time is
+counted by the kernel only when it is reaped at exit): the per-test CPU log of ``tests/conftest.py``
+(``FINGERTIP_TEST_CPU_LOG``) adds it to the test process's own.
 """
 
 from __future__ import annotations
@@ -41,10 +52,14 @@ _RUNTIME = ("AIRFLOW__CORE__DAGS_FOLDER",)
 _RUNTIME_PREFIXES = ("AIRFLOW__FINGERTIP__",)
 
 
-def _key(env: dict[str, str]) -> tuple:
-    return tuple(sorted((k, v) for k, v in env.items()
-                        if (k in _IMPORT_TIME_NAMES or k.startswith(_IMPORT_TIME_PREFIXES))
-                        and k not in _RUNTIME and not k.startswith(_RUNTIME_PREFIXES)))
+#: ``preload`` value of the full Airflow warm-up (``_warm_up``): what ``airflow dags test`` imports.
+AIRFLOW = None
+
+
+def _key(env: dict[str, str], preload: tuple[str, ...] | None = AIRFLOW) -> tuple:
+    return (preload, tuple(sorted((k, v) for k, v in env.items()
+                                  if (k in _IMPORT_TIME_NAMES or k.startswith(_IMPORT_TIME_PREFIXES))
+                                  and k not in _RUNTIME and not k.startswith(_RUNTIME_PREFIXES))))
 
 
 def _airflow_script() -> str:
@@ -58,16 +73,18 @@ def enabled() -> bool:
 class AirflowForkServer:
     """One warmed-up Airflow process that forks a child per command (see the module docstring)."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], preload: tuple[str, ...] | None = AIRFLOW):
         self.env = dict(env)
         self.lock = threading.Lock()
         self.log = tempfile.NamedTemporaryFile(prefix="fingertip-forkserver-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve"], env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.log, text=True, bufsize=1, cwd=os.getcwd())
+            [sys.executable, __file__, "--serve", json.dumps(preload)], env=self.env, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1, cwd=os.getcwd())
         self._ready = False
         self._child: int | None = None
         self._buffer = b""
+        self.server_cpu = 0.0  # the server's own CPU seconds (warm-up, forking), as it last reported them
+        self.forks_cpu = 0.0  # CPU seconds of its finished forks (and what they waited for)
 
     def _read(self, timeout: float | None) -> dict | None:
         """The server's next JSON line, or None after ``timeout`` seconds (unbuffered: select-safe)."""
@@ -87,11 +104,11 @@ class AirflowForkServer:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def run(self, env: dict[str, str], args: list[str], timeout: float | None, cwd: str | None = None
-            ) -> subprocess.CompletedProcess:
+    def run(self, env: dict[str, str], args: list[str], timeout: float | None, cwd: str | None = None,
+            mode: str = "airflow") -> subprocess.CompletedProcess:
         with self.lock:
             try:
-                return self._run(env, args, timeout, cwd)
+                return self._run(env, args, timeout, cwd, mode)
             except subprocess.TimeoutExpired:
                 raise  # the fork was killed and reaped: the server is still in step
             except BaseException:
@@ -100,7 +117,7 @@ class AirflowForkServer:
                 self.kill()
                 raise
 
-    def _run(self, env: dict[str, str], args: list[str], timeout: float | None, cwd: str | None
+    def _run(self, env: dict[str, str], args: list[str], timeout: float | None, cwd: str | None, mode: str
              ) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory(prefix="fingertip-airflow-cmd-") as tmp:
             if not self._ready:
@@ -108,8 +125,9 @@ class AirflowForkServer:
                 if not hello or not hello.get("ready"):
                     raise RuntimeError(f"Airflow fork server did not start (log: {self.log.name})")
                 self._ready = True
+                self.server_cpu = hello.get("server_cpu", 0.0)
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-            request = {"env": env, "args": args, "stdout": str(out), "stderr": str(err), "cwd": cwd or os.getcwd()}
+            request = {"mode": mode, "env": env, "args": args, "stdout": str(out), "stderr": str(err), "cwd": cwd or os.getcwd()}
             assert self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
@@ -128,8 +146,10 @@ class AirflowForkServer:
                 done = self._read(60)
             stdout = out.read_text(encoding="utf-8", errors="replace") if out.exists() else ""
             stderr = err.read_text(encoding="utf-8", errors="replace") if err.exists() else ""
-            cmd = ["airflow", *args]
+            cmd = ["airflow" if mode == "airflow" else "python", *args]
             self._child = None
+            self.server_cpu = done.get("server_cpu", self.server_cpu)
+            self.forks_cpu += done.get("cpu_seconds") or 0.0
             if timed_out:
                 raise subprocess.TimeoutExpired(cmd, timeout, output=stdout, stderr=stderr)
             result = subprocess.CompletedProcess(cmd, done["returncode"], stdout, stderr)
@@ -162,16 +182,24 @@ class AirflowForkServer:
 
 
 _servers: dict[tuple, AirflowForkServer] = {}
+_all_servers: list[AirflowForkServer] = []  # also the closed ones, for fork_cpu_seconds()
 _servers_lock = threading.Lock()
 
 
-def _server_for(env: dict[str, str]) -> AirflowForkServer:
-    key = _key(env)
+def _server_for(env: dict[str, str], preload: tuple[str, ...] | None = AIRFLOW) -> AirflowForkServer:
+    key = _key(env, preload)
     with _servers_lock:
         server = _servers.get(key)
         if server is None or server.proc.poll() is not None:
-            server = _servers[key] = AirflowForkServer(env)
+            server = _servers[key] = AirflowForkServer(env, preload)
+            _all_servers.append(server)
         return server
+
+
+def fork_cpu_seconds() -> float:
+    """CPU seconds of all fork servers of this process and their forks so far (see the module docstring)."""
+    with _servers_lock:
+        return sum(s.server_cpu + s.forks_cpu for s in _all_servers)
 
 
 def close_servers() -> None:
@@ -199,11 +227,37 @@ def run_airflow(env: dict[str, str], *args: str, timeout: float | None = 600,
                           check=False, cwd=cwd)
 
 
+def run_python(env: dict[str, str], *args: str, timeout: float | None = 600, cwd: str | None = None,
+               preload: tuple[str, ...] | None = AIRFLOW) -> subprocess.CompletedProcess:
+    """``python <args>`` (``-m module …`` or ``-c code …``) with ``env``: through the fork server of that
+    configuration and ``preload`` (see the module docstring), else a subprocess of this interpreter."""
+    if args[:1] not in (("-m",), ("-c",)) or len(args) < 2:
+        raise ValueError(f"run_python takes '-m module ...' or '-c code ...', not {args!r}")
+    if enabled():
+        return _server_for(env, preload).run(dict(env), list(args), timeout, cwd, mode="python")
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False, cwd=cwd)
+
+
+def load_airflow_settings(env: dict[str, str], path: str | Path) -> subprocess.CompletedProcess:
+    """``python -m fingertip_dev settings load <path>`` with ``env`` (through the fork server); fails the
+    calling test when the load fails."""
+    proc = run_python(env, "-m", "fingertip_dev", "settings", "load", str(path), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
 # --- the server side (python tests/helpers.py --serve) ----------------------------------------------
 
-def _warm_up() -> None:
-    """Import what every ``airflow dags test`` imports (nothing of the project, no database access)."""
+def _warm_up(preload: list[str] | None) -> None:
+    """Import what every ``airflow dags test`` imports (nothing of the project, no database access), or
+    exactly the ``preload`` modules when given."""
     import importlib
+
+    if preload is not None:
+        for name in preload:
+            importlib.import_module(name)
+        return
 
     for name in (
         "airflow", "airflow.__main__", "airflow.cli.cli_parser", "airflow.cli.commands.dag_command",
@@ -249,15 +303,20 @@ def _child(request: dict) -> None:
         os.dup2(null, 0)
         os.close(null)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        from airflow import settings
+        if request.get("mode", "airflow") == "airflow" or "airflow.settings" in sys.modules:
+            from airflow import settings
 
-        settings.configure_vars()  # the command's DAGs folder
-        if getattr(settings, "engine", None) is not None:  # the server's pooled connections stay its own
-            settings.engine.dispose(close=False)
-        sys.argv = ["airflow", *request["args"]]
-        from airflow.__main__ import main
+            settings.configure_vars()  # the command's DAGs folder
+            if getattr(settings, "engine", None) is not None:  # the server's pooled connections stay its own
+                settings.engine.dispose(close=False)
+        args = request["args"]
+        if request.get("mode", "airflow") == "python":
+            _python_main(args)
+        else:
+            sys.argv = ["airflow", *args]
+            from airflow.__main__ import main
 
-        main()
+            main()
         code = 0
     except SystemExit as exc:
         if exc.code is None:
@@ -293,11 +352,38 @@ def _child(request: dict) -> None:
         os._exit(code)
 
 
-def _serve() -> None:
+def _python_main(args: list[str]) -> None:
+    """What ``python -m module …`` or ``python -c code …`` runs, in this (forked) interpreter."""
+    import runpy
+
+    if args[0] == "-m":
+        sys.argv = [args[1], *args[2:]]  # runpy replaces argv[0] by the module's file, as python does
+        sys.path[0] = os.getcwd()
+        runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+    else:
+        import builtins
+        import types
+
+        sys.argv = ["-c", *args[2:]]
+        sys.path[0] = ""
+        main = types.ModuleType("__main__")  # a fresh __main__, without the server's globals
+        main.__builtins__ = builtins  # type: ignore[attr-defined]
+        sys.modules["__main__"] = main
+        exec(compile(args[1], "<string>", "exec"), vars(main))  # noqa: S102 - the command's code, like python -c
+
+
+def _cpu_self() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 2)
+
+
+def _serve(preload: list[str] | None) -> None:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever Airflow prints while importing goes to the server's log
-    _warm_up()
-    protocol.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+    _warm_up(preload)
+    protocol.write(json.dumps({"ready": True, "pid": os.getpid(), "server_cpu": _cpu_self()}) + "\n")
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -311,10 +397,11 @@ def _serve() -> None:
         protocol.write(json.dumps({"pid": pid}) + "\n")
         _, status, usage = os.wait4(pid, 0)
         protocol.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status),
-                                   "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}) + "\n")
+                                   "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+                                   "server_cpu": _cpu_self()}) + "\n")
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:
     # Like the ``airflow`` console script: the interpreter's bin folder first, not tests/.
     sys.path[0] = str(Path(sys.executable).parent)
-    _serve()
+    _serve(json.loads(sys.argv[2]) if len(sys.argv) > 2 else None)

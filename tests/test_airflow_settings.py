@@ -3,8 +3,11 @@
 Airflow reads AIRFLOW_HOME and the database URL once, when it is first imported, so everything that
 touches Airflow runs in subprocesses with their own environment: one ``airflow db migrate`` per
 session builds a template home (SQLite database and ``airflow.cfg`` with its Fernet key), each test
-works on a copy of it, and the database is checked with ``sqlite3`` plus the Fernet key, independently
-of the loader's own code. Validation and interpolation, which do not import Airflow, are also tested
+works on a fresh copy of it, and the database is checked with ``sqlite3`` plus the Fernet key,
+independently of the loader's own code. The copy is always made at the same path, so that every test
+has the same Airflow configuration and the loader's processes are forks of one server that has imported
+Airflow's models once (``tests/helpers.py``, ``run_python``): a fresh process each, without paying the
+import each time. Validation and interpolation, which do not import Airflow, are also tested
 in-process.
 """
 
@@ -22,12 +25,16 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from tests.helpers import run_python
 
 from fingertip_dev.airflow_settings import InterpolationError, SettingsError, interpolate, parse_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PLUGINS_DIR = PROJECT_ROOT / "plugins"
 SUBPROCESS_TIMEOUT = 180
+#: What the loader imports from Airflow to write (imported once by the fork server, see run_python).
+AIRFLOW_MODULES = ("airflow.models.connection", "airflow.models.pool", "airflow.models.variable",
+                   "airflow.utils.session")
 
 # The loader's function API, called in a fresh process; the report is the last line of stdout.
 API_SCRIPT = """
@@ -69,14 +76,9 @@ class AirflowHome:
         return path
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, *args],
-            env={**self.env, **(env or {})},
-            cwd=self.home,
-            capture_output=True,
-            text=True,
-            timeout=SUBPROCESS_TIMEOUT,
-        )
+        """``python <args>`` in a fresh process (a fork of a server with Airflow's models imported)."""
+        return run_python({**self.env, **(env or {})}, *args, cwd=str(self.home), timeout=SUBPROCESS_TIMEOUT,
+                          preload=AIRFLOW_MODULES)
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return self.run("-m", "fingertip_dev.airflow_settings", *args, env=env)
@@ -148,11 +150,18 @@ def migrated_home(tmp_path_factory) -> Path:
     return home
 
 
+@pytest.fixture(scope="session")
+def _home_path(tmp_path_factory) -> Path:
+    """The one path of every test's copy (see the module docstring)."""
+    return tmp_path_factory.mktemp("airflow_home") / "home"
+
+
 @pytest.fixture
-def airflow_home(migrated_home, tmp_path) -> AirflowHome:
-    home = tmp_path / "home"
-    shutil.copytree(migrated_home, home)
-    return AirflowHome(home)
+def airflow_home(migrated_home, _home_path) -> AirflowHome:
+    """A fresh copy of the migrated template home (the previous test's copy is removed first)."""
+    shutil.rmtree(_home_path, ignore_errors=True)
+    shutil.copytree(migrated_home, _home_path)
+    return AirflowHome(_home_path)
 
 
 def _summary(done: subprocess.CompletedProcess) -> dict[str, str]:

@@ -8,12 +8,12 @@ activity and the inventory spreadsheets the sample delivered to the inbox.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 
 from fingertip.store import schema
 
@@ -41,10 +41,7 @@ def pipeline(airflow_env, tmp_path_factory):
     env["FINGERTIP_STORE_URL"] = f"sqlite:///{data / 'fingertip.db'}"
     proc = airflow_cmd(env, "version")  # make sure the CLI works in this environment
     assert proc.returncode == 0, proc.stderr
-    loaded = __import__("subprocess").run(
-        [os.sys.executable, "-m", "fingertip_dev", "settings", "load", str(ROOT / "airflow_settings.yaml")],
-        env=env, capture_output=True, text=True, check=False)
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    load_airflow_settings(env, ROOT / "airflow_settings.yaml")
     _dags_test(env, "fingertip_sample_data", DAY1,
                {"entities": 800, "seed": 99, "as_of": DAY1, "mode": "world", "deliver_to_inbox": True})
     stub, base_url = start_subprocess(data / "sample" / "world.db", 0,

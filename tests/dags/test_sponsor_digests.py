@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 
 import pytest
 import sqlalchemy as sa
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 
 from fingertip.store import schema
 from fingertip_dev.mailcatcher import MailCatcher, read_index
@@ -36,10 +35,7 @@ def test_weekly_digests_reach_each_unit_once(airflow_env, tmp_path):
     with MailCatcher(tmp_path / "mail", port=0) as catcher:
         env = {**airflow_env, "FINGERTIP_STORE_URL": url, "FINGERTIP_SMTP_PORT": str(catcher.port),
                "FINGERTIP_SMTP_HOST": "127.0.0.1"}
-        loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                                 str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True,
-                                check=False)
-        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+        load_airflow_settings(env, ROOT / "airflow_settings.yaml")
         conf = json.dumps({"period_key": "2026-W47"})
         first = airflow_cmd(env, "dags", "test", "sponsor_digests", "2026-11-23", "--conf", conf, timeout=600)
         second = airflow_cmd(env, "dags", "test", "sponsor_digests", "2026-11-24", "--conf", conf, timeout=600)

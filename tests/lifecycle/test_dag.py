@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 from tests.lifecycle.conftest import add_finding, populate
 
 from fingertip.store import migrate, schema
@@ -31,10 +30,7 @@ RULE = "app.zombie"  # fingertip/resources/policy/rules/apps.yaml: actions: [pro
 def _settings_loaded(airflow_env):
     """airflow_settings.yaml loaded into the session's metadata database once for the module: the load is
     an idempotent sync of the same file with the same environment, and no run here changes those settings."""
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                             str(ROOT / "airflow_settings.yaml")], env=dict(airflow_env), capture_output=True,
-                            text=True, check=False)
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    load_airflow_settings(dict(airflow_env), ROOT / "airflow_settings.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ connection lookup, the extras as booleans and the ledger across two tasks: one m
 
 from __future__ import annotations
 
-import os
-import subprocess
 import textwrap
 
 import pytest
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 
 from fingertip_dev.mailcatcher import MailCatcher, read_index
 
@@ -57,10 +56,7 @@ def test_send_once_in_a_dag_run(airflow_env, tmp_path):
         env = {**airflow_env, "FINGERTIP_STORE_URL": url, "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
                "FINGERTIP_SMTP_PORT": str(catcher.port), "FINGERTIP_SMTP_HOST": "127.0.0.1"}
         env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
-        loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                                 str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True,
-                                check=False)
-        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+        load_airflow_settings(env, ROOT / "airflow_settings.yaml")
         run = airflow_cmd(env, "dags", "test", "mail_probe", "2026-11-23", timeout=300)
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-4000:]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 import sqlalchemy as sa
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 from tests.quality.helpers import app_csv
 
 from fingertip.store import schema
@@ -27,9 +26,7 @@ def test_validate_inventory_dag_run(airflow_env, tmp_path):
     out = tmp_path / "out"
     env["FINGERTIP_OUTPUT_URL"] = out.as_uri()
     env["AIRFLOW_VAR_FINGERTIP_QUALITY_MAX_BAD_SHARE"] = "0.05"
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                             str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    load_airflow_settings(env, ROOT / "airflow_settings.yaml")
     migrate.upgrade(url)
     engine = create_store_engine(url)
     inbox = tmp_path / "inbox"

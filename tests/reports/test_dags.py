@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 
 from fingertip.store import schema
 
@@ -32,9 +31,7 @@ def report_env(airflow_env):
     data.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{data / 'reports-store.db'}"
     env["FINGERTIP_STORE_URL"] = url
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                             str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    load_airflow_settings(env, ROOT / "airflow_settings.yaml")
     generate_into_store(url, 1500, 5, AS_OF, None, inventory=False, replace=True)
     engine = create_store_engine(url)
     detect(engine, check_date=AS_OF, persist=True)

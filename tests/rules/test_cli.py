@@ -5,19 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import subprocess
-import sys
 
 import sqlalchemy as sa
 from tests.conftest import ROOT
+from tests.helpers import run_python
 
 from fingertip.rules.policy import default_dir
 from fingertip.store import schema
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "fingertip.rules", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "plugins"), **(env or {})}, check=False)
+    """``python -m fingertip.rules <args>`` in a fresh process: a fork of a server that has imported Airflow's
+    configuration (which the CLI imports first) and nothing of the project (tests/helpers.py)."""
+    return run_python({**os.environ, "PYTHONPATH": str(ROOT / "plugins"), **(env or {})}, "-m", "fingertip.rules",
+                      *args, preload=("airflow.configuration", "sqlalchemy", "yaml"))
 
 
 def test_check_reports_policy_errors_with_file_and_line(tmp_path):

@@ -4,12 +4,11 @@ findings and inspections, writes its outputs and emits the findings asset."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 import sqlalchemy as sa
 from tests.conftest import ROOT, airflow_cmd
+from tests.helpers import load_airflow_settings
 from tests.rules.conftest import AS_OF, SEED
 
 from fingertip.store import schema
@@ -38,9 +37,7 @@ def test_detect_findings_dag_run(airflow_env, tmp_path):
     env["FINGERTIP_STORE_URL"] = url
     out = tmp_path / "out"
     env["FINGERTIP_OUTPUT_URL"] = out.as_uri()
-    loaded = subprocess.run([os.sys.executable, "-m", "fingertip_dev", "settings", "load",
-                             str(ROOT / "airflow_settings.yaml")], env=env, capture_output=True, text=True, check=False)
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    load_airflow_settings(env, ROOT / "airflow_settings.yaml")
     generate_into_store(url, 800, SEED, AS_OF, tmp_path / "sample", inventory=False)
     engine = create_store_engine(url)
 
