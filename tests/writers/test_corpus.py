@@ -31,6 +31,8 @@ from tests.writers.strategies import (
 )
 
 DAY = dt.date(2026, 11, 23)
+# ~70 s CPU for the file under the CI profile: marked slow so that `make test` hands it out early
+pytestmark = pytest.mark.slow
 
 
 # --- readers of the outputs (independent of the writers) ---------------------------------------------
