@@ -36,7 +36,7 @@ def test_health_and_counters(stub):
     assert counters["requests"] == {"apple_lookup": 1, "android_listings": 1, "not_found": 1}
     assert counters["status"] == {"200": 1, "400": 1, "404": 1}
     assert set(counters["faults"]) == {"error_5xx", "rate_429", "html_error", "truncated", "wrong_types",
-                                       "timeout"}
+                                       "timeout", "reset_mid_body"}
     assert counters == stub.counters()
     assert post(stub.base_url, "/_admin/reset").json() == {"status": "reset"}
     assert stub.counters()["total"] == 0
