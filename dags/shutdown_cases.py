@@ -65,7 +65,8 @@ def _approval_timeout() -> dt.timedelta:
         "only_rules": Param([], type="array", items={"type": "string"},
                             description="open cases only from findings of these proposing rules (default: all)"),
         "max_new_cases": Param(None, type=["null", "integer"], minimum=1,
-                               description="open at most this many cases from findings in this run"),
+                               description="open at most this many cases from findings in this run "
+                                           "(default: approval.max_new_cases_per_run of shutdown.yaml)"),
         "confirm_disposal": Param([], type="array",
                                   description='[{"case_key": "…", "actor": "…", "evidence": "…"}]'),
     },
