@@ -15,12 +15,12 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from fingertip.assets import INVENTORY_STAGED
-from fingertip.runtime import START_DATE, default_args
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="import_inventory",
-    schedule="*/30 * * * *",
+    schedule=cron("*/30 * * * *"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
