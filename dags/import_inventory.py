@@ -34,7 +34,13 @@ def import_inventory():
         from fingertip.inventory import inbox_url
         from fingertip.inventory.importer import scan_inbox
 
-        return [str(p) for p in scan_inbox(inbox_url())]
+        files = [str(p) for p in scan_inbox(inbox_url())]  # URLs: the mapped tasks may run on other workers
+        if not files:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            # said in the run's result (skipped, with the location), never a green run that imported nothing
+            raise AirflowSkipException(f"no spreadsheet waiting in the inbox {inbox_url()}: nothing to import")
+        return files
 
     @task(map_index_template="{{ map_label }}", pool="governance_store")
     def import_file(path: str, **context) -> dict:

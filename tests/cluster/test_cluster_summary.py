@@ -60,3 +60,14 @@ def test_runs_without_logical_date_are_dated_and_rerunnable(summary):
     maintenance = [r for r in summary["dag_runs"] if r["dag_id"] == "fingertip_store_maintenance"]
     assert len(maintenance) == 2 and all(r["state"] == "success" for r in maintenance)
     assert summary["checks"]["store_overviews"] == [f"store_overview_{summary['date']}.json"]
+
+
+def test_a_worker_killed_mid_mapped_import_loses_and_duplicates_nothing(summary):
+    """``kill -9`` of the worker running an ``import_file`` instance: the task is retried on the other
+    worker, and every delivered spreadsheet became exactly one import batch (none lost, none twice)."""
+    fault = summary["checks"].get("fault_worker_kill_mid_mapped_import")
+    assert fault, "the cluster run was started with --no-faults"
+    assert fault["final_state"] == "success"
+    assert fault["final_try"] > fault["try_number"]
+    assert fault["final_hostname"] in {"worker1", "worker2"} - {fault["victim"]}
+    assert summary["checks"]["import_batches_stored"] == summary["checks"]["inventory_files_delivered"] > 0

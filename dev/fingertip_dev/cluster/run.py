@@ -50,6 +50,7 @@ class Cluster:
     seed: int
     redis_db: int | None
     keep: bool = False
+    faults: bool = False
     token: str = field(default_factory=lambda: secrets.token_hex(4))
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -172,6 +173,8 @@ class Cluster:
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.ports["triggerer_logs"]),
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            # a task whose worker was killed is failed (and retried) after this many seconds without heartbeat
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "AIRFLOW_CONN_FINGERTIP_STORE": json.dumps({
                 "conn_type": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres",
                 "schema": store}),
@@ -390,6 +393,29 @@ class Cluster:
                 f"({sum(a['choice'] == '批准' for a in answered)} approved)")
         return answered
 
+    def kill_worker_mid_task(self, dag_id: str, run_id: str, task_id: str, timeout: float = 600) -> dict[str, Any]:
+        """``kill -9`` the worker (its whole process tree) running an instance of ``task_id`` of the run."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            items = self.http("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")
+            for ti in items["task_instances"]:
+                if ti["task_id"] == task_id and ti["state"] == "running" and ti.get("hostname") in WORKERS:
+                    victim = ti["hostname"]
+                    proc = self.procs.pop(victim)
+                    os.killpg(proc.pid, signal.SIGKILL)  # the worker's own session: worker and task processes
+                    proc.wait(timeout=30)
+                    log(f"FAULT: kill -9 of {victim} (pid {proc.pid}) while it ran {dag_id}.{task_id}"
+                        f"[{ti['map_index']}] try {ti['try_number']}")
+                    return {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": ti["map_index"],
+                            "victim": victim, "try_number": ti["try_number"]}
+            time.sleep(0.5)
+        raise ClusterError(f"no running {dag_id}.{task_id} to kill a worker under")
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        return dict(self.http("GET", path + (f"/{map_index}" if map_index >= 0 else "")))
+
     def task_state(self, dag_id: str, run_id: str, task_id: str) -> str | None:
         ti = self.http("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
         return ti.get("state")
@@ -464,7 +490,19 @@ def pipeline(c: Cluster, today: dt.date) -> dict[str, Any]:
         raise ClusterError(f"detection ran {len(after_ingestion)} times for one complete ingestion day")
 
     known = {r["dag_run_id"] for r in c.runs("detect_findings")}
-    c.wait_run("import_inventory", c.trigger("import_inventory"))
+    inbox = Path(c.env["FINGERTIP_DATA_DIR"]) / "inbox"
+    delivered = sorted(p.name for p in inbox.iterdir() if p.is_file())
+    run = c.trigger("import_inventory")
+    if c.faults:
+        fault = c.kill_worker_mid_task("import_inventory", run, "import_file")
+    c.wait_run("import_inventory", run)
+    if c.faults:
+        ti = c.task_instance("import_inventory", run, "import_file", fault["map_index"])
+        fault.update(final_state=ti["state"], final_try=ti["try_number"], final_hostname=ti.get("hostname"))
+        notes["fault_worker_kill_mid_mapped_import"] = fault
+        c.start_worker(fault["victim"])  # back for the rest of the pipeline
+    notes["inventory_files_delivered"] = len(delivered)
+    notes["import_batches_stored"] = _count_batches(c)
     validation = c.wait_new_run("validate_inventory", set())
     c.wait_run("validate_inventory", validation)
     # validation emits its asset only when it promoted a batch; then detection runs again, by the asset
@@ -498,6 +536,19 @@ def pipeline(c: Cluster, today: dt.date) -> dict[str, Any]:
     if overview != [f"store_overview_{today.isoformat()}.json"]:
         raise ClusterError(f"store overview files {overview}: expected one dated {today}")
     return notes
+
+
+def _count_batches(c: Cluster) -> int:
+    import sqlalchemy as sa
+
+    from fingertip.store import schema
+    from fingertip.store.engine import create_store_engine
+
+    engine = create_store_engine(c.pg_url(c.databases[1], "postgresql+psycopg"))
+    with engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(schema.import_batches)).scalar_one()
+    engine.dispose()
+    return int(count)
 
 
 def summarise(c: Cluster, today: dt.date, notes: dict[str, Any], seconds: float) -> dict[str, Any]:
@@ -547,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "out" / "cluster"))
     parser.add_argument("--redis-db", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="leave the databases (processes are always stopped)")
+    parser.add_argument("--no-faults", dest="faults", action="store_false",
+                        help="skip the fault: kill -9 of a worker in the middle of a mapped import task")
     args = parser.parse_args(argv)
 
     import pendulum
@@ -555,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     for stale in ("airflow", "shared", "workers", "logs"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    c = Cluster(out=out, entities=args.entities, seed=args.seed, redis_db=args.redis_db, keep=args.keep)
+    c = Cluster(out=out, entities=args.entities, seed=args.seed, redis_db=args.redis_db, keep=args.keep,
+                faults=args.faults)
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
