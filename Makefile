@@ -11,7 +11,7 @@ ENV    := source bin/env.sh &&
 ENTITIES ?= 10000
 SEED     ?= 20261123
 
-.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone lint dist mutation mutation-smoke
+.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone lint dist mutation mutation-smoke cluster
 
 help:
 	@echo "make demo      install, set up Airflow and the store, run the pipeline end to end (outputs in out/)"
@@ -21,6 +21,7 @@ help:
 	@echo "make mutation  mutation testing of the core modules (out/mutation.json, out/mutation-survivors.txt)"
 	@echo "make lint      ruff (plugins, dags, dev, tests) and mypy (the runtime package)"
 	@echo "make dist      build the fingertip wheel into dist/"
+	@echo "make cluster   the pipeline on CeleryExecutor + PostgreSQL + Redis over REST, then the cluster fault tests"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,7 +54,15 @@ demo: airflow-home store
 # worker, longest files first (ordered in tests/conftest.py).
 TEST_WORKERS ?= auto
 test: install
-	@$(ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	@$(ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not cluster"
+
+# A real multi-process Airflow (docs/deploy.md): its own PostgreSQL databases and Redis DB, the wheel in
+# out/cluster/venv, scheduler, dag-processor, triggerer, api-server and two Celery workers; the demo
+# pipeline through the REST API; out/cluster/summary.json. Then the tests marked `cluster` (faults).
+CLUSTER_ENTITIES ?= 2000
+cluster: install
+	@$(ENV) $(PY) -m fingertip_dev cluster --entities $(CLUSTER_ENTITIES)
+	@$(ENV) $(PY) -m pytest -n 0 -m cluster tests/cluster
 
 bench: install
 	@$(ENV) $(PY) scripts/bench.py

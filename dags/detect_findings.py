@@ -1,8 +1,10 @@
 """
 ### Detect findings (问题发现) — the rules engine
 
-Runs whenever fresh data lands: app-store listings, filings, account activity (ingestion) or a
-promoted inventory batch (validation). It evaluates the policy files in `fingertip/resources/policy/` (rules as
+Runs on a coherent picture: once **all three** ingestions have completed since the last detection —
+app-store listings **and** filings **and** account activity (each ingestion DAG emits its asset once
+per complete run) — or when validation promotes an inventory batch. Never after a single source: a
+filing check on listings without the day's filings would flag apps and resolve them hours later. It evaluates the policy files in `fingertip/resources/policy/` (rules as
 data: each rule cites its article, e.g. 《意见》第7条 or 国办秘函〔2019〕19号 单项否决指标) on every
 app, account, work group, sponsoring unit and orphan store listing, then:
 
@@ -38,7 +40,8 @@ from fingertip.runtime import START_DATE, default_args
 
 @dag(
     dag_id="detect_findings",
-    schedule=(INVENTORY_VALIDATED | APP_STORE_LISTINGS | FILINGS | ACCOUNT_ACTIVITY),
+    # a coherent day: all three ingestions complete (one event each per run), or a promoted inventory
+    schedule=((APP_STORE_LISTINGS & FILINGS & ACCOUNT_ACTIVITY) | INVENTORY_VALIDATED),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

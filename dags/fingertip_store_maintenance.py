@@ -4,7 +4,7 @@
 Daily. Checks that the governance store is migrated to the code's revision, refreshes the pinned
 GB/T 2260 division snapshot in the `divisions` table (idempotent upsert), and writes an overview
 of the store — row counts per table and active apps, accounts and work groups per province — to
-`<outputs>/overview/store_overview_<date>.json`.
+`<outputs>/overview/store_overview_<date>.json` (the run's Beijing date).
 
 The store is chosen by `FINGERTIP_STORE_URL`, else the `fingertip_store` connection, else the
 embedded SQLite file `data/fingertip.db`. If the check fails, run `make store`.
@@ -15,12 +15,12 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from fingertip.assets import STORE_OVERVIEW
-from fingertip.runtime import START_DATE, default_args
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="fingertip_store_maintenance",
-    schedule="@daily",
+    schedule=cron("@daily"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -44,12 +44,15 @@ def fingertip_store_maintenance():
         return load_divisions_into_store(StoreHook().get_engine())
 
     @task(outlets=[STORE_OVERVIEW])
-    def write_overview(ds: str | None = None) -> str:
+    def write_overview(**context) -> str:
         from fingertip import config
         from fingertip.hooks.store import StoreHook
+        from fingertip.runtime import interval_day
         from fingertip.store.maintenance import overview, write_json
 
-        return write_json(config.output_path("overview", f"store_overview_{ds}.json"),
+        # the run's Beijing date, also for a run triggered with logical_date null (no "None" in names)
+        day = interval_day(context).isoformat()
+        return write_json(config.output_path("overview", f"store_overview_{day}.json"),
                           overview(StoreHook().get_engine()))
 
     check_store_schema() >> refresh_divisions() >> write_overview()

@@ -15,12 +15,12 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from fingertip.assets import INVENTORY_STAGED
-from fingertip.runtime import START_DATE, default_args
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="import_inventory",
-    schedule="*/30 * * * *",
+    schedule=cron("*/30 * * * *"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -34,7 +34,13 @@ def import_inventory():
         from fingertip.inventory import inbox_url
         from fingertip.inventory.importer import scan_inbox
 
-        return [str(p) for p in scan_inbox(inbox_url())]
+        files = [str(p) for p in scan_inbox(inbox_url())]  # URLs: the mapped tasks may run on other workers
+        if not files:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            # said in the run's result (skipped, with the location), never a green run that imported nothing
+            raise AirflowSkipException(f"no spreadsheet waiting in the inbox {inbox_url()}: nothing to import")
+        return files
 
     @task(map_index_template="{{ map_label }}", pool="governance_store")
     def import_file(path: str, **context) -> dict:

@@ -26,7 +26,9 @@ Apple id, `apple_lookup` is skipped with the reason.
   inventory apps and Search by sponsor name, rolling through them within the day's share of Apple's
   budget (what the lookups leave) and resuming where the last run stopped (docs/sources.md §1b).
 
-Each task emits the asset `fingertip://ingest/app_store_listings` when it succeeds.
+`listings_complete` emits the asset `fingertip://ingest/app_store_listings` once, when the lookup,
+the discovery and the Android feed are done and none failed (one event per complete run: detection
+never sees half of the stores).
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from airflow.sdk import Param, dag
 
 from fingertip.assets import APP_STORE_LISTINGS
 from fingertip.operators import DiscoverListingsOperator, IngestSourceOperator
-from fingertip.runtime import START_DATE, default_args
+from fingertip.operators.ingest import IngestionCompleteOperator
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="ingest_app_store",
-    schedule="0 3 * * *",
+    schedule=cron("0 3 * * *"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -52,10 +55,13 @@ from fingertip.runtime import START_DATE, default_args
 )
 def ingest_app_store():
     lookup = IngestSourceOperator(task_id="apple_lookup", source="apple",
-                                  absence_threshold="{{ params.absence_threshold }}", outlets=[APP_STORE_LISTINGS])
-    lookup >> DiscoverListingsOperator(task_id="apple_discovery", trigger_rule="all_done", outlets=[APP_STORE_LISTINGS])
-    IngestSourceOperator(task_id="android_feed", source="android", exports="android",
-                         absence_threshold="{{ params.absence_threshold }}", outlets=[APP_STORE_LISTINGS])
+                                  absence_threshold="{{ params.absence_threshold }}")
+    discovery = DiscoverListingsOperator(task_id="apple_discovery", trigger_rule="all_done")
+    android = IngestSourceOperator(task_id="android_feed", source="android", exports="android",
+                                   absence_threshold="{{ params.absence_threshold }}")
+    lookup >> discovery
+    [lookup, discovery, android] >> IngestionCompleteOperator(task_id="listings_complete",
+                                                              outlets=[APP_STORE_LISTINGS])
 
 
 ingest_app_store()

@@ -11,7 +11,7 @@ false (default on). Filings are upserted by kind and service number and linked t
 they file; a filing that turns `cancelled` gets its cancellation time. A province that cannot be read
 does not stop the others: the task fails at the end naming it, and its retry re-runs the day.
 
-Each task emits `fingertip://ingest/filings` when it succeeds.
+`filings_complete` emits `fingertip://ingest/filings` once, when both tasks are done and none failed.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from airflow.sdk import dag
 
 from fingertip.assets import FILINGS
 from fingertip.operators import IngestSourceOperator
-from fingertip.runtime import START_DATE, default_args
+from fingertip.operators.ingest import IngestionCompleteOperator
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="ingest_filings",
-    schedule="0 4 * * *",
+    schedule=cron("0 4 * * *"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -34,8 +35,9 @@ from fingertip.runtime import START_DATE, default_args
     doc_md=__doc__,
 )
 def ingest_filings():
-    IngestSourceOperator(task_id="icp_filings", source="filings", exports="filings", outlets=[FILINGS])
-    IngestSourceOperator(task_id="gov_app_filings", source="gov_app", exports=None, outlets=[FILINGS])
+    sources = [IngestSourceOperator(task_id="icp_filings", source="filings", exports="filings"),
+               IngestSourceOperator(task_id="gov_app_filings", source="gov_app", exports=None)]
+    sources >> IngestionCompleteOperator(task_id="filings_complete", outlets=[FILINGS])
 
 
 ingest_filings()

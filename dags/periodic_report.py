@@ -33,18 +33,17 @@ and produces that province's self-inspection report), `recipients` (default: Var
 from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from fingertip.assets import REPORTS
 from fingertip.notifiers import FingertipMailNotifier
 from fingertip.operators import ProduceReportOperator
 from fingertip.reports.settings import FORMATS, load_settings
-from fingertip.runtime import START_DATE, TIMEZONE, default_args
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="periodic_report",
-    schedule=CronTriggerTimetable(load_settings()["schedule"], timezone=TIMEZONE),
+    schedule=cron(load_settings()["schedule"]),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

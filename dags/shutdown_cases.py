@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, Param, dag, task
 
 from fingertip.assets import FINDINGS, SHUTDOWN_CASES
 from fingertip.operators import CaseApprovalOperator
-from fingertip.runtime import START_DATE, TIMEZONE, default_args
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 def _approval_timeout() -> dt.timedelta:
@@ -49,7 +49,7 @@ def _approval_timeout() -> dt.timedelta:
 
 @dag(
     dag_id="shutdown_cases",
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 6 * * *", timezone=TIMEZONE), assets=FINDINGS),
+    schedule=AssetOrTimeSchedule(timetable=cron("0 6 * * *"), assets=FINDINGS),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=4,  # a run waiting for approvals must not hold back the next day's run
@@ -65,7 +65,8 @@ def _approval_timeout() -> dt.timedelta:
         "only_rules": Param([], type="array", items={"type": "string"},
                             description="open cases only from findings of these proposing rules (default: all)"),
         "max_new_cases": Param(None, type=["null", "integer"], minimum=1,
-                               description="open at most this many cases from findings in this run"),
+                               description="open at most this many cases from findings in this run "
+                                           "(default: approval.max_new_cases_per_run of shutdown.yaml)"),
         "confirm_disposal": Param([], type="array",
                                   description='[{"case_key": "…", "actor": "…", "evidence": "…"}]'),
     },

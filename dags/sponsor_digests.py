@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
-from fingertip.runtime import START_DATE, TIMEZONE, default_args
+from fingertip.runtime import START_DATE, cron, default_args
 
 
 @dag(
     dag_id="sponsor_digests",
-    schedule=CronTriggerTimetable("30 8 * * 1", timezone=TIMEZONE),
+    schedule=cron("30 8 * * 1"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -176,6 +176,20 @@ def benches(with_1m: bool) -> list[Bench]:
             ],
         ),
         Bench(
+            name="daily cycle: Celery cluster vs airflow dags test",
+            command=[sys.executable, "-m", "fingertip_dev.bench.cluster", "--entities", "{n}", "--json"],
+            sizes=[2_000],  # 200k (the figure) does not finish on the shared 2-core machine
+            backends=["postgresql"],
+            metrics=[
+                Metric("ratio", "×", 1.2, higher_is_better=False),
+                Metric("cluster_pipeline_seconds", "s", None, higher_is_better=False),
+                Metric("dags_test_pipeline_seconds", "s", None, higher_is_better=False),
+                Metric("scheduler_tasks_per_second", "tasks/s", None),
+                Metric("worker1_peak_rss_mb", "MB", None, higher_is_better=False),
+                Metric("worker2_peak_rss_mb", "MB", None, higher_is_better=False),
+            ],
+        ),
+        Bench(
             name="make test (whole suite)",
             command=[sys.executable, "-m", "fingertip_dev.bench.test_suite", "--json"],
             sizes=[0],  # N does not apply: the whole suite

@@ -6,6 +6,7 @@ Groups:
   stub --world DATA/sample/world.db [--port 8765] [--faults JSON]   the stub source server
   mailcatcher [--dir DIR] [--host 127.0.0.1] [--port 8025]          local SMTP server saving .eml files
   demo [--entities N] [--seed S]               the end-to-end demo (make demo)
+  cluster [--entities N] [--redis-db N] [--keep]  the demo pipeline on CeleryExecutor over REST (make cluster)
   preview [--out URL]                          render the sample official documents and PNG previews
 """
 
@@ -22,6 +23,7 @@ GROUPS = {
     "mailcatcher": "fingertip_dev.mailcatcher",
     "demo": "fingertip_dev.demo",
     "preview": "fingertip_dev.document_preview",
+    "cluster": "fingertip_dev.cluster",
 }
 
 

@@ -63,6 +63,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("exports_url", "FINGERTIP_EXPORTS_URL", None,
            "Vendor/platform CSV/XLSX exports of the feeds (ObjectStoragePath URL). Default: <data_dir>/exports.",
            "s3://aws_default@fingertip/exports"),
+    Option("shared_file_locations", "FINGERTIP_SHARED_FILE_LOCATIONS", None,
+           "On a distributed executor (Celery, Kubernetes, …) tasks of one run land on different machines, so "
+           "file:// locations (output_url, inbox_url, exports_url) must be storage every worker sees at the "
+           "same path (e.g. an NFS mount). 'true' declares every file:// location shared; or give a "
+           "comma-separated list of shared folders (file:///mnt/shared or /mnt/shared). An undeclared file:// "
+           "location is refused at the start of every task. Object storage URLs (s3://, gs://, …) need nothing.",
+           "/mnt/fingertip-shared"),
     Option("timezone", "FINGERTIP_TZ", "Asia/Shanghai",
            "Time zone runs, deadlines and file names are dated in (Beijing time).", None),
     Option("policy_dir", "FINGERTIP_POLICY_DIR", None,
@@ -163,6 +170,81 @@ def exports_url() -> str:
 
 def timezone() -> str:
     return get("timezone") or "Asia/Shanghai"
+
+
+# -- hand-off locations on a distributed executor --------------------------------------------------
+#: Executors that run every task of a run on this one machine (a file:// location is always shared).
+LOCAL_EXECUTORS = frozenset({"LocalExecutor", "SequentialExecutor", "DebugExecutor"})
+#: The locations tasks hand files over through (one task writes, another reads).
+HANDOFF_LOCATIONS = ("output_url", "inbox_url", "exports_url")
+
+
+def distributed_executor() -> str | None:
+    """The first configured executor (``[core] executor``, a comma-separated list in Airflow 3) that
+    can run a task on another machine, or None when all run locally (or Airflow is absent)."""
+    conf = import_airflow_configuration()
+    if conf is None:
+        return None
+    value = conf.get("core", "executor", fallback="") or ""
+    for item in value.split(","):
+        path = item.strip().split(":")[-1].strip()  # "alias:module.Class" or "Class"
+        name = path.rsplit(".", 1)[-1]
+        if name and name not in LOCAL_EXECUTORS:
+            return name
+    return None
+
+
+def _shared_prefixes() -> tuple[bool, list[str]]:
+    value = (get("shared_file_locations") or "").strip()
+    if value.lower() in ("", "false", "no", "0", "none"):
+        return False, []
+    if value.lower() in ("true", "yes", "1", "all"):
+        return True, []
+    prefixes = []
+    for item in value.split(","):
+        item = item.strip().removeprefix("file://")
+        if item:
+            prefixes.append(str(Path(item).expanduser().resolve()))
+    return False, prefixes
+
+
+def _location_urls() -> dict[str, str]:
+    return {"output_url": output_url(), "inbox_url": inbox_url(), "exports_url": exports_url()}
+
+
+def unshared_locations(executor: str | None = None) -> dict[str, str]:
+    """Hand-off locations that are ``file://`` and not declared shared, when the executor is distributed
+    (``executor``: the executor's class name; default: the configured one). Empty when all is well."""
+    executor = executor if executor is not None else distributed_executor()
+    if not executor or executor in LOCAL_EXECUTORS:
+        return {}
+    everything, prefixes = _shared_prefixes()
+    if everything:
+        return {}
+    bad = {}
+    for name, url in _location_urls().items():
+        if "://" in url and not url.startswith("file://"):
+            continue  # object storage (s3://, gs://, …) is shared by nature
+        path = Path(url.removeprefix("file://")).expanduser().resolve()
+        if not any(path == Path(p) or Path(p) in path.parents for p in prefixes):
+            bad[name] = url
+    return bad
+
+
+def check_shared_locations(executor: str | None = None) -> None:
+    """Refuse local hand-off locations on a distributed executor (a :class:`ConfigurationError` that
+    names each location, the executor and how to fix it)."""
+    executor = executor if executor is not None else distributed_executor()
+    bad = unshared_locations(executor)
+    if bad:
+        listed = "; ".join(f"{name} = {url}" for name, url in bad.items())
+        raise ConfigurationError(
+            f"the {executor} runs tasks on several machines, but these hand-off locations are local folders "
+            f"not declared shared: {listed}. A file one task writes there is invisible to a task on another "
+            "worker (an import that finds nothing, a green run that did nothing). Point them at object "
+            "storage ([fingertip] output_url / inbox_url / exports_url = s3://…), or mount shared storage at "
+            "the same path on every worker and declare it: [fingertip] shared_file_locations = true or a list "
+            "of folders (FINGERTIP_SHARED_FILE_LOCATIONS).")
 
 
 def output_path(*parts: str) -> ObjectStoragePath:

@@ -87,8 +87,17 @@ def request_approvals(engine: sa.Engine, *, settings: Settings, run_id: str, day
     requests: list[dict[str, Any]] = []
     with engine.connect() as conn:
         proposed = cases.list_cases(conn, ("proposed",))
+    # Bounded queue: open requests (of earlier runs, or of this run when it is retried) hold their slots;
+    # the oldest other proposed cases are asked up to settings.max_open_approvals, the rest wait "queued".
+    free = settings.max_open_approvals - sum(1 for case in proposed if _holds_slot(case, run_id, now))
+    queued: list[dict[str, Any]] = []
     for case in proposed:
         approval = (case.get("details") or {}).get("approval") or {}
+        if not auto and not _holds_slot(case, run_id, now):
+            if free <= 0:
+                queued.append(case)
+                continue
+            free -= 1
         if auto:
             log.warning("!!! DEMO AUTO-APPROVAL of case %s (%s:%s) — FINGERTIP_DEMO=1; never use in production !!!",
                         case["case_key"], case["target_type"], case["target_key"])
@@ -124,7 +133,35 @@ def request_approvals(engine: sa.Engine, *, settings: Settings, run_id: str, day
         prefix = f"【第{timeouts + 1}次请求】" if timeouts else ""
         requests.append({"case_key": case["case_key"],
                          "subject": f"{prefix}关停审批：{name}（{case['case_key']}）"[:200], "body": body})
+    if queued:
+        _mark_queued(engine, queued, limit=settings.max_open_approvals)
     return requests
+
+
+def _holds_slot(case: dict[str, Any], run_id: str, now: dt.datetime) -> bool:
+    """An open approval request: asked by this run, or by an earlier run and not lapsed."""
+    approval = (case.get("details") or {}).get("approval") or {}
+    if approval.get("status") != "pending":
+        return False
+    if approval.get("run_id") == run_id:
+        return True
+    return now < dt.datetime.fromisoformat(approval["timeout_at"]) + STALE_GRACE
+
+
+def _mark_queued(engine: sa.Engine, waiting: list[dict[str, Any]], *, limit: int) -> None:
+    """Proposed cases beyond the queue's bound: ``details.approval.status = "queued"`` with their place."""
+    log.info("%d proposed case(s) wait for a free approval slot (at most %d open requests: "
+             "approval.max_open_requests)", len(waiting), limit)
+    with engine.begin() as conn:
+        for place, case in enumerate(waiting, start=1):
+            approval = (case.get("details") or {}).get("approval") or {}
+            if approval.get("status") == "queued" and approval.get("place") == place:
+                continue
+            conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"], cases.T.c.state == "proposed",
+                                                  cases.T.c.updated_at == case["updated_at"])
+                         .values(details={**(case.get("details") or {}),
+                                          "approval": {**approval, "status": "queued", "place": place}},
+                                 updated_at=cases.utcnow_precise()))
 
 
 def apply_decision(engine: sa.Engine, case_key: str, *, approved: bool, actor: str, comment: str | None,

@@ -41,6 +41,12 @@ class Settings:
     approval_timeout_hours: float = 72.0
     escalate_after_timeouts: int = 2
     escalation_recipients: tuple[str, ...] = ()
+    #: bounded approval queue: at most this many approval requests open at once (project default 20);
+    #: further proposed cases wait, visible as ``details.approval.status == "queued"``
+    max_open_approvals: int = 20
+    #: cases opened from findings per run, scheduled runs included (the run's ``max_new_cases`` param
+    #: overrides it; project default 50)
+    max_new_cases_per_run: int = 50
     reminders: dict[str, tuple[int, ...]] = field(default_factory=lambda: {
         "announcement_due": (0,), "stop_date": (7, 1), "disposal_deadline": (7, 1), "verification": (0,)})
     recipient_roles: tuple[str, ...] = RECIPIENT_ROLES
@@ -104,7 +110,8 @@ _TOP_KEYS = {"min_notice_days", "disposal_working_days", "holidays", "working_da
 _SECTIONS = {
     "successor": {"required", "account_max_silence_days"},
     "verification": {"consecutive_checks", "require_filings_cancelled", "start_after_days"},
-    "approval": {"response_timeout_hours", "escalate_after_timeouts", "escalation_recipients"},
+    "approval": {"response_timeout_hours", "escalate_after_timeouts", "escalation_recipients", "max_open_requests",
+                 "max_new_cases_per_run"},
     "recipients": {"roles", "ops_mailbox", "ops_mailbox_variable"},
 }
 
@@ -224,6 +231,11 @@ def _approval(appr: dict, source: str) -> dict[str, Any]:
     if "escalate_after_timeouts" in appr:
         kw["escalate_after_timeouts"] = _int(f"{source}: approval.escalate_after_timeouts",
                                              appr["escalate_after_timeouts"], 1, 100)
+    if "max_open_requests" in appr:
+        kw["max_open_approvals"] = _int(f"{source}: approval.max_open_requests", appr["max_open_requests"], 1, 10_000)
+    if "max_new_cases_per_run" in appr:
+        kw["max_new_cases_per_run"] = _int(f"{source}: approval.max_new_cases_per_run",
+                                           appr["max_new_cases_per_run"], 1, 100_000)
     if appr.get("escalation_recipients"):
         kw["escalation_recipients"] = tuple(str(r) for r in appr["escalation_recipients"])
     return kw

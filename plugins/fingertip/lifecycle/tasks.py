@@ -23,7 +23,8 @@ def open_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, conf: dic
 
     ``conf``: ``open_cases`` — ``[{"target_type", "target_key", "reason", "successor"?, "actor"}]``;
     ``confirm_disposal`` — ``[{"case_key", "actor", "evidence"?}]``; ``only_rules`` — restrict the
-    proposing rules to these ids; ``max_new_cases`` — open at most this many cases from findings.
+    proposing rules to these ids; ``max_new_cases`` — open at most this many cases from findings (default:
+    ``approval.max_new_cases_per_run`` of the settings, so scheduled runs are bounded too).
     """
     conf = conf or {}
     if conf.get("only_rules"):
@@ -36,7 +37,8 @@ def open_cases(engine: sa.Engine, *, day: dt.date, settings: Settings, conf: dic
     out: dict[str, Any] = {"cancelled": opening.cancel_recovered(engine, actor=actor),
                            "reopened": verification.reopen_relisted(engine, day=day, settings=settings, actor=actor)}
     out["from_findings"] = opening.open_from_findings(engine, rule_ids=rule_ids, settings=settings, day=day,
-                                                      actor=actor, limit=conf.get("max_new_cases"))
+                                                      actor=actor,
+                                                      limit=conf.get("max_new_cases") or settings.max_new_cases_per_run)
     manual = []
     for item in conf.get("open_cases") or []:
         case, created = opening.open_by_ops(engine, target_type=item["target_type"], target_key=item["target_key"],

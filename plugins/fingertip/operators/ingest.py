@@ -403,3 +403,30 @@ def _label(source: Source, partitions: list[str] | None) -> str:
     if len(partitions) == 1:
         return f"{source}/{partitions[0]}"
     return f"{source}/{partitions[0]}…{partitions[-1]} ({len(partitions)})"
+
+
+class IngestionCompleteOperator(BaseOperator):
+    """Emits a DAG's ingestion asset ONCE, after every source task of the run (its ``outlets``).
+
+    Give the source tasks no outlets and put this downstream of all of them: consumers scheduled on the
+    asset (detection) then see one event per complete ingestion run, never one per source on a partial
+    picture. Runs when no source failed and at least one succeeded (``none_failed_min_one_success``):
+    a run whose sources were all skipped — nothing to ingest — emits nothing and says so.
+    Returns ``{"day", "sources": [upstream task ids]}``.
+    """
+
+    ui_color = "#d4ecd9"
+
+    def __init__(self, *, outlets: Sequence[Any], **kwargs: Any) -> None:
+        if not outlets:
+            raise ValueError("IngestionCompleteOperator needs the asset(s) to emit (outlets)")
+        kwargs.setdefault("trigger_rule", "none_failed_min_one_success")
+        super().__init__(outlets=list(outlets), **kwargs)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from fingertip.runtime import interval_day
+
+        result = {"day": interval_day(dict(context)).isoformat(), "sources": sorted(self.upstream_task_ids)}
+        self.log.info("ingestion complete: %s; emitting %s", result,
+                      ", ".join(getattr(a, "uri", str(a)) for a in self.outlets))
+        return result

@@ -1,0 +1,5 @@
+import sys
+
+from fingertip_dev.cluster import main
+
+sys.exit(main())
