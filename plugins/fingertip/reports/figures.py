@@ -17,8 +17,8 @@ what was true then:
   level, province (first two digits of the division code) and platform / kind;
 * **new** — apps launched (``launched_on``), accounts and work groups opened (``opened_on``) in the
   period; **closed** — apps, accounts and work groups whose ``closed_on`` falls in the period;
-* **findings** — open at the end (first seen before it, not resolved by then, no waiver in force
-  then), new (``first_seen_at`` in the period)
+* **findings** — open at the end (first seen before it — or last evaluated on a data date within the
+  period, for a run over past data —, not resolved by then, no waiver in force then), new (``first_seen_at`` in the period)
   and resolved (``resolved_at`` in the period), by rule, policy article and severity. Not exact for a
   finding resolved and reopened after the period (the store keeps the last resolution only);
 * **inspections** — the latest check date within the period. Two scores, never mixed: Fingertip's
@@ -239,8 +239,10 @@ class FigureBuilder:
                                           w.c.expires_at >= self.ts_end,
                                           sa.or_(w.c.revoked_at.is_(None), w.c.revoked_at >= self.ts_end))
                   .exists())
-        return sa.and_(f.c.first_seen_at < self.ts_end, sa.not_(waived),
-                       sa.or_(f.c.resolved_at.is_(None), f.c.resolved_at >= self.ts_end))
+        # seen by the end: first seen before it, or (a run over past data) evaluated on a data date within it
+        seen = sa.or_(f.c.first_seen_at < self.ts_end,
+                      sa.and_(f.c.check_date.is_not(None), f.c.check_date < self.end_excl))
+        return sa.and_(seen, sa.not_(waived), sa.or_(f.c.resolved_at.is_(None), f.c.resolved_at >= self.ts_end))
 
     def findings(self) -> FindingFigures:
         f = schema.findings
