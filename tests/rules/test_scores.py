@@ -117,3 +117,16 @@ def test_report_figures_name_both_scores_list_no_data_and_explain_shutdown_besid
     assert labels["19号检查合格率（政务公众账号）"].startswith("66.7%")
     assert labels["治理评估合格率（Fingertip评分）"].startswith("33.3%")
     assert labels["未监测（数据缺失）"].startswith("1")
+
+
+def test_ad_hoc_audit_counts_no_data_apart(store_engine):
+    from fingertip.reports.audit import audit_figures
+    from fingertip.reports.document import audit_key_figures
+
+    _load(store_engine)
+    result = detect(store_engine, check_date=CHECK, persist=False)
+    insp = audit_figures(store_engine, result, articles={})["inspections"]
+    # governance assessment: A1 and A6 pass of the six assessed; A3 has no data
+    assert (insp["checked"], insp["passed"], insp["no_data"]) == (6, 2, 1)
+    labels = dict(audit_key_figures(audit_figures(store_engine, result, articles={}), None))
+    assert labels["未监测（数据缺失）"].startswith("1") and "评估 6" in labels["治理评估合格率（Fingertip评分）"]

@@ -354,7 +354,11 @@ def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None 
         severity[sev] += 1
     prov: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     unit: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    no_data = 0
     for i in inspections:
+        if _attr(i, "outcome") == "no_data":
+            no_data += 1  # data missing: counted apart, never a pass
+            continue
         ok = 1 if _attr(i, "passed") else 0
         p = prov[_attr(i, "province_code")]
         p[0] += 1
@@ -395,6 +399,7 @@ def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None 
                      "by_article": sorted(by_article.values(), key=lambda x: (-x["count"], x["article"])),
                      "by_severity": {k: severity.get(k, 0) for k in labels.SEVERITIES}},
         "inspections": {"checked": checked_total, "passed": passed_total, "pass_rate": rate(passed_total, checked_total),
-                        "by_province": by_province, "by_unit": by_unit, "check_date": None},
+                        "by_province": by_province, "by_unit": by_unit, "check_date": None,
+                        "scheme_zh": "Fingertip治理评估（项目自定评分，非国家检查指标）", "no_data": no_data},
         "key_findings": [_audit_key_finding(f, articles) for f in key],
     }

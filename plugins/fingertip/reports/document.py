@@ -218,7 +218,8 @@ def audit_key_figures(figures: AuditFigures, audit: AuditInfo | None) -> list[tu
     out = [
         ("核查对象", "，".join(f"{labels.ENTITY_TYPES.get(k, k)} {v:,}" for k, v in checked.items()) or "0"),
         ("发现问题", f"{fnd['total']:,}（高 {sev.get('high', 0):,}，中 {sev.get('medium', 0):,}，低 {sev.get('low', 0):,}）"),
-        ("检查合格率", f"{pct(insp['pass_rate'])}（合格 {insp['passed']:,} / 检查 {insp['checked']:,}）"),
+        ("治理评估合格率（Fingertip评分）", f"{pct(insp['pass_rate'])}（合格 {insp['passed']:,} / 评估 {insp['checked']:,}）"),
+        ("未监测（数据缺失）", f"{insp.get('no_data', 0):,}（不计入合格率）"),
     ]
     if audit is not None:
         out.append(("抽样", audit["sampling_zh"]))

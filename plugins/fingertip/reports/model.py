@@ -57,11 +57,13 @@ class InspectionFigures(TypedDict):
     """Inspections of one check date (audits: the run's own inspections, ``check_date`` None)."""
 
     check_date: str | None
-    checked: int
+    checked: int  # passed + failed; records with no data are counted apart
     passed: int
     pass_rate: float | None
     by_province: list[ProvincePassRow]
     by_unit: list[UnitPassRow]
+    scheme_zh: NotRequired[str]  # what the score is (Fingertip's governance assessment)
+    no_data: NotRequired[int]  # records whose data is missing: not in checked, never a pass
 
 
 class KeyFinding(TypedDict):
@@ -210,8 +212,6 @@ class PeriodInspectionFigures(InspectionFigures):
     """Fingertip's governance assessment (the project's own scoring) and, apart, the 19号 inspection."""
 
     by_target_type: list[TargetTypePassRow]
-    scheme_zh: NotRequired[str]
-    no_data: NotRequired[int]  # records whose data is missing: not in checked, never a pass
     indicator: NotRequired[IndicatorInspectionFigures]
     not_monitored: NotRequired[list[NotMonitoredItem]]
     shutdown_beside_pass: NotRequired[list[ShutdownBesidePassItem]]
