@@ -262,3 +262,13 @@ def test_make_filing_number_rejects(args, problem):
     with pytest.raises(ValueError) as exc:
         make_filing_number(*args)
     assert str(exc.value).startswith(problem)
+
+
+def test_filing_number_is_a_frozen_slotted_value():
+    import dataclasses
+
+    parsed = parse_filing_number("粤ICP备2024012345号-3A")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parsed.abbr = "京"  # type: ignore[misc]
+    assert not hasattr(parsed, "__dict__")
+    assert hash(parsed) == hash(parse_filing_number("粤ICP备2024012345号-3A"))

@@ -64,4 +64,6 @@ EQUIVALENT: dict[str, str] = {
     f"{_P}:94:67:const": "any day of the year gives the same annual period",
     f"{_P}:119:38:const0": "month 0 never occurs: range(0, 13) and range(1, 13) match the same months",
     f"{_P}:119:41:const": "month 13 never occurs: range(1, 14) and range(1, 13) match the same months",
+    "fingertip.identifiers:29:23:const": "'XX' + alphabet + 'XX' adds only X, which the alphabet already has",
+    "fingertip.identifiers:42:15:binop": "ord(ch) + 55 = (ord(ch) - 55) + 110 and 110 = 10 x 11: the same sum modulo 11",
 }
