@@ -166,7 +166,6 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown module(s) {sorted(unknown)}; known: {[t.module for t in targets]}")
         targets = [t for t in targets if t.module in wanted]
     targets = [_cap(t, ns.sample) for t in targets]
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the runner kills its children
     t0, cpu0 = time.monotonic(), _cpu_children()
     if ns.before:
         skipped = [t.module for t in targets if not _tests(t, True)]
@@ -174,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--before: no test of these modules existed before issue 17, not run: {skipped}", file=sys.stderr)
         targets = [t for t in targets if _tests(t, True)]
     _warm_up(targets, ns.before)
+    # after the warm-up (imported libraries install their own handlers): unwind, the runner kills its children
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out_dir = Path(ns.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = "mutation-smoke" if ns.smoke else "mutation-before" if ns.before else "mutation"
