@@ -85,12 +85,14 @@ def run_target(target: config.Target, root: Path, jobs: int, before: bool = Fals
     outcomes = list(runner.run(target.module, mutants, args, root, jobs=jobs, timeout=timeout))
     wall, cpu = time.monotonic() - t0, _cpu_children() - cpu0
     counts = {"killed": 0, "survived": 0, "timeout": 0}
+    lines = runner.module_origin(target.module).read_text(encoding="utf-8").splitlines()
     message, equivalent, survivors = [], [], []
     for o in sorted(outcomes, key=lambda o: (o.mutant.line, o.mutant.col, o.mutant.variant)):
         if o.status != "survived":
             counts[o.status] += 1
             continue
-        eq_key = f"{o.mutant.module}:{o.mutant.line}:{o.mutant.col}:{o.mutant.variant}"
+        code = lines[o.mutant.line - 1].strip() if 0 < o.mutant.line <= len(lines) else ""
+        eq_key = f"{o.mutant.module} | {code} | {o.mutant.description}"
         if eq_key in config.EQUIVALENT:
             equivalent.append({**_describe(o.mutant), "reason": config.EQUIVALENT[eq_key]})
         elif o.mutant.message_text:
