@@ -82,7 +82,11 @@ def run_target(target: config.Target, root: Path, jobs: int, before: bool = Fals
     print(f"{target.module}: {len(mutants)} mutants (of {total}), tests {base_wall:.1f} s "
           f"({base_cpu:.1f} s CPU), timeout {timeout:.0f} s", file=sys.stderr)
     cpu0, t0 = _cpu_children(), time.monotonic()
-    outcomes = list(runner.run(target.module, mutants, args, root, jobs=jobs, timeout=timeout))
+    outcomes = []
+    for o in runner.run(target.module, mutants, args, root, jobs=jobs, timeout=timeout):
+        outcomes.append(o)  # one line per mutant: an interrupted run can still be read
+        print(f"    {o.status:8} {o.mutant.line}:{o.mutant.col} {o.mutant.description}"
+              f"{' (message text)' if o.mutant.message_text else ''}", file=sys.stderr, flush=True)
     wall, cpu = time.monotonic() - t0, _cpu_children() - cpu0
     counts = {"killed": 0, "survived": 0, "timeout": 0}
     lines = runner.module_origin(target.module).read_text(encoding="utf-8").splitlines()
