@@ -262,3 +262,59 @@ def test_make_filing_number_rejects(args, problem):
     with pytest.raises(ValueError) as exc:
         make_filing_number(*args)
     assert str(exc.value).startswith(problem)
+
+
+def test_filing_number_is_a_frozen_slotted_value():
+    import dataclasses
+
+    parsed = parse_filing_number("粤ICP备2024012345号-3A")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parsed.abbr = "京"  # type: ignore[misc]
+    assert not hasattr(parsed, "__dict__")
+    assert hash(parsed) == hash(parse_filing_number("粤ICP备2024012345号-3A"))
+
+
+# The stable issue codes (data other code and reports key on), one row per reason.
+@pytest.mark.parametrize("value,code", [
+    (None, "missing"), (12, "type"), ("91310115MA1K3BTP2", "length"), ("9A310115MA1K3BTP2B", "prefix"),
+    ("91310115OA1K3BTP2B", "alphabet"),  # a bad character at position 9, the first of the organisation part
+    ("91310115MA1K3BTP3B", "check17"), ("91310115MA1K3BTP2C", "check18"), ("91310115MA1K3BTP2B", None),
+])
+def test_credit_code_issue_codes(value, code):
+    from fingertip.identifiers import credit_code_issue
+
+    issue = credit_code_issue(value)
+    assert (issue.code if issue else None) == code
+    if issue:
+        assert issue.en == credit_code_problem(value) and issue.zh
+
+
+def test_bad_character_at_position_9():
+    assert credit_code_problem("91310115OA1K3BTP2B") == "invalid character(s) 'O' (I, O, S, V, Z are never used)"
+
+
+@pytest.mark.parametrize("value,kwargs,code", [
+    (None, {}, "missing"), (2024, {}, "type"), ("京ICP证030173号", {}, "licence"),
+    ("京公网安备11000002000001号", {}, "public_security"), ("粤ICP备12345号", {}, "malformed"),
+    ("火ICP备2024012345号", {}, "province_abbreviation"), ("贵ICP备2024012345号", {}, "province_abbreviation"),
+    ("粤ICP备2024012345号-3B", {}, "suffix"), ("粤ICP备2024012345号-3A", {"expected_province": "11"}, "province_mismatch"),
+    ("粤ICP备2024012345号", {"expected_service_type": "app"}, "no_service_number"),
+    ("粤ICP备2024012345号-3X", {"expected_service_type": "app"}, "suffix_mismatch"),
+    ("粤ICP备2024012345号-3A", {"expected_service_type": "app"}, None),
+])
+def test_filing_number_issue_codes(value, kwargs, code):
+    from fingertip.identifiers import filing_number_issue
+
+    issue = filing_number_issue(value, **kwargs)
+    assert (issue.code if issue else None) == code
+    if issue:
+        assert issue.en == filing_number_problem(value, **kwargs) and issue.zh
+
+
+@pytest.mark.parametrize("wrong,right", [("川", "蜀"), ("贵", "黔"), ("云", "滇"), ("甘", "陇"), ("秦", "陕"),
+                                         ("申", "沪"), ("内", "蒙")])
+def test_common_abbreviation_mistakes_name_the_filing_abbreviation(wrong, right):
+    # the abbreviations MIIT filings use (independent list: 蜀 Sichuan, 黔 Guizhou, 滇 Yunnan, 陇 Gansu,
+    # 陕 Shaanxi, 沪 Shanghai, 蒙 Inner Mongolia)
+    assert filing_number_problem(f"{wrong}ICP备2024012345号") == \
+        f"unknown province abbreviation {wrong!r} (filings use {right!r})"

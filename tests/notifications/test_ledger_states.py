@@ -161,10 +161,16 @@ def test_sending_within_the_lease_is_left_alone(sqlite_store, smtp_server, smtp_
     queue(sqlite_store)
     claimed = NOW - dt.timedelta(minutes=14)
     set_row(sqlite_store, status="sending", attempts=1, sent_at=claimed)
-    report = ledger.deliver(sqlite_store, keys=[KEY], now=NOW, **FAST)
+    # asked for by key: not sent, not changed, and the call says so (MailInProgress, a temporary error)
+    with pytest.raises(ledger.MailInProgress) as exc:
+        ledger.deliver(sqlite_store, keys=[KEY], now=NOW, **FAST)
+    report = exc.value.report
     assert (report.sent, report.skipped) == (0, 1)
     assert report.details[0]["outcome"] == "in_progress"
+    assert report.in_progress == 1
     assert state(row(sqlite_store)) == ("sending", 1, None, claimed)
+    # all due rows: nothing due, nothing raised
+    assert ledger.deliver(sqlite_store, now=NOW, **FAST).details == []
     # a custom lease: now it has expired
     assert ledger.deliver(sqlite_store, now=NOW, lease=dt.timedelta(minutes=10), **FAST).sent == 1
 
@@ -275,15 +281,16 @@ def test_delivery_report_merge_and_summary():
     class Row:
         id, notification_key, recipient, kind = 1, "k1", "a@x.cn", "notice"
 
-    a = ledger.DeliveryReport(sent=1, already_sent=2, failed_temporary=3, failed_permanent=4, skipped=5, deferred=6)
+    a = ledger.DeliveryReport(sent=1, already_sent=2, failed_temporary=3, failed_permanent=4, skipped=5, deferred=6,
+                              in_progress=7)
     a.add("sent", Row, message_id="<m1>")
     b = ledger.DeliveryReport(sent=10, already_sent=20, failed_temporary=30, failed_permanent=40, skipped=50,
-                              deferred=60)
+                              deferred=60, in_progress=70)
     b.add("failed_temporary", Row, error="boom", attempts=2)
     merged = a.merge(b)
     assert merged is a
-    assert (a.sent, a.already_sent, a.failed_temporary, a.failed_permanent, a.skipped, a.deferred) == \
-        (11, 22, 33, 44, 55, 66)
+    assert (a.sent, a.already_sent, a.failed_temporary, a.failed_permanent, a.skipped, a.deferred, a.in_progress) == \
+        (11, 22, 33, 44, 55, 66, 77)
     assert a.details == [
         {"id": 1, "key": "k1", "recipient": "a@x.cn", "kind": "notice", "outcome": "sent", "message_id": "<m1>",
          "error": None},
@@ -291,7 +298,7 @@ def test_delivery_report_merge_and_summary():
          "message_id": None, "error": "boom", "attempts": 2},
     ]
     assert a.summary() == ("sent 11, already sent 22, failed temporarily 33 (deferred 66), "
-                           "failed permanently 44, skipped 55")
+                           "failed permanently 44, skipped 55 (in progress 77)")
     assert a.as_dict()["failed_permanent"] == 44 and len(a.as_dict()["details"]) == 2
 
 

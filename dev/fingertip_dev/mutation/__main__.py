@@ -82,15 +82,21 @@ def run_target(target: config.Target, root: Path, jobs: int, before: bool = Fals
     print(f"{target.module}: {len(mutants)} mutants (of {total}), tests {base_wall:.1f} s "
           f"({base_cpu:.1f} s CPU), timeout {timeout:.0f} s", file=sys.stderr)
     cpu0, t0 = _cpu_children(), time.monotonic()
-    outcomes = list(runner.run(target.module, mutants, args, root, jobs=jobs, timeout=timeout))
+    outcomes = []
+    for o in runner.run(target.module, mutants, args, root, jobs=jobs, timeout=timeout):
+        outcomes.append(o)  # one line per mutant: an interrupted run can still be read
+        print(f"    {o.status:8} {o.mutant.line}:{o.mutant.col} {o.mutant.description}"
+              f"{' (message text)' if o.mutant.message_text else ''}", file=sys.stderr, flush=True)
     wall, cpu = time.monotonic() - t0, _cpu_children() - cpu0
     counts = {"killed": 0, "survived": 0, "timeout": 0}
+    lines = runner.module_origin(target.module).read_text(encoding="utf-8").splitlines()
     message, equivalent, survivors = [], [], []
     for o in sorted(outcomes, key=lambda o: (o.mutant.line, o.mutant.col, o.mutant.variant)):
         if o.status != "survived":
             counts[o.status] += 1
             continue
-        eq_key = f"{o.mutant.module}:{o.mutant.line}:{o.mutant.col}:{o.mutant.variant}"
+        code = lines[o.mutant.line - 1].strip() if 0 < o.mutant.line <= len(lines) else ""
+        eq_key = f"{o.mutant.module} | {code} | {o.mutant.description}"
         if eq_key in config.EQUIVALENT:
             equivalent.append({**_describe(o.mutant), "reason": config.EQUIVALENT[eq_key]})
         elif o.mutant.message_text:
@@ -166,7 +172,6 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown module(s) {sorted(unknown)}; known: {[t.module for t in targets]}")
         targets = [t for t in targets if t.module in wanted]
     targets = [_cap(t, ns.sample) for t in targets]
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: the runner kills its children
     t0, cpu0 = time.monotonic(), _cpu_children()
     if ns.before:
         skipped = [t.module for t in targets if not _tests(t, True)]
@@ -174,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--before: no test of these modules existed before issue 17, not run: {skipped}", file=sys.stderr)
         targets = [t for t in targets if _tests(t, True)]
     _warm_up(targets, ns.before)
+    # after the warm-up (imported libraries install their own handlers): unwind, the runner kills its children
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out_dir = Path(ns.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = "mutation-smoke" if ns.smoke else "mutation-before" if ns.before else "mutation"

@@ -4,7 +4,8 @@ The full run takes up to 20 minutes, too long to repeat inside ``make bench``: t
 ``out/mutation.json`` written by ``make mutation``. Without it (a fresh checkout) it runs the CI
 smoke module instead (about a minute of CPU) and reports that, with ``"source": "smoke"``.
 Prints one JSON object: the lowest score, the run's wall and CPU seconds, and each module's score
-as ``score_<module>``.
+as ``score_<module>`` (a module of :data:`.config.TARGETS` missing from the file scores 0: an
+unfinished run is never green).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from fingertip_dev.mutation import config
 from fingertip_dev.mutation.__main__ import main as mutation_main
 
 
@@ -22,6 +24,12 @@ def figures(report: dict, source: str) -> dict:
     for m in report["modules"]:
         out[f"score_{m['module']}"] = m["score"]
         scores.append(m["score"] if m["score"] is not None else 0.0)
+    if source != "smoke":  # a module the run did not reach is not a pass
+        missing = [t.module for t in config.TARGETS if f"score_{t.module}" not in out]
+        for module in missing:
+            out[f"score_{module}"] = 0.0
+            scores.append(0.0)
+        out["missing_modules"] = missing
     out["min_score"] = min(scores) if scores else None
     out["modules_below_85"] = sum(1 for s in scores if s < 85)
     return out

@@ -49,19 +49,32 @@ ADDED_TESTS = frozenset({
 #: The CI smoke: one small module, all its mutants, judged by its fast table test only.
 SMOKE: tuple[Target, ...] = (Target("fingertip.reports.periods", ("tests/reports/test_periods_table.py",)),)
 
-#: Mutants judged equivalent (no test can tell them apart from the original):
-#: ``module:line:col:variant`` → reason. Excluded from the score and listed in the survivors file.
+#: Mutants judged equivalent (no test can tell them apart from the original), keyed
+#: ``"<module> | <the source line, stripped> | <change>"`` (robust to lines moving) → reason.
+#: Excluded from the score and listed with the reason in the survivors file.
 _P = "fingertip.reports.periods"
+_QUARTER_ZH = "return f\"{self.start.year}年第{'一二三四'[(self.start.month - 1) // 3]}季度\""
+_DEFAULTS = 'defaults = {"monthly": list(range(1, 13)), "quarterly": [1, 4, 7, 10], "annual": [1]}'
 EQUIVALENT: dict[str, str] = {
-    f"{_P}:44:61:binop": "quarter starts are months 1/4/7/10: (m+1)//3 == (m-1)//3 for them",
-    f"{_P}:44:80:const0": "quarter starts are months 1/4/7/10: m//3 == (m-1)//3 for them",
-    f"{_P}:56:75:const": "start minus 2 days is still inside the previous period (periods are >= 28 days)",
-    f"{_P}:83:95:const": "start minus 2 days is still inside the previous period (periods are >= 28 days)",
-    f"{_P}:90:76:const": "any day of the month gives the same monthly period",
-    f"{_P}:92:86:const": "any day of the quarter's first month gives the same quarter",
-    f"{_P}:94:59:const0": "m[0] is the whole match, which for the year pattern is m[1]",
-    f"{_P}:94:64:const": "any day of the year gives the same annual period",
-    f"{_P}:94:67:const": "any day of the year gives the same annual period",
-    f"{_P}:119:38:const0": "month 0 never occurs: range(0, 13) and range(1, 13) match the same months",
-    f"{_P}:119:41:const": "month 13 never occurs: range(1, 14) and range(1, 13) match the same months",
+    f"{_P} | {_QUARTER_ZH} | - → +": "quarter starts are months 1/4/7/10: (m+1)//3 == (m-1)//3 for them",
+    f"{_P} | {_QUARTER_ZH} | 1 → 0": "quarter starts are months 1/4/7/10: m//3 == (m-1)//3 for them",
+    f"{_P} | return period_containing(self.kind, self.start - dt.timedelta(days=1)) | 1 → 2":
+        "start minus 2 days is still inside the previous period (periods are >= 28 days)",
+    f"{_P} | return period_containing(kind, period_containing(kind, run_date).start - dt.timedelta(days=1)) | 1 → 2":
+        "start minus 2 days is still inside the previous period (periods are >= 28 days)",
+    f'{_P} | period = period_containing("monthly", dt.date(int(m[1]), int(m[2]), 1)) | 1 → 2':
+        "any day of the month gives the same monthly period",
+    f'{_P} | period = period_containing("quarterly", dt.date(int(m[1]), 3 * int(m[2]) - 2, 1)) | 1 → 2':
+        "any day of the quarter's first month gives the same quarter",
+    f'{_P} | period = period_containing("annual", dt.date(int(m[1]), 1, 1)) | 1 → 0':
+        "m[0] is the whole match, which for the year pattern is m[1]; date(y, 0, 1) would raise instead — "
+        "but only the index mutant reaches here: the month/day 1 → 0 mutants raise and are killed",
+    f'{_P} | period = period_containing("annual", dt.date(int(m[1]), 1, 1)) | 1 → 2':
+        "any day of the year gives the same annual period",
+    f"{_P} | {_DEFAULTS} | 1 → 0": "month 0 never occurs: range(0, 13) and range(1, 13) match the same months",
+    f"{_P} | {_DEFAULTS} | 13 → 14": "month 13 never occurs: range(1, 14) and range(1, 13) match the same months",
+    "fingertip.identifiers | CREDIT_CODE_ALPHABET = \"0123456789ABCDEFGHJKLMNPQRTUWXY\" | "
+    "'0123456789ABCDEFGHJKLMNPQRTUWX' → 'XX…XX'": "'XX' + alphabet + 'XX' adds only X, which the alphabet already has",
+    "fingertip.identifiers | return ord(ch) - 55 | - → +":
+        "ord(ch) + 55 = (ord(ch) - 55) + 110 and 110 = 10 x 11: the same weighted sum modulo 11",
 }

@@ -24,7 +24,8 @@ Not mutated: docstrings, annotations, ``__all__``, ``if TYPE_CHECKING`` blocks, 
 Message-text classification: a string-constant mutant is *message text* when the string is part
 of an f-string inside a ``raise`` statement or a logging call, or is itself an argument of the
 raised exception's constructor (``raise X("…")``); a string handed to another call on the way
-(``raise E(path, line_of(cond, "fact"), …)``) is data, not text. Such mutants change only what a
+(``raise E(path, line_of(cond, "fact"), …)``) is data, not text. The reasons of a returned
+``Issue(code, en, zh)`` (:data:`MESSAGE_CALLS`) are message text too; its code is data. Such mutants change only what a
 message says; when they survive they are counted separately and left out of the score.
 """
 
@@ -48,6 +49,9 @@ _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv
            ast.Is: "is", ast.IsNot: "is not", ast.And: "and", ast.Or: "or"}
 _LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "warn"}
 _LOG_NAMES = {"log", "logger", "logging", "LOG", "_log", "_logger", "warnings"}
+#: Constructors of returned messages → positional arguments that are message text
+#: (``Issue(code, en, zh)`` of :mod:`fingertip.identifiers`: the code is data, the two reasons text).
+MESSAGE_CALLS: dict[str, tuple[int, ...]] = {"Issue": (1, 2)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +130,33 @@ def _in_message(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
     constructor. A string passed to another call on the way (``line_of(cond, "fact")``) is data.
     """
     cur: ast.AST | None = node
+    child: ast.AST = node
     while cur is not None:
         parent = parents.get(id(cur))
         if isinstance(cur, ast.JoinedStr):
+            if _fstring_message_arg(cur, parents):
+                return True
             return _under_raise(cur, parents)
         if isinstance(cur, ast.Call):
-            if isinstance(parent, ast.Raise) or _is_log_call(cur):
+            if isinstance(parent, ast.Raise) or _is_log_call(cur) or _is_message_arg(cur, child):
                 return True
             return _inside_fstring_under_raise(cur, parents)  # ', '.join(…) inside a message f-string
         if isinstance(cur, ast.stmt):
             return False
-        cur = parent
+        child, cur = cur, parent
     return False
+
+
+def _is_message_arg(call: ast.Call, arg: ast.AST) -> bool:
+    """``arg`` is a message position of a message-carrying constructor (:data:`MESSAGE_CALLS`)."""
+    name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
+    positions = MESSAGE_CALLS.get(name or "")
+    return bool(positions) and any(call.args[i] is arg for i in positions if i < len(call.args))
+
+
+def _fstring_message_arg(node: ast.JoinedStr, parents: dict[int, ast.AST]) -> bool:
+    parent = parents.get(id(node))
+    return isinstance(parent, ast.Call) and _is_message_arg(parent, node)
 
 
 def _inside_fstring_under_raise(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
