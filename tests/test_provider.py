@@ -314,7 +314,7 @@ def test_project_settings_use_the_new_connection_types(monkeypatch):
             assert types[conn_id] == conn_type, conn_id
     assert {"apple_itunes", "android_listing_feed", "filing_registry", "account_activity_feed"} <= set(types)
     apple = next(c for c in settings.connections if c.conn_id == "apple_itunes")
-    assert float(apple.extra["requests_per_minute"]) == 600  # the stub: limit lifted
+    assert float(apple.extra["requests_per_minute"]) == 0  # the stub: limit off
     assert apple.extra["country"] == "cn" and apple.extra["batch_size"] == 50
     monkeypatch.setenv("FINGERTIP_APPLE_RPM", "20")
     apple = next(c for c in parse_settings(ROOT / "airflow_settings.yaml").connections if c.conn_id == "apple_itunes")
