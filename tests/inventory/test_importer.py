@@ -267,6 +267,50 @@ def test_crash_between_staging_and_moving_is_resumed(store_engine, inbox, monkey
     assert again.status == "duplicate" and again.duplicate_of == batch["id"]
 
 
+def test_worker_lost_after_the_file_was_filed_away_is_resumed(store_engine, inbox, monkeypatch):
+    """A retried task finds its file already moved (the worker died between the move and recording
+    the report path, or after both): it completes that batch instead of failing, and adds nothing."""
+    data = csv_bytes(GROUP_HEADER, GROUP_ROWS)
+    # an earlier, complete import of a different file with the same name (e.g. last month's ledger)
+    older = import_file(store_engine, drop(inbox, "groups.csv", csv_bytes(GROUP_HEADER, GROUP_ROWS, encoding="gbk")))
+    assert older.status == "staged"
+    path = drop(inbox, "groups.csv", data)
+
+    def lost(engine, batch_id, report_path):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(importer, "_set_report_path", lost)
+    with pytest.raises(SystemExit):
+        import_file(store_engine, path, received_at=RECEIVED)
+    monkeypatch.undo()
+    assert not path.exists()
+    newest = batches(store_engine)[-1]
+    assert newest["report_path"] is None and newest["id"] != older.batch_id
+    before = counts(store_engine)
+
+    retried = import_file(store_engine, path)
+    assert retried.resumed and retried.batch_id == newest["id"] and retried.status == "staged"
+    assert retried.rows_by_entity_type == {"work_group": 1} and retried.row_count == 1
+    assert counts(store_engine) == before
+    (row,) = [b for b in batches(store_engine) if b["id"] == newest["id"]]
+    assert row["report_path"] == retried.report_path and retried.report_path.endswith(".report.json")
+    assert pathlib_read(retried.moved_to) == data
+
+    # the worker died after both steps: the retry reports the same batch again
+    again = import_file(store_engine, path)
+    assert again.resumed and again.batch_id == newest["id"] and counts(store_engine) == before
+
+    with pytest.raises(FileNotFoundError, match="no earlier import"):
+        import_file(store_engine, inbox / "never-delivered.csv")
+
+
+def pathlib_read(path: str | None) -> bytes:
+    from pathlib import Path
+
+    assert path is not None
+    return Path(path).read_bytes()
+
+
 def test_import_without_moving_then_resume(store_engine, inbox):
     path = drop(inbox, "groups.csv", csv_bytes(GROUP_HEADER, GROUP_ROWS, encoding="gbk"))
     first = import_file(store_engine, path, move=False)

@@ -420,6 +420,47 @@ def _insert_batch(conn, **values) -> int:
     return conn.execute(sa.insert(schema.import_batches).values(**values)).inserted_primary_key[0]
 
 
+def _filed_earlier(engine: Engine, file_name: str, folders) -> ImportResult | None:
+    """The import of ``file_name`` an interrupted earlier attempt filed away, completed; or None.
+
+    Reports are written before their file is moved, so every filed file has its report beside it.
+    A batch whose ``report_path`` is still unset is the one the interrupted attempt left (preferred);
+    otherwise the newest batch of that name whose report and file are both filed.
+    """
+    found: list[tuple[bool, int, Any, dict[str, Any]]] = []
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for report_file in folder.iterdir():
+            if not report_file.name.endswith(REPORT_SUFFIX):
+                continue
+            try:
+                report = json.loads(report_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(report, dict) or report.get("file_name") != file_name:
+                continue
+            target = folder / report_file.name[: -len(REPORT_SUFFIX)]
+            batch = _batch_by_checksum(engine, str(report.get("checksum_sha256")))
+            if batch is None or not target.exists():
+                continue
+            found.append((batch["report_path"] is None, batch["id"], report_file, {**report, "_batch": batch}))
+    if not found:
+        return None
+    unfinished, batch_id, report_file, report = max(found, key=lambda f: (f[0], f[1]))
+    batch = report.pop("_batch")
+    if unfinished:
+        _set_report_path(engine, batch_id, str(report_file))
+    log.warning("inventory %s: already filed away as batch %s by an earlier attempt (%s); resuming",
+                file_name, batch_id, report_file)
+    zh, en = _split_message(batch["message"])
+    by_entity = {str(k): int(v) for k, v in (report.get("rows_by_entity_type") or {}).items()}
+    return ImportResult(status=batch["status"], file_name=file_name, checksum=batch["checksum"], batch_id=batch_id,
+                        row_count=batch["row_count"], rows_by_entity_type=by_entity, message_zh=zh,
+                        message_en=en, report=report, moved_to=report.get("moved_to"),
+                        report_path=str(report_file), resumed=True)
+
+
 def _set_report_path(engine: Engine, batch_id: int, report_path: str) -> None:
     with engine.begin() as conn:
         conn.execute(
@@ -448,13 +489,22 @@ def import_file(
     """
     path = _as_path(path)
     file_name = path.name
+    inbox = path.parent
+    processed = _as_path(processed_dir) if processed_dir is not None else inbox.parent / PROCESSED_DIR
+    rejected = _as_path(rejected_dir) if rejected_dir is not None else inbox.parent / REJECTED_DIR
+    if move and not path.exists():
+        # A retried task whose earlier attempt died after filing the file away (a lost worker):
+        # finish what that attempt recorded instead of failing on the missing inbox file.
+        filed = _filed_earlier(engine, file_name, (processed, rejected))
+        if filed is not None:
+            return filed
+        raise FileNotFoundError(
+            f"inventory file {path} is not in the inbox, and no earlier import of {file_name!r} was filed "
+            f"away in {processed} or {rejected}")
     data = path.read_bytes()
     checksum = hashlib.sha256(data).hexdigest()
     received = _naive_utc(received_at)
     header_map = header_map or load_header_map()
-    inbox = path.parent
-    processed = _as_path(processed_dir) if processed_dir is not None else inbox.parent / PROCESSED_DIR
-    rejected = _as_path(rejected_dir) if rejected_dir is not None else inbox.parent / REJECTED_DIR
     context: dict[str, Any] = {
         "engine": engine, "path": path, "data": data, "file_name": file_name, "checksum": checksum,
         "received": received, "submitting_unit": submitting_unit, "header_map": header_map,
