@@ -15,9 +15,17 @@ package folder itself is listed in ``plugins/.airflowignore``).
     date their work (:func:`fingertip.runtime.interval_day`); also ``fingertip_check_date(a_datetime)``;
   - ``fingertip_output_url("findings", ds)`` — a folder URL under ``[fingertip] output_url``.
 
+* ``fastapi_apps``: the governance console (:mod:`fingertip.console.app`) at ``/fingertip`` — JSON API,
+  server-rendered pages, downloads; every route behind Airflow's auth manager.
+* ``external_views``: the console's pages in Airflow's navigation (category 指尖治理). External views
+  rather than ``react_apps``: the pages are rendered on the server from the same queries as the API,
+  so they need no JavaScript build (no npm toolchain in the project), work without a bundle served
+  to the UI, and are tested in a real browser as they are. Each view has a ``url_route``, so Airflow
+  shows the page inside its own layout (an iframe of the same origin, sharing the login session).
+
 Import-light on purpose: Airflow imports this module in every process that loads plugins, so it
-imports only the task SDK pieces the links need (the governance console, a FastAPI app, will be
-mounted here later and must be imported lazily too).
+imports only the task SDK pieces the links need; the console (FastAPI, its queries and templates)
+is imported and built only when Airflow reads ``fastapi_apps`` (the api-server).
 """
 
 from __future__ import annotations
@@ -61,10 +69,43 @@ def fingertip_output_url(*parts: Any) -> str:
     return output_location(*(str(p) for p in parts))["url"]
 
 
+CONSOLE_PREFIX = "/fingertip"
+
+#: The console's pages in Airflow's navigation: (name, path under the console, url_route).
+CONSOLE_PAGES = (
+    ("总览", "/", "fingertip"),
+    ("问题", "/findings", "fingertip-findings"),
+    ("清单", "/entities", "fingertip-entities"),
+    ("案件", "/cases", "fingertip-cases"),
+    ("数据质量", "/quality", "fingertip-quality"),
+    ("报告与审计", "/reports", "fingertip-reports"),
+)
+
+
+class _ConsoleApps:
+    """``fastapi_apps`` built on first access, so that only the api-server imports FastAPI and the console."""
+
+    def __init__(self) -> None:
+        self._apps: list[dict[str, Any]] | None = None
+
+    def __get__(self, _obj: Any, _owner: Any = None) -> list[dict[str, Any]]:
+        if self._apps is None:
+            from fingertip.console.app import create_app
+
+            self._apps = [{"app": create_app(), "url_prefix": CONSOLE_PREFIX, "name": "Fingertip governance console"}]
+        return self._apps
+
+
 class FingertipPlugin(AirflowPlugin):
-    """Fingertip's operator links and template macros."""
+    """Fingertip's governance console, operator links and template macros."""
 
     name = "fingertip"
     macros = [fingertip_check_date, fingertip_output_url]
     operator_extra_links = [FingertipOutputLink()]
     global_operator_extra_links: list[Any] = []
+    fastapi_apps = _ConsoleApps()
+    external_views = [
+        {"name": name, "href": CONSOLE_PREFIX + path, "url_route": route, "category": "指尖治理",
+         "destination": "nav"}
+        for name, path, route in CONSOLE_PAGES
+    ]

@@ -1,0 +1,159 @@
+"""The console's JSON API on a real api-server: authentication, permissions, filters, actions, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+from tests.console.seed import FINDINGS, FORMULA_TITLE, HOSTILE_APP
+
+ROUTES = ["/fingertip/api/summary", "/fingertip/api/findings", "/fingertip/api/cases", "/fingertip/api/batches",
+          "/fingertip/api/reports", "/fingertip/api/entities", "/fingertip/", "/fingertip/findings",
+          "/fingertip/files/cases/CASE-1/announcement.pdf", "/fingertip/api/export/findings.csv",
+          "/fingertip/static/console.css"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_anonymous_gets_no_data(anonymous, path):
+    r = anonymous.get(path)
+    assert r.status_code in (401, 403)
+    assert "APP-1" not in r.text and "广州" not in r.text
+
+
+def test_forged_token_is_refused(anonymous):
+    r = anonymous.get("/fingertip/api/findings", headers={"Authorization": "Bearer not.a.jwt"})
+    assert r.status_code in (401, 403)
+
+
+def test_plugin_is_registered(admin):
+    plugins = admin.get("/api/v2/plugins").json()["plugins"]
+    mine = [p for p in plugins if "fingertip" in p["name"]]
+    assert mine and any(a["url_prefix"] == "/fingertip" for a in mine[0]["fastapi_apps"])
+    assert {v["href"] for v in mine[0]["external_views"]} >= {"/fingertip/", "/fingertip/findings"}
+
+
+def test_findings_filters_and_paging(admin):
+    r = admin.get("/fingertip/api/findings")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] == len(FINDINGS)
+    expected_gd_open = sum(1 for f in FINDINGS if f[5].startswith("44") and f[4] == "open")
+    body = admin.get("/fingertip/api/findings", params={"province": "44", "state": "open"}).json()
+    assert body["total"] == expected_gd_open == len(body["items"])
+    assert all(i["division_code"].startswith("44") and i["state"] == "open" for i in body["items"])
+    body = admin.get("/fingertip/api/findings", params={"page_size": 2, "page": 2, "sort": "id"}).json()
+    assert body["total"] == len(FINDINGS) and len(body["items"]) == 2
+    all_ids = sorted(i["id"] for i in admin.get("/fingertip/api/findings", params={"sort": "id"}).json()["items"])
+    assert [i["id"] for i in body["items"]] == all_ids[2:4]
+    assert admin.get("/fingertip/api/findings", params={"sort": "title_zh; drop table"}).status_code == 422
+    assert admin.get("/fingertip/api/findings", params={"province": "x'"}).status_code == 422
+
+
+def test_summary(admin):
+    data = admin.get("/fingertip/api/summary").json()
+    assert data["inventory"]["by_kind"] == {"app": 2, "account": 1, "work_group": 0}
+    open_by_rule = {r["rule_id"]: r["count"] for r in data["findings"]["open_by_rule"]}
+    assert open_by_rule == {"app.no_complaint_channel": 2, "app.zombie": 1, "account.no_interaction": 1}
+    assert {p["name"] for p in data["pass_rate"]} == {"北京市", "广东省"}
+    assert data["cases_by_state"] == {"proposed": 1}
+
+
+def test_viewer_reads_but_cannot_act(viewer, console):
+    assert viewer.get("/fingertip/api/findings").status_code == 200
+    r = viewer.post(f"/fingertip/api/findings/{console['ids']['finding_open']}/acknowledge")
+    assert r.status_code == 403
+
+
+def test_acknowledge_records_the_user(admin, console):
+    fid = console["ids"]["finding_open"]
+    r = admin.post(f"/fingertip/api/findings/{fid}/acknowledge")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "acknowledged" and r.json()["acknowledged_by"] == "admin"
+    assert admin.post(f"/fingertip/api/findings/{fid}/acknowledge").status_code == 409
+
+
+def test_waive_and_revoke(admin, console):
+    fid = console["ids"]["finding_formula"]
+    r = admin.post(f"/fingertip/api/findings/{fid}/waive",
+                   json={"reason": "整改中", "approver": "王五", "expires_on": "2099-01-31"})
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "waived" and r.json()["waivers"][0]["approver"] == "王五"
+    assert admin.post(f"/fingertip/api/findings/{fid}/waive", json={"reason": "", "approver": "x",
+                                                                     "expires_on": "2099-01-31"}).status_code == 422
+    r = admin.post(f"/fingertip/api/findings/{fid}/revoke")
+    assert r.status_code == 200 and r.json()["state"] == "open"
+
+
+def test_cookie_session_needs_csrf_token(anonymous, console):
+    """A state-changing call carried by the session cookie alone (what a cross-site form sends) is refused."""
+    from tests.console.conftest import token
+
+    jwt = token(console["base"], "admin")
+    fid = console["ids"]["finding_waived"]
+    r = anonymous.post(f"/fingertip/api/findings/{fid}/revoke", cookies={"_token": jwt})
+    assert r.status_code == 403 and "CSRF" in r.text
+    page = anonymous.get(f"/fingertip/findings/{fid}", cookies={"_token": jwt})
+    assert page.status_code == 200
+    csrf = page.text.split('name="fingertip-csrf" content="')[1].split('"')[0]
+    r = anonymous.post(f"/fingertip/api/findings/{fid}/revoke", cookies={"_token": jwt},
+                       headers={"X-Fingertip-CSRF": csrf})
+    assert r.status_code == 200, r.text
+
+
+def test_entity_case_batch_report_endpoints(admin):
+    e = admin.get("/fingertip/api/entities/app/APP-1").json()
+    assert e["record"]["name"] == HOSTILE_APP and len(e["snapshots"]) == 5 and e["listings"][0]["store"] == "huawei"
+    c = admin.get("/fingertip/api/cases/CASE-1").json()
+    assert c["case"]["state"] == "proposed" and c["documents"][0]["doc_kind"] == "announcement"
+    assert admin.get("/fingertip/api/batches/1").json()["bad_rows"] == 2
+    assert admin.get("/fingertip/api/quarantine", params={"batch": 1}).json()["total"] == 2
+    assert admin.get("/fingertip/api/reports").json()["items"][0]["run_key"] == "periodic_report/2026-11"
+    assert admin.get("/fingertip/api/entities", params={"type": "account"}).json()["total"] == 1
+    assert admin.get("/fingertip/api/entities/app/NOPE").status_code == 404
+    assert admin.get("/fingertip/openapi.json").json()["paths"]["/api/findings"]
+
+
+def test_downloads_only_from_outputs(admin):
+    r = admin.get("/fingertip/api/documents/1/download")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF") and "attachment" in r.headers["content-disposition"]
+    assert admin.get("/fingertip/api/documents/2/download").status_code == 403  # stored path outside the outputs
+    for evil in ("../secret.txt", "cases/../../secret.txt", "%2e%2e/secret.txt", "..%2fsecret.txt",
+                 "cases/CASE-1/..%2f..%2f..%2fsecret.txt", "/etc/passwd", "%2Fetc%2Fpasswd", "cases\\..\\..\\secret.txt"):
+        r = admin.get("/fingertip/files/" + evil)
+        assert r.status_code in (403, 404), evil
+        assert b"top secret" not in r.content
+    docs = admin.get("/fingertip/files/quality/data_docs/index.html")
+    assert docs.status_code == 200 and "sandbox" in docs.headers["content-security-policy"]
+
+
+def test_exports_are_formula_safe(admin):
+    r = admin.get("/fingertip/api/export/findings.csv", params={"province": "11"})
+    assert r.status_code == 200
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "编号" and len(rows) - 1 == sum(1 for f in FINDINGS if f[5].startswith("11"))
+    cells = [c for row in rows for c in row]
+    assert "'" + FORMULA_TITLE in cells and FORMULA_TITLE not in cells
+    assert not any("\u202e" in c for c in cells)
+    r = admin.get("/fingertip/api/export/batches.xlsx")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    values = [c for row in ws.iter_rows(values_only=True) for c in row]
+    assert any(isinstance(v, str) and v.startswith("=cmd") for v in values)
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    assert admin.get("/fingertip/api/export/nothing.csv").status_code == 404
+
+
+def test_pages_render_hostile_values_as_text(admin):
+    for path in ("/fingertip/", "/fingertip/findings", "/fingertip/entities/app/APP-1", "/fingertip/cases",
+                 "/fingertip/cases/CASE-1", "/fingertip/quality", "/fingertip/quality/1", "/fingertip/reports",
+                 "/fingertip/reports/2026-11", "/fingertip/entities"):
+        r = admin.get(path)
+        assert r.status_code == 200, (path, r.text[:500])
+        assert "<script>alert" not in r.text and "\u202e" not in r.text, path
+        assert "<b>x</b>" not in r.text, path
+    page = admin.get("/fingertip/entities/app/APP-1").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;{{ 7*7 }}" in page
+    assert "北京时间" in page
+    case = admin.get("/fingertip/cases/CASE-1").text
+    assert "/dags/shutdown_cases/runs/manual__2026-12-01/required_actions" in case
