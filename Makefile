@@ -11,7 +11,7 @@ ENV    := source bin/env.sh &&
 ENTITIES ?= 10000
 SEED     ?= 20261123
 
-.PHONY: help install fonts airflow-home store demo test bench bench-1m lock clean standalone lint dist mutation mutation-smoke cluster
+.PHONY: help install fonts browser airflow-home store demo test bench bench-1m lock clean standalone lint dist mutation mutation-smoke cluster
 
 help:
 	@echo "make demo      install, set up Airflow and the store, run the pipeline end to end (outputs in out/)"
@@ -33,10 +33,19 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@rm -rf plugins/*.egg-info
 	@touch $@
 
-install: $(VENV)/.installed fonts
+install: $(VENV)/.installed fonts browser
 
 fonts:
 	@bash scripts/install-cjk-font.sh
+
+# Headless Chromium and its WebDriver from the distribution (the console's browser tests drive them
+# with Selenium; Playwright's own browser download cannot work here). Installed only when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing Debian's chromium and chromium-driver (console browser tests)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
 
 # Project-local Airflow home (.airflow/, git-ignored): SQLite metadata DB, migrated, settings loaded.
 airflow-home: install

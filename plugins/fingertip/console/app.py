@@ -350,7 +350,7 @@ STATE_ZH = {"open": "待处理", "acknowledged": "已认领", "resolved": "已�
             "service_stopped": "已停止服务", "data_disposed": "数据已处置", "delisting_verified": "下架已核验",
             "closed": "已关闭", "cancelled": "已撤销", "staged": "已暂存", "validated": "已校验",
             "promoted": "已入库", "running": "运行中", "succeeded": "成功", "failed": "失败", "success": "成功",
-            "queued": "排队", "sent": "已发送", "sending": "发送中"}
+            "queued": "排队", "sent": "已发送", "sending": "发送中", "active": "在用", "shutting_down": "关停中"}
 KIND_ZH = {"app": "移动应用", "account": "公众账号", "work_group": "工作群组", "sponsor": "主办单位",
            "listing": "商店条目", "mini_program": "小程序", "quick_app": "快应用"}
 LEVEL_ZH = {"central": "中央", "provincial": "省级", "prefectural": "地市级", "county": "县级", "township": "乡镇级"}
@@ -601,7 +601,11 @@ def _required_action_url(item: Mapping[str, Any]) -> str | None:
 
 def _snapshot_chart(snapshots: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Points of the downloads/rating history, oldest first, scaled for an inline SVG polyline."""
-    pts = [(s["snapshot_date"], s["downloads"]) for s in reversed(snapshots) if s.get("downloads") is not None]
+    per_day: dict[Any, int] = {}
+    for s in snapshots:  # all listings of the app added up per day
+        if s.get("downloads") is not None:
+            per_day[s["snapshot_date"]] = per_day.get(s["snapshot_date"], 0) + int(s["downloads"])
+    pts = sorted(per_day.items())
     if len(pts) < 2:
         return None
     lo, hi = min(v for _, v in pts), max(v for _, v in pts)
