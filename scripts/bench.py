@@ -140,6 +140,19 @@ def benches(with_1m: bool) -> list[Bench]:
             scaling=("seconds", 1_000_000, 200_000, 5.5),
         ),
         Bench(
+            name="console answers (p95)",
+            command=[sys.executable, "-m", "fingertip_dev.bench.console", "--entities", "{n}", "--store-url", "{url}",
+                     "--json"],
+            sizes=[200_000],
+            backends=["sqlite", "postgresql"],
+            metrics=[
+                Metric("p95_max_ms", "ms", 300, higher_is_better=False),
+                Metric("p95_summary_ms", "ms", 300, higher_is_better=False),
+                Metric("p95_summary_cold_ms", "ms", None, higher_is_better=False),
+                Metric("p95_findings_ms", "ms", 300, higher_is_better=False),
+            ],
+        ),
+        Bench(
             name="advance shutdown cases (+documents)",
             command=[sys.executable, "-m", "fingertip_dev.bench.lifecycle", "--cases", "{n}", "--json"],
             sizes=[1_000],

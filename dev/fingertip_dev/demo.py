@@ -554,4 +554,10 @@ def print_summary(summary: dict[str, Any], out: str) -> None:
         print("\nTime per stage: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in stages.items()))
     print(f"Pipeline time: {summary.get('pipeline_seconds', summary.get('seconds'))} s "
           f"({summary.get('entities', '?')} entities, DAG runner {summary.get('dag_runner', '?')})")
-    print(f"Done in {summary.get('seconds')} s.  See the UI: make standalone")
+    print(f"Done in {summary.get('seconds')} s.")
+    home = Path(os.environ.get("AIRFLOW_HOME") or config.home())
+    print("\nGovernance console (指尖治理台): `make standalone`, then open http://localhost:8080/fingertip/ "
+          "(also under Plugins → 指尖治理 in Airflow's navigation)")
+    print(f"  log in as admin, password in {home / 'simple_auth_manager_passwords.json.generated'}")
+    print("  JSON API: /fingertip/api/summary, /fingertip/api/findings (Bearer token from POST /auth/token); "
+          "OpenAPI: /fingertip/docs")

@@ -17,10 +17,13 @@ through the store layer's engine (:class:`fingertip.hooks.store.StoreHook`).
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import functools
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -63,6 +66,38 @@ def engine() -> sa.Engine:
 def _conn() -> Iterator[sa.Connection]:
     with engine().connect() as conn:
         yield conn
+
+
+#: Seconds the overview's figures are reused within one api-server process (the console's own actions
+#: clear them at once). The overview aggregates the whole inventory; a governance dashboard a few
+#: seconds old is fine, a page that scans 200k rows for every visitor is not.
+SUMMARY_TTL_SECONDS = 30.0
+_summary_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_summary_lock = threading.Lock()
+
+
+def summary(*, fresh: bool = False) -> dict[str, Any]:
+    """:func:`queries.summary` of the current store, reused for :data:`SUMMARY_TTL_SECONDS`."""
+    from fingertip.hooks.store import StoreHook
+
+    url = StoreHook().get_uri()
+    now = time.monotonic()
+    hit = _summary_cache.get(url)
+    if hit and not fresh and now - hit[0] < SUMMARY_TTL_SECONDS:
+        return copy.deepcopy(hit[1])
+    with _summary_lock:  # one computation at a time; concurrent visitors wait for it
+        hit = _summary_cache.get(url)
+        if hit and not fresh and time.monotonic() - hit[0] < SUMMARY_TTL_SECONDS:
+            return copy.deepcopy(hit[1])
+        with _engine_for(url).connect() as conn:
+            data = queries.summary(conn)
+        data["computed_at"] = dt.datetime.now(dt.UTC)
+        _summary_cache[url] = (time.monotonic(), data)
+        return copy.deepcopy(data)
+
+
+def forget_summary() -> None:
+    _summary_cache.clear()
 
 
 def _json_default(value: Any) -> Any:
@@ -139,8 +174,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
     @app.get("/api/summary", tags=["overview"])
     def api_summary(_user: Reader) -> JSONResponse:
         """Inventory, pass rates with trend, open findings by article and rule, cases by state, DAG runs."""
-        with _conn() as conn:
-            data = queries.summary(conn)
+        data = summary()
         data["dag_runs"] = last_dag_runs()
         return _json(data)
 
@@ -172,6 +206,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
             lifecycle.acknowledge(engine(), finding_id, by=user_name(user))
         except lifecycle.FindingStateError as exc:
             raise HTTPException(409, str(exc)) from None
+        forget_summary()
         return api_finding(finding_id, user)
 
     @app.post("/api/findings/{finding_id}/waive", tags=["findings"])
@@ -186,6 +221,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
                             approver=neutralise(body.approver), expires_at=expires)
         except lifecycle.FindingStateError as exc:
             raise HTTPException(409, str(exc)) from None
+        forget_summary()
         log.info("finding %s waived by %s until %s", finding_id, user_name(user), body.expires_on)
         return api_finding(finding_id, user)
 
@@ -200,6 +236,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
         n = lifecycle.revoke_waivers(engine(), finding_id)
         if not n:
             raise HTTPException(409, "该问题没有生效的豁免")
+        forget_summary()
         log.info("waivers of finding %s revoked by %s", finding_id, user_name(user))
         return api_finding(finding_id, user)
 
@@ -430,9 +467,7 @@ def _page_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small p
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, _user: Reader) -> HTMLResponse:
-        with _conn() as conn:
-            data = queries.summary(conn)
-        return _render(request, "overview.html", title="总览", data=data, dag_runs=last_dag_runs())
+        return _render(request, "overview.html", title="总览", data=summary(), dag_runs=last_dag_runs())
 
     @app.get("/findings", response_class=HTMLResponse, include_in_schema=False)
     def findings_page(request: Request, _user: Reader, page: PageArg = 1, page_size: SizeArg = 50,

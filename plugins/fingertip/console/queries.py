@@ -406,22 +406,32 @@ def province_names(conn: Connection) -> dict[str, str]:
 
 
 def summary(conn: Connection) -> dict[str, Any]:
-    """The overview: inventory, inspection pass rates with their trend, open findings, cases by state."""
+    """The overview: inventory, inspection pass rates with their trend, open findings, cases by state.
+
+    Every figure comes from an index-only pass (migration 0010 adds the covering indexes): each entity
+    table once, grouped by sponsor and division; the inspections grouped by province and check date;
+    the findings grouped by state, article and rule.
+    """
     s, ins = schema.sponsors, schema.inspections
     names = province_names(conn)
-    prov = sa.func.substr
-    inventory: dict[str, Any] = {"by_kind": {}, "by_level": {}, "by_province": {}}
+    level_of = dict(conn.execute(sa.select(s.c.id, s.c.level)).tuples().all())
+    by_kind: dict[str, int] = {}
+    by_level: dict[str, int] = {}
+    by_province: dict[str, int] = {}
     for kind, (table, _key) in _ENTITY_TABLES.items():
-        n = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        inventory["by_kind"][kind] = int(n)
-        for level, count in conn.execute(sa.select(s.c.level, sa.func.count()).select_from(
-                table.join(s, s.c.id == table.c.sponsor_id)).group_by(s.c.level)):
-            inventory["by_level"][level] = inventory["by_level"].get(level, 0) + int(count)
-        for code, count in conn.execute(sa.select(prov(table.c.division_code, 1, 2).label("p"), sa.func.count())
-                                        .group_by("p")):
-            entry = inventory["by_province"].setdefault(code, {"code": code, "name": names.get(code, code), "count": 0})
-            entry["count"] += int(count)
-    inventory["by_province"] = sorted(inventory["by_province"].values(), key=lambda e: e["code"])
+        total = 0
+        for sponsor_id, code, count in conn.execute(
+                sa.select(table.c.sponsor_id, table.c.division_code, sa.func.count())
+                .group_by(table.c.sponsor_id, table.c.division_code)).tuples():
+            n = int(count)
+            total += n
+            by_province[code[:2]] = by_province.get(code[:2], 0) + n
+            level = level_of.get(sponsor_id, "—")
+            by_level[level] = by_level.get(level, 0) + n
+        by_kind[kind] = total
+    inventory: dict[str, Any] = {
+        "by_kind": by_kind, "by_level": by_level,
+        "by_province": [{"code": c, "name": names.get(c, c), "count": n} for c, n in sorted(by_province.items())]}
 
     passed_int = sa.case((ins.c.passed, 1), else_=0)
     trend: dict[str, list[dict[str, Any]]] = {}
@@ -434,16 +444,26 @@ def summary(conn: Connection) -> dict[str, Any]:
                  for code, points in sorted(trend.items())]
 
     open_states = ("open", "acknowledged")
-    by_article = [{"article": a or "—", "count": int(n)} for a, n in conn.execute(
-        sa.select(F.c.article, sa.func.count()).where(F.c.state.in_(open_states)).group_by(F.c.article)
-        .order_by(sa.func.count().desc()))]
-    by_rule = [{"rule_id": r, "count": int(n)} for r, n in conn.execute(
-        sa.select(F.c.rule_id, sa.func.count()).where(F.c.state.in_(open_states)).group_by(F.c.rule_id)
-        .order_by(sa.func.count().desc()))]
-    by_state = {st: int(n) for st, n in conn.execute(sa.select(F.c.state, sa.func.count()).group_by(F.c.state))}
+    by_state: dict[str, int] = {}
+    by_article: dict[str, int] = {}
+    by_rule: dict[str, int] = {}
+    for state, article, rule, count in conn.execute(
+            sa.select(F.c.state, F.c.article, F.c.rule_id, sa.func.count())
+            .group_by(F.c.state, F.c.article, F.c.rule_id)).tuples():
+        n = int(count)
+        by_state[state] = by_state.get(state, 0) + n
+        if state in open_states:
+            by_article[article or "—"] = by_article.get(article or "—", 0) + n
+            by_rule[rule] = by_rule.get(rule, 0) + n
     cases = {st: int(n) for st, n in conn.execute(sa.select(C.c.state, sa.func.count()).group_by(C.c.state))}
+    ranked = sorted
     return {"inventory": inventory, "pass_rate": pass_rate,
-            "findings": {"open_by_article": by_article, "open_by_rule": by_rule, "by_state": by_state},
+            "findings": {
+                "open_by_article": [{"article": a, "count": n} for a, n in ranked(by_article.items(),
+                                                                                  key=lambda x: (-x[1], x[0]))],
+                "open_by_rule": [{"rule_id": r, "count": n} for r, n in ranked(by_rule.items(),
+                                                                               key=lambda x: (-x[1], x[0]))],
+                "by_state": by_state},
             "cases_by_state": cases}
 
 

@@ -114,6 +114,7 @@ sponsors = sa.Table(
     *_provenance(),
     *_stamps(),
     _in("level", SPONSOR_LEVELS, "level"),
+    sa.Index("ix_sponsors_level", "level"),
     comment="Sponsoring units (主办单位).",
 )
 
@@ -148,6 +149,8 @@ apps = sa.Table(
     *_stamps(),
     _in("kind", APP_KINDS, "kind"),
     _in("status", ENTITY_STATUSES, "status"),
+    sa.Index("ix_apps_sponsor_id_division_code", "sponsor_id", "division_code"),
+    sa.Index("ix_apps_name_app_key", "name", "app_key"),
     comment="Government apps, mini-programs and quick apps in the inventory (台账).",
 )
 
@@ -299,6 +302,8 @@ accounts = sa.Table(
     sa.UniqueConstraint("platform", "platform_account_id"),
     _in("platform", ACCOUNT_PLATFORMS, "platform"),
     _in("status", ENTITY_STATUSES, "status"),
+    sa.Index("ix_accounts_sponsor_id_division_code", "sponsor_id", "division_code"),
+    sa.Index("ix_accounts_name_account_key", "name", "account_key"),
     comment="Government official accounts (政务公众账号).",
 )
 
@@ -343,6 +348,8 @@ work_groups = sa.Table(
     *_stamps(),
     _in("platform", GROUP_PLATFORMS, "platform"),
     _in("status", ENTITY_STATUSES, "status"),
+    sa.Index("ix_work_groups_sponsor_id_division_code", "sponsor_id", "division_code"),
+    sa.Index("ix_work_groups_name_group_key", "name", "group_key"),
     comment="Work groups (工作群组).",
 )
 
@@ -478,6 +485,13 @@ findings = sa.Table(
     sa.UniqueConstraint("rule_id", "target_type", "target_key"),
     _in("target_type", TARGET_TYPES, "target_type"),
     _in("state", FINDING_STATES, "state"),
+    # the console: overview grouping and list sorts (migration 0010)
+    sa.Index("ix_findings_state_article_rule_id", "state", "article", "rule_id"),
+    sa.Index("ix_findings_last_seen_at_id", "last_seen_at", "id"),
+    sa.Index("ix_findings_check_date_id", "check_date", "id"),
+    sa.Index("ix_findings_severity_id", "severity", "id"),
+    sa.Index("ix_findings_article_check_date", "article", "check_date"),
+    sa.Index("ix_findings_rule_id_check_date", "rule_id", "check_date"),
     comment="What the rules flagged, with evidence and policy basis.",
 )
 
@@ -516,6 +530,7 @@ shutdown_cases = sa.Table(
     *_stamps(),
     _in("target_type", CASE_TARGET_TYPES, "target_type"),
     _in("state", CASE_STATES, "state"),
+    sa.Index("ix_shutdown_cases_state_updated_at", "state", "updated_at"),
     comment="Shutdown (关停注销) cases.",
 )
 
@@ -616,6 +631,7 @@ inspections = sa.Table(
     _in("target_type", ("app", "account"), "target_type"),
     _in("risk_tier", ("high", "medium", "low"), "risk_tier"),
     _in("outcome", ("passed", "failed", "no_data"), "outcome"),
+    sa.Index("ix_inspections_province_code_check_date_outcome", "province_code", "check_date", "outcome"),
     comment="Per check date: Fingertip's governance assessment of each app and account, and the "
             "国办秘函〔2019〕19号 inspection of each account.",
 )
