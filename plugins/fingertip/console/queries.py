@@ -429,6 +429,8 @@ def summary(conn: Connection) -> dict[str, Any]:
             level = level_of.get(sponsor_id, "—")
             by_level[level] = by_level.get(level, 0) + n
         by_kind[kind] = total
+    order = {level: i for i, level in enumerate(schema.SPONSOR_LEVELS)}
+    by_level = dict(sorted(by_level.items(), key=lambda x: (order.get(x[0], len(order)), x[0])))
     inventory: dict[str, Any] = {
         "by_kind": by_kind, "by_level": by_level,
         "by_province": [{"code": c, "name": names.get(c, c), "count": n} for c, n in sorted(by_province.items())]}
