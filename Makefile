@@ -56,8 +56,11 @@ airflow-home: install
 store: install
 	@$(ENV) $(PY) -m fingertip store upgrade
 
+# The tasks' "Fingertip output" links open the governance console on the same api-server (relative URL).
+CONSOLE := export FINGERTIP_CONSOLE_URL="$${FINGERTIP_CONSOLE_URL:-/fingertip}" &&
+
 demo: airflow-home store
-	@$(ENV) $(PY) -m fingertip_dev demo --entities $(ENTITIES) --seed $(SEED)
+	@$(ENV) $(CONSOLE) $(PY) -m fingertip_dev demo --entities $(ENTITIES) --seed $(SEED)
 
 # Parallel: one pytest-xdist worker per core (TEST_WORKERS=0: a plain serial run), whole files per
 # worker, longest files first (ordered in tests/conftest.py).
@@ -89,7 +92,8 @@ mutation-smoke: install
 
 standalone: airflow-home store
 	@echo "Airflow UI on http://localhost:8080 — admin password: .airflow/simple_auth_manager_passwords.json.generated"
-	./bin/airflow standalone
+	@echo "Governance console: http://localhost:8080/fingertip/ (Plugins → 指尖治理)"
+	$(CONSOLE) ./bin/airflow standalone
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check plugins dags dev tests scripts
