@@ -68,35 +68,67 @@ def _conn() -> Iterator[sa.Connection]:
         yield conn
 
 
-#: Seconds the overview's figures are reused within one api-server process (the console's own actions
-#: clear them at once). The overview aggregates the whole inventory; a governance dashboard a few
-#: seconds old is fine, a page that scans 200k rows for every visitor is not.
+#: The overview aggregates the whole inventory (an index-only pass over every entity, inspection and
+#: finding): within one api-server process its figures are reused for SUMMARY_TTL_SECONDS; older ones
+#: are still served at once while one background thread recomputes them (stale-while-revalidate),
+#: up to SUMMARY_MAX_AGE_SECONDS, after which the visitor waits for fresh figures. The console's own
+#: actions mark them stale. The page shows when its figures were computed.
 SUMMARY_TTL_SECONDS = 30.0
+SUMMARY_MAX_AGE_SECONDS = 600.0
 _summary_cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _summary_lock = threading.Lock()
+_refreshing: set[str] = set()
+
+
+def _compute_summary(url: str) -> dict[str, Any]:
+    with _engine_for(url).connect() as conn:
+        data = queries.summary(conn)
+    data["computed_at"] = dt.datetime.now(dt.UTC)
+    _summary_cache[url] = (time.monotonic(), data)
+    return data
+
+
+def _refresh_in_background(url: str) -> None:
+    with _summary_lock:
+        if url in _refreshing:
+            return
+        _refreshing.add(url)
+
+    def run() -> None:
+        try:
+            _compute_summary(url)
+        except Exception:  # noqa: BLE001 - logged; the next visitor recomputes synchronously
+            log.exception("recomputing the console overview failed")
+            _summary_cache.pop(url, None)
+        finally:
+            _refreshing.discard(url)
+
+    threading.Thread(target=run, name="fingertip-console-summary", daemon=True).start()
 
 
 def summary(*, fresh: bool = False) -> dict[str, Any]:
-    """:func:`queries.summary` of the current store, reused for :data:`SUMMARY_TTL_SECONDS`."""
+    """:func:`queries.summary` of the current store (see :data:`SUMMARY_TTL_SECONDS`)."""
     from fingertip.hooks.store import StoreHook
 
     url = StoreHook().get_uri()
-    now = time.monotonic()
     hit = _summary_cache.get(url)
-    if hit and not fresh and now - hit[0] < SUMMARY_TTL_SECONDS:
-        return copy.deepcopy(hit[1])
-    with _summary_lock:  # one computation at a time; concurrent visitors wait for it
-        hit = _summary_cache.get(url)
-        if hit and not fresh and time.monotonic() - hit[0] < SUMMARY_TTL_SECONDS:
+    if hit and not fresh:
+        age = time.monotonic() - hit[0]
+        if age < SUMMARY_MAX_AGE_SECONDS:
+            if age >= SUMMARY_TTL_SECONDS:
+                _refresh_in_background(url)
             return copy.deepcopy(hit[1])
-        with _engine_for(url).connect() as conn:
-            data = queries.summary(conn)
-        data["computed_at"] = dt.datetime.now(dt.UTC)
-        _summary_cache[url] = (time.monotonic(), data)
-        return copy.deepcopy(data)
+    return copy.deepcopy(_compute_summary(url))
 
 
 def forget_summary() -> None:
+    """Mark the overview's figures stale (recomputed in the background on the next visit)."""
+    for url, (_stamp, data) in list(_summary_cache.items()):
+        _summary_cache[url] = (time.monotonic() - SUMMARY_TTL_SECONDS, data)
+
+
+def drop_summary() -> None:
+    """Forget the overview's figures entirely (the next visit recomputes them while it waits)."""
     _summary_cache.clear()
 
 
