@@ -147,7 +147,7 @@ def test_exports_are_formula_safe(admin):
 def test_pages_render_hostile_values_as_text(admin):
     for path in ("/fingertip/", "/fingertip/findings", "/fingertip/entities/app/APP-1", "/fingertip/cases",
                  "/fingertip/cases/CASE-1", "/fingertip/quality", "/fingertip/quality/1", "/fingertip/reports",
-                 "/fingertip/reports/2026-11", "/fingertip/entities"):
+                 "/fingertip/reports/2026-11", "/fingertip/entities", "/fingertip/runs/1"):
         r = admin.get(path)
         assert r.status_code == 200, (path, r.text[:500])
         assert "<script>alert" not in r.text and "\u202e" not in r.text, path

@@ -91,7 +91,8 @@ def test_console_in_the_browser(browser, console):
     pages = {"01-overview": "/fingertip/", "02-findings": "/fingertip/findings",
              "03-entity": "/fingertip/entities/app/APP-1", "04-cases": "/fingertip/cases",
              "05-case": "/fingertip/cases/CASE-1", "06-quality": "/fingertip/quality", "07-batch": "/fingertip/quality/1",
-             "08-reports": "/fingertip/reports", "09-entities": "/fingertip/entities"}
+             "08-reports": "/fingertip/reports", "09-entities": "/fingertip/entities",
+             "13-run": "/fingertip/runs/1"}
     for name, path in pages.items():
         browser.get(base + path)
         assert browser.find_element(By.TAG_NAME, "h1").text, path

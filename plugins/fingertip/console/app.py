@@ -590,6 +590,16 @@ def _page_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small p
         return _render(request, "reports.html", title="报告与审计", page=p, spec=queries.AUDITS,
                        archive=_archive(), trigger_url=_trigger_url())
 
+    @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(request: Request, run_id: int, _user: Reader) -> HTMLResponse:
+        with _conn() as conn:
+            item = queries.audit(conn, run_id)
+        if item is None:
+            raise HTTPException(404, "没有这次运行")
+        return _render(request, "run.html", title="报告与审计运行", item=item,
+                       summary_json=json.dumps(item["run"].get("summary") or {}, ensure_ascii=False, indent=2,
+                                               default=str)[:20000])
+
     @app.get("/reports/{ref:path}", response_class=HTMLResponse, include_in_schema=False)
     def report_folder(request: Request, ref: str, _user: Reader) -> HTMLResponse:
         return _folder_page(request, f"reports/{ref}")

@@ -114,9 +114,9 @@ FINDINGS = ListSpec(
     default_sort="-last_seen_at",
     labels={"id": "编号", "rule_id": "规则", "target_type": "对象类型", "target_key": "对象", "severity": "严重程度",
             "state": "状态", "title_zh": "问题", "basis": "依据", "article": "条款", "check_date": "检查日期",
-            "division_code": "区划", "sponsor_id": "主办单位编号", "first_seen_at": "首次发现(UTC)",
-            "last_seen_at": "最近发现(UTC)", "acknowledged_by": "认领人", "acknowledged_at": "认领时间(UTC)",
-            "resolved_at": "解决时间(UTC)", "reopened_count": "重新打开次数"},
+            "division_code": "区划", "sponsor_id": "主办单位编号", "first_seen_at": "首次发现(北京时间)",
+            "last_seen_at": "最近发现(北京时间)", "acknowledged_by": "认领人", "acknowledged_at": "认领时间(北京时间)",
+            "resolved_at": "解决时间(北京时间)", "reopened_count": "重新打开次数"},
 )
 
 CASES = ListSpec(
@@ -132,8 +132,8 @@ CASES = ListSpec(
     labels={"id": "编号", "case_key": "案件", "target_type": "对象类型", "target_key": "对象", "finding_id": "问题",
             "state": "状态", "opened_by": "发起人", "reason": "理由", "successor_kind": "承接类型",
             "successor_key": "承接对象", "announced_on": "公告日", "stop_on": "停止服务日",
-            "disposal_due_on": "数据处置期限", "blocked_reason": "阻塞原因", "created_at": "创建(UTC)",
-            "updated_at": "更新(UTC)"},
+            "disposal_due_on": "数据处置期限", "blocked_reason": "阻塞原因", "created_at": "创建(北京时间)",
+            "updated_at": "更新(北京时间)"},
 )
 
 BATCHES = ListSpec(
@@ -146,7 +146,7 @@ BATCHES = ListSpec(
     sorts=("received_at", "status", "bad_rows", "row_count", "id"),
     default_sort="-received_at",
     labels={"id": "批次", "file_name": "文件", "submitting_unit": "报送单位", "entity_type": "类型",
-            "received_at": "接收(UTC)", "status": "状态", "row_count": "行数", "good_rows": "合格行",
+            "received_at": "接收(北京时间)", "status": "状态", "row_count": "行数", "good_rows": "合格行",
             "bad_rows": "隔离行", "message": "结论", "report_path": "退回报告"},
 )
 
@@ -170,7 +170,7 @@ AUDITS = ListSpec(
     sorts=("started_at", "finished_at", "period_end", "kind", "status", "id"),
     default_sort="-started_at",
     labels={"id": "编号", "run_key": "运行", "kind": "类型", "period_start": "起", "period_end": "止",
-            "status": "状态", "sample_rate": "抽样率", "started_at": "开始(UTC)", "finished_at": "结束(UTC)"},
+            "status": "状态", "sample_rate": "抽样率", "started_at": "开始(北京时间)", "finished_at": "结束(北京时间)"},
 )
 
 DOCUMENTS = ListSpec(
@@ -182,7 +182,7 @@ DOCUMENTS = ListSpec(
     sorts=("created_at", "doc_kind", "doc_format", "id"),
     default_sort="-created_at",
     labels={"id": "编号", "doc_kind": "文书", "doc_format": "格式", "case_id": "案件", "audit_run_id": "报告运行",
-            "path": "位置", "sha256": "SHA-256", "size_bytes": "字节", "created_at": "生成(UTC)"},
+            "path": "位置", "sha256": "SHA-256", "size_bytes": "字节", "created_at": "生成(北京时间)"},
 )
 
 
