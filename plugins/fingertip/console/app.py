@@ -658,9 +658,16 @@ ADHOC_AUDIT_DAG = "adhoc_audit"
 CASES_DAG = "shutdown_cases"
 
 
+def ui_url(*parts: str) -> str:
+    """A page of Airflow's own UI on the same api-server (relative URL, each part quoted)."""
+    from urllib.parse import quote
+
+    return "/" + "/".join(quote(str(p), safe="") for p in parts)
+
+
 def _trigger_url() -> str:
     """The ad-hoc audit DAG's page in Airflow's UI, whose "Trigger" button opens the form with its params."""
-    return f"/dags/{ADHOC_AUDIT_DAG}"
+    return ui_url("dags", ADHOC_AUDIT_DAG)
 
 
 def _required_action_url(item: Mapping[str, Any]) -> str | None:
@@ -670,9 +677,7 @@ def _required_action_url(item: Mapping[str, Any]) -> str | None:
         return None
     run_id = approval.get("run_id")
     if approval.get("status") == "pending" and run_id:
-        from urllib.parse import quote
-
-        return f"/dags/{CASES_DAG}/runs/{quote(str(run_id), safe='')}/required_actions"
+        return ui_url("dags", CASES_DAG, "runs", str(run_id), "required_actions")
     return "/required_actions?response_received=false"
 
 
