@@ -7,7 +7,7 @@ rule, sponsors' level), and sort indexes for the findings list (last seen, check
 each with the id as tie-break; article and rule with the check date), the entity lists by name and the case board by state.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
