@@ -96,8 +96,12 @@ def seed(url: str, outputs: Path) -> dict[str, Any]:
         conn.execute(sa.insert(schema.inspections), [
             {"check_date": DAY - dt.timedelta(days=d), "target_type": "app", "target_key": f"APP-{i}",
              "division_code": div, "province_code": div[:2] + "0000", "sponsor_id": i, "score": 80,
-             "passed": (i + d) % 2 == 0, "vetoes": [], "deductions": {}, "risk_tier": "low"}
-            for d in range(3) for i, div in ((1, "110101"), (2, "440103"))])
+             "passed": (i + d) % 2 == 0, "outcome": "passed" if (i + d) % 2 == 0 else "failed", "vetoes": [],
+             "deductions": {}, "risk_tier": "low"}
+            for d in range(3) for i, div in ((1, "110101"), (2, "440103"))] + [
+            {"check_date": DAY, "target_type": "account", "target_key": "ACC-1", "division_code": "440103",
+             "province_code": "440000", "sponsor_id": 2, "score": 0, "passed": False, "outcome": "no_data",
+             "vetoes": [], "deductions": {}, "risk_tier": "low"}])
         conn.execute(sa.insert(schema.shutdown_cases), [
             {"id": 1, "case_key": "CASE-1", "target_type": "app", "target_key": "APP-1", "finding_id": fid(6),
              "state": "proposed", "opened_by": "detector", "reason": HOSTILE_APP, "created_at": NOW,

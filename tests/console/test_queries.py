@@ -67,8 +67,10 @@ def test_summary_figures(conn):
     expected = {"11": [int((1 + d) % 2 == 0) for d in (2, 1, 0)], "12": None, "44": [int((2 + d) % 2 == 0) for d in (2, 1, 0)]}
     for p in data["pass_rate"]:
         assert [t["passed"] for t in p["trend"]] == expected[p["code"]], p
-        assert all(t["total"] == 1 for t in p["trend"])
-        assert p["latest"]["rate"] == p["trend"][-1]["passed"]
+        assert [t["passed"] + t["failed"] for t in p["trend"]] == [1, 1, 1]
+        assert p["latest"]["rate"] == p["trend"][-1]["passed"]  # a record without data is not in the rate
+    gd = next(p for p in data["pass_rate"] if p["code"] == "44")
+    assert gd["latest"]["no_data"] == 1 and gd["latest"]["total"] == 2
     assert {p["name"] for p in data["pass_rate"]} == {"北京市", "广东省"}
     assert data["cases_by_state"] == {"proposed": 1}
 

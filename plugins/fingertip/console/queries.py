@@ -435,15 +435,25 @@ def summary(conn: Connection) -> dict[str, Any]:
         "by_kind": by_kind, "by_level": by_level,
         "by_province": [{"code": c, "name": names.get(c, c), "count": n} for c, n in sorted(by_province.items())]}
 
-    passed_int = sa.case((ins.c.passed, 1), else_=0)
-    trend: dict[str, list[dict[str, Any]]] = {}
-    for code, day, total, ok in conn.execute(
-            sa.select(ins.c.province_code, ins.c.check_date, sa.func.count(), sa.func.sum(passed_int))
-            .group_by(ins.c.province_code, ins.c.check_date).order_by(ins.c.province_code, ins.c.check_date)):
-        trend.setdefault(code[:2], []).append({"date": day, "total": int(total), "passed": int(ok or 0),
-                                               "rate": round(int(ok or 0) / int(total), 4) if total else None})
+    # 合格率 = passed / (passed + failed); records without data ("no_data") are counted apart, never a pass
+    trend: dict[str, dict[Any, dict[str, Any]]] = {}
+    for code, day, outcome, count in conn.execute(
+            sa.select(ins.c.province_code, ins.c.check_date, ins.c.outcome, sa.func.count())
+            .group_by(ins.c.province_code, ins.c.check_date, ins.c.outcome)).tuples():
+        point = trend.setdefault(code[:2], {}).setdefault(day, {"date": day, "total": 0, "passed": 0, "failed": 0,
+                                                                 "no_data": 0})
+        point["total"] += int(count)
+        point[outcome if outcome in ("passed", "failed") else "no_data"] += int(count)
+    points_by_province: dict[str, list[dict[str, Any]]] = {}
+    for code, days in trend.items():
+        points = [days[d] for d in sorted(days)]
+        for p in points:
+            judged = p["passed"] + p["failed"]
+            p["rate"] = round(p["passed"] / judged, 4) if judged else None
+        points_by_province[code] = points
+    trend_points = points_by_province
     pass_rate = [{"code": code, "name": names.get(code, code), "latest": points[-1], "trend": points}
-                 for code, points in sorted(trend.items())]
+                 for code, points in sorted(trend_points.items())]
 
     open_states = ("open", "acknowledged")
     by_state: dict[str, int] = {}

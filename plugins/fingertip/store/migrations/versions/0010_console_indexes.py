@@ -7,7 +7,7 @@ rule, sponsors' level), and sort indexes for the findings list (last seen, check
 each with the id as tie-break; article and rule with the check date), the entity lists by name and the case board by state.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
@@ -29,7 +29,7 @@ INDEXES = (
     ('work_groups', 'ix_work_groups_sponsor_id_division_code', ['sponsor_id', 'division_code']),
     ('work_groups', 'ix_work_groups_name_group_key', ['name', 'group_key']),
     ('sponsors', 'ix_sponsors_level', ['level']),
-    ('inspections', 'ix_inspections_province_code_check_date_passed', ['province_code', 'check_date', 'passed']),
+    ('inspections', 'ix_inspections_province_code_check_date_outcome', ['province_code', 'check_date', 'outcome']),
     ('findings', 'ix_findings_state_article_rule_id', ['state', 'article', 'rule_id']),
     ('findings', 'ix_findings_last_seen_at_id', ['last_seen_at', 'id']),
     ('findings', 'ix_findings_check_date_id', ['check_date', 'id']),
