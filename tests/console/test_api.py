@@ -210,9 +210,14 @@ def browser(tmp_path_factory):
 
 
 def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
+    from selenium.common.exceptions import WebDriverException
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        value = predicate()
+        try:
+            value = predicate()
+        except WebDriverException:  # the page reloaded under the element (stale reference): look again
+            value = None
         if value:
             return value
         time.sleep(0.2)
@@ -232,7 +237,16 @@ def login(driver, base: str, user: str) -> None:
 
 
 def shot(driver, name: str) -> None:
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    from selenium.common.exceptions import WebDriverException
+
+    for attempt in range(3):  # chromedriver's "unhandled inspector error" on a busy machine: try again
+        try:
+            driver.save_screenshot(str(SHOTS / f"{name}.png"))
+            return
+        except WebDriverException:
+            if attempt == 2:
+                raise
+            time.sleep(1)
 
 
 @needs_browser
