@@ -15,21 +15,26 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fingertip import reference
+from fingertip import config, reference
 from fingertip.rules import similarity
 from fingertip.store import ops, schema
 
 
 @dataclass
 class FactContext:
-    """What fact computation needs besides the store: the check date and the policy settings."""
+    """What fact computation needs besides the store: the check date and the policy settings.
+
+    ``tz`` is the policy time zone (``config.timezone()``, Asia/Shanghai): every day count is taken
+    between local calendar dates, never between the UTC dates the store keeps."""
 
     check_date: dt.date
     settings: Mapping[str, Any]
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(config.timezone()))
     level_rank: dict[str, int] = field(init=False)
     forced: dict[str, str] = field(init=False)
     phrases: list[tuple[re.Pattern, str]] = field(init=False)
@@ -48,7 +53,6 @@ class FactContext:
         self.sim = dict(det["similarity"])
         self.growth_window = det["rating_growth_window_days"]
         self.growth_min_days = det["rating_growth_min_days"]
-        self.check_end = dt.datetime.combine(self.check_date + dt.timedelta(days=1), dt.time())
 
 
 def province_prefixes(conn: Connection) -> list[str]:
@@ -69,10 +73,17 @@ def _province(code: str | None) -> str | None:
     return code[:2] + "0000" if code else None
 
 
-def _days(check: dt.date, when: dt.datetime | dt.date | None) -> int | None:
+def local_date(when: dt.datetime, tz: ZoneInfo) -> dt.date:
+    """The calendar date in ``tz`` of a store timestamp (naive UTC; an aware one is converted)."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    return aware.astimezone(tz).date()
+
+
+def _days(check: dt.date, when: dt.datetime | dt.date | None, tz: ZoneInfo) -> int | None:
+    """Whole days from ``when`` to the check date, both as calendar dates in the policy time zone."""
     if when is None:
         return None
-    day = when.date() if isinstance(when, dt.datetime) else when
+    day = local_date(when, tz) if isinstance(when, dt.datetime) else when
     return (check - day).days
 
 
@@ -124,7 +135,7 @@ def account_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[
             "has_activity_data": has,
             "activity_date": row["activity_date"],
             "last_post_at": row["last_post_at"],
-            "days_since_last_post": _days(ctx.check_date, row["last_post_at"]),
+            "days_since_last_post": _days(ctx.check_date, row["last_post_at"], ctx.tz),
             "never_posted": (row["last_post_at"] is None) if has else None,
             "posts_7d": row["posts_7d"], "posts_14d": row["posts_14d"], "posts_30d": row["posts_30d"],
             "followers": row["followers"],
@@ -266,7 +277,7 @@ def app_facts(conn: Connection, ctx: FactContext, prefix: str,
         ]
         _filing_facts(app, rows, ctx)
         rel = app["latest_version_released_at"]
-        app["days_since_version"] = _days(ctx.check_date, rel)
+        app["days_since_version"] = _days(ctx.check_date, rel, ctx.tz)
         app["all_listings_delisted"] = app["listing_count"] > 0 and app["listings_available"] == 0
         _description_facts(app, descriptions[app_id], ctx)
     items = list(apps.values())
@@ -423,7 +434,7 @@ def _filing_facts(app: dict, rows: Sequence[Mapping], ctx: FactContext) -> None:
     app["gov_filed"] = bool(gov) or bool(app.get("gov_filing_number"))
     launched = app.get("launched_on")
     for kind, items in (("icp", rows), ("gov", gov)):
-        reviewed = [r["reviewed_at"].date() for r in items if r.get("reviewed_at") is not None]
+        reviewed = [local_date(r["reviewed_at"], ctx.tz) for r in items if r.get("reviewed_at") is not None]
         first = min(reviewed) if reviewed else None
         app[f"{kind}_first_filed_on"] = first
         regime = ctx.filing_required_from.get("icp_app" if kind == "icp" else "gov_app")
@@ -463,7 +474,7 @@ def group_facts(conn: Connection, ctx: FactContext, prefix: str) -> list[dict[st
         out.append({
             "key": row["group_key"], "name": row["name"], "platform": row["platform"], **_sponsor_common(row, ctx),
             "is_temporary": row["is_temporary"], "task_ends_on": row["task_ends_on"],
-            "days_past_task_end": _days(ctx.check_date, row["task_ends_on"]),
+            "days_past_task_end": _days(ctx.check_date, row["task_ends_on"], ctx.tz),
             "closed": row["closed_on"] is not None or row["status"] == "closed",
             "member_count": row["member_count"],
         })
