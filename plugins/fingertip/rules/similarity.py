@@ -1,6 +1,9 @@
 """Near-duplicate names within a block (a division, or a division and platform), never all pairs.
 
-A name is reduced to its *core*: generic words (服务号, 发布, 掌上, APP …, from the policy settings)
+A name is first *folded* (:func:`fold`): Unicode NFKC (full-width letters, digits and punctuation
+become their ordinary forms) and traditional → simplified Chinese with OpenCC (政務 → 政务), so width
+and script variants of one name meet. Only the match key is folded; names are stored and shown
+verbatim. The folded name is reduced to its *core*: generic words (服务号, 发布, 掌上, APP …, from the policy settings)
 and the division's own place names (its name, its prefecture's and province's, with and without
 the administrative suffix, and the province's one-character abbreviation) are removed. Cores are
 shingled into character n-grams and blocked by prefix filtering (see :func:`near_duplicates`):
@@ -14,11 +17,25 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fingertip import reference
+
+
+@functools.cache
+def _t2s():
+    import opencc  # the Open Chinese Convert tables, not a hand-written list
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """The match form of a text: NFKC, then traditional → simplified Chinese (OpenCC ``t2s``)."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -40,12 +57,13 @@ def place_tokens(division_code: str) -> tuple[tuple[str, ...], str | None]:
 
 def name_core(name: str, division_code: str, generic_words: Sequence[str]) -> str:
     """The distinctive part of a name within its division (see the module docstring)."""
-    text = name or ""
+    text = fold(name or "")
     for word in generic_words:
-        text = text.replace(word, "")
+        text = text.replace(fold(word), "")
     tokens, abbr = place_tokens(division_code)
     for token in tokens:
-        text = text.replace(token, "")
+        text = text.replace(fold(token), "")
+    abbr = fold(abbr) if abbr else abbr
     if abbr and text.startswith(abbr):
         text = text[1:]
     core = "".join(ch for ch in text if ch.isalnum()).lower()
