@@ -49,10 +49,6 @@ ROWS = [
      {**_APP_ZOMBIE, "rating_count_growth": 0}),
     ("app.zombie", "rating_count_growth", "max_rating_growth", "at_most", "使用量极低（评分增长不超过默认值）",
      {**_APP_ZOMBIE, "days_since_version": 4000}),
-    ("app.zombie", "rating_count_max", "max_rating_count", "at_most", "使用量极低（评分数不超过默认值）",
-     {**_APP_ZOMBIE, "days_since_version": 4000, "rating_count_growth": None, "downloads_max": None}),
-    ("app.zombie", "downloads_max", "max_downloads", "at_most", "使用量极低（下载量不超过默认值）",
-     {**_APP_ZOMBIE, "days_since_version": 4000, "rating_count_growth": None, "rating_count_max": 0}),
     ("app.low_use_declared", "monthly_active_users", "max_monthly_active_users", "at_most",
      "月活跃用户数不超过默认值", {}),
     ("app.shell", "rating_count_max", "max_rating_count", "at_most", "无实际用户（评分数不超过默认值）", _APP_SHELL),
@@ -67,7 +63,7 @@ ROWS = [
     ("sponsor.app_consolidation", "app_count", "max_apps", "more_than", "应用数量多于默认值", {}),
 ]
 
-_FIRES_ON_NULL = {("app.zombie", "downloads_max"), ("app.shell", "downloads_max")}
+_FIRES_ON_NULL = {("app.shell", "downloads_max")}
 
 _EXPECTED = {  # relation → fires at (N − step, N, N + step)
     "more_than": (False, False, True),

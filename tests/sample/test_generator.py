@@ -329,8 +329,16 @@ def test_apps_clean_and_planted(sample, idx):
         stores = {x["store"] for x in listings}
         assert "apple" in stores and 2 <= len(stores) <= 4
         for x in listings:
-            (snap,) = idx["snapshots"][x["id"]]
+            snaps = sorted(idx["snapshots"][x["id"]], key=lambda s: s["snapshot_date"])
+            snap = snaps[-1]
             assert snap["snapshot_date"] == AS_OF and snap["present"] == x["available"]
+            if "zombie_app" in labels and x["available"]:
+                # rating history for the growth rule: the same count 60 days before
+                (before, _) = snaps
+                assert before["snapshot_date"] == AS_OF - dt.timedelta(days=60)
+                assert before["present"] and before["rating_count"] == snap["rating_count"]
+            else:
+                assert len(snaps) == 1
             assert x["description"] == a["description"]
         age = max((AS_OF_END - x["version_released_at"]).days for x in listings)
         if "delisted_app" in labels:

@@ -61,7 +61,8 @@ LABEL_DEFINITIONS = {
     "unanswered_90d": "account: oldest_unanswered_days >= 90 on as_of (unanswered_messages > 0)",
     "duplicate_account_platform": "account: the unit has another account on the same platform (both labelled)",
     "near_duplicate_account": "account: same platform and division as another unit's account, equal name_core (both labelled)",
-    "zombie_app": "app: every listing's version released >= 400 days before as_of, <= 30 ratings, <= 2000 downloads",
+    "zombie_app": "app: every listing's version released >= 400 days before as_of, <= 30 ratings, <= 2000 downloads, "
+                  "the same rating count in a snapshot 60 days before as_of",
     "shell_app": "app: listed with recent version but <= 300 downloads, <= 2 ratings, trivial description, <= 200 users",
     "delisted_app": "app: every listing available=false, consecutive_absences >= 2, delisted_at set, snapshot present=false",
     "near_duplicate_app": "app: same division as another app, equal name_core, package differs by a suffix (both labelled)",
@@ -367,7 +368,7 @@ class Generator:
 
     def _dt_ago(self, days: int, minute: int | None = None) -> str:
         if minute is None:
-            minute = self.rng.randrange(8 * 60, 22 * 60)
+            minute = self.rng.randrange(0, 14 * 60)  # 08:00–22:00 Beijing, as naive UTC
         return _ts(self._days_ago(days), minute)
 
     # -- allocation plan ----------------------------------------------------------------------
@@ -882,7 +883,7 @@ class Generator:
             released_days = rng.randrange(3, 200)
         released_days = min(released_days, max(1, (self.as_of - launched).days))
         version_released = self._dt_ago(released_days)
-        first_released = _ts(launched, rng.randrange(9 * 60, 18 * 60))
+        first_released = _ts(launched, rng.randrange(1 * 60, 10 * 60))
         delisted = label == "delisted_app"
         for store in stores:
             listing_id = self._next_id("store_listings")
@@ -922,6 +923,14 @@ class Generator:
                 snap = (snap_id, listing_id, self.as_of.isoformat(), False, None, None, None, None, None, None, None)
             self._sink.add_encoded("listing_snapshots", snap + (
                 self.src, self.now_s, _fp(f"{self.src}|listing_snapshots|{key}|{self.as_of}")))
+            if label == "zombie_app" and available:
+                # a zombie's flat rating count needs history to be judged (app.zombie: growth over the
+                # snapshot window, at least rating_growth_min_days of it); 60 days back, same count
+                before = self.as_of - dt.timedelta(days=60)
+                self._sink.add_encoded("listing_snapshots", (
+                    self._next_id("listing_snapshots"), listing_id, before.isoformat(), True, name, sp.name, version,
+                    version_released, rating, rating_count, downloads,
+                    self.src, self.now_s, _fp(f"{self.src}|listing_snapshots|{key}|{before}")))
             if orphan:
                 return key
         return None
@@ -973,7 +982,8 @@ class Generator:
             status, cancelled_at = "cancelled", self._dt_ago(rng.randrange(30, 300))
         self._sink.add_encoded("filings", (
             self._next_id("filings"), "icp_app", licence, main, holder_name, holder_nature, holder_code, name,
-            kind, _ts(reviewed_day, rng.randrange(9 * 60, 18 * 60)), restricted, status, cancelled_at, app_id,
+            # reviewed in Beijing office hours (09:00–18:00), stored as naive UTC like every store timestamp
+            kind, _ts(reviewed_day, rng.randrange(1 * 60, 10 * 60)), restricted, status, cancelled_at, app_id,
             self.src, self.now_s, _fp(f"{self.src}|filings|{licence}"), self.now_s, self.now_s,
         ))
         return licence
@@ -1128,14 +1138,14 @@ class Generator:
                 last = _HISTORY - 1 - rng.randrange(0, 3)
             for j in range(min(last + 1, _HISTORY)):
                 counts[j] = int(rate + rng.random())
-                minutes[j] = rng.randrange(7 * 60, 22 * 60)
+                minutes[j] = rng.randrange(1, 14 * 60)
             if 0 <= last < _HISTORY:
                 counts[last] = max(1, counts[last])
-                minutes[last] = minutes[last] or rng.randrange(7 * 60, 22 * 60)
+                minutes[last] = minutes[last] or rng.randrange(1, 14 * 60)
             if last < 0:
-                prior = self._dt_ago(last_post_days, rng.randrange(7 * 60, 22 * 60))
+                prior = self._dt_ago(last_post_days, rng.randrange(1, 14 * 60))
             else:
-                prior = self._dt_ago(_HISTORY + rng.randrange(0, 3), rng.randrange(7 * 60, 22 * 60))
+                prior = self._dt_ago(_HISTORY + rng.randrange(0, 3), rng.randrange(1, 14 * 60))
         first_day = self.as_of - dt.timedelta(days=_HISTORY - 1)
         prefix = [0]
         for c in counts:

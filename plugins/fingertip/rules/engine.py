@@ -32,6 +32,8 @@ from fingertip.store import schema
 log = logging.getLogger(__name__)
 
 SCORED = ("app", "account")
+#: Record keys listed per rule for "insufficient data" (the first ones; the count is always complete).
+INSUFFICIENT_KEYS_KEPT = 200
 OUTCOMES = ("passed", "failed", "no_data")
 
 
@@ -158,6 +160,9 @@ class DetectionResult:
     no_data: Counter = field(default_factory=Counter)  # governance assessment, per target type
     indicator: Counter = field(default_factory=Counter)  # 19号 inspection outcomes (accounts)
     shutdown_beside_pass: Counter = field(default_factory=Counter)  # per target type
+    # rule → records its data could not decide (the rule's ``insufficient_data``): no finding, no proposal
+    insufficient_data: Counter = field(default_factory=Counter)
+    insufficient_keys: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     sampled_keys: set[tuple[str, str]] = field(default_factory=set)
     changes: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -197,6 +202,8 @@ class DetectionResult:
                 "pass_rate": round(self.indicator["passed"] / ind_checked, 4) if ind_checked else None,
             },
             "shutdown_beside_pass": dict(self.shutdown_beside_pass),
+            "insufficient_data": dict(sorted(self.insufficient_data.items())),
+            "insufficient_data_keys": {r: sorted(k) for r, k in sorted(self.insufficient_keys.items())},
             "pass_rate_by_province": {p: round(v[1] / v[0], 4) for p, v in sorted(self.pass_by_province.items())
                                       if v[0]},
             "changes": self.changes,
@@ -336,6 +343,11 @@ class _Detection:
         hits: list[str] = []
         for rule, pred, th, severity in ev.for_province(province):
             if not pred(f):
+                undecided = rule.insufficient(th)
+                if undecided is not None and undecided(f):
+                    result.insufficient_data[rule.id] += 1
+                    if len(result.insufficient_keys[rule.id]) < INSUFFICIENT_KEYS_KEPT:
+                        result.insufficient_keys[rule.id].append(f"{target}:{f['key']}")
                 continue
             hits.append(rule.id)
             sink.append(FindingRecord(

@@ -73,6 +73,8 @@ class DetectionSummary(TypedDict):
     pass_rate_by_type: dict[str, float | None]
     indicator_inspection: IndicatorInspectionSummary  # 国办秘函〔2019〕19号 inspection of accounts
     shutdown_beside_pass: dict[str, int]  # records passing a score while a propose_shutdown rule fired
+    insufficient_data: dict[str, int]  # rule → records its data could not decide (no finding, no proposal)
+    insufficient_data_keys: dict[str, list[str]]  # rule → "target:key" of the first of them (200 at most)
     pass_rate_by_province: dict[str, float]
     changes: dict[str, int]
     timings: dict[str, float]

@@ -32,7 +32,7 @@ from fingertip.rules.yamlsource import PolicySourceError, line_of, load
 SEVERITIES = ("high", "medium", "low")
 ACTIONS = ("propose_shutdown", "notify_sponsor")
 RULE_KEYS = {"id", "title_zh", "target", "family", "severity", "basis", "thresholds", "threshold_basis", "when",
-             "scoring", "indicator", "actions", "evidence", "remediation_zh", "enabled"}
+             "scoring", "indicator", "actions", "evidence", "remediation_zh", "enabled", "insufficient_data"}
 REQUIRED_RULE_KEYS = ("id", "title_zh", "target", "family", "severity", "basis", "when", "remediation_zh")
 OVERRIDE_KEYS = {"thresholds", "enabled", "severity", "source"}
 #: Kinds of basis (articles.yaml ``kind``) and their Chinese names.
@@ -99,6 +99,8 @@ class Rule:
     indicator_veto: bool = False  # 国办秘函〔2019〕19号 inspection: a single-veto item
     indicator_deduction: int = 0  # 国办秘函〔2019〕19号 inspection: points deducted
     indicator_source: str | None = None  # basis key of the deduction (national indicator or local practice)
+    # when the rule does not fire and this holds, the data cannot decide it: "insufficient data"
+    insufficient_data: Mapping[str, Any] | None = None
     _compiled: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -116,6 +118,16 @@ class Rule:
         fn = self._compiled.get(key)
         if fn is None:
             fn = self._compiled[key] = conditions.compile_condition(self.when, thresholds)
+        return fn
+
+    def insufficient(self, thresholds: Mapping[str, Any]):
+        """The compiled ``insufficient_data`` condition, or None when the rule has none."""
+        if self.insufficient_data is None:
+            return None
+        key = ("insufficient", *sorted(thresholds.items()))
+        fn = self._compiled.get(key)
+        if fn is None:
+            fn = self._compiled[key] = conditions.compile_condition(self.insufficient_data, thresholds)
         return fn
 
     @cached_property
@@ -385,6 +397,9 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
     thresholds = _thresholds(item.get("thresholds") or {}, path, item, where)
     used: set[str] = set()
     conditions.check(item["when"], facts=FACTS[target], thresholds=thresholds, path=str(path), used=used)
+    if "insufficient_data" in item:
+        conditions.check(item["insufficient_data"], facts=FACTS[target], thresholds=thresholds, path=str(path),
+                         used=used)
     unused = set(thresholds) - used
     if unused:
         raise PolicySourceError(path, line_of(item, "thresholds"), f"{where}: threshold(s) {sorted(unused)} "
@@ -414,6 +429,7 @@ def _rule(item: Any, path: Path, line: int | None, articles: Mapping[str, Articl
         default_thresholds=tuple(n for n, k in threshold_basis.items() if articles[k].is_default),
         basis_kinds=tuple(articles[k].kind for k in basis),
         indicator_veto=ind_veto, indicator_deduction=ind_deduction, indicator_source=ind_source,
+        insufficient_data=item.get("insufficient_data"),
     )
 
 

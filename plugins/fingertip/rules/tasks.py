@@ -90,6 +90,8 @@ def format_tables(result: DetectionResult, policy: Policy) -> str:
     for key, n in sorted(result.by_article.items(), key=lambda kv: -kv[1]):
         out.append(f"  {key:38} {n:>8}  {policy.articles[key].label}")
     s = result.summary()
+    for rule_id, n in s["insufficient_data"].items():
+        out.append(f"  {rule_id:38} {n:>8}  insufficient data (no finding, no proposal)")
     out.append(f"  checked {dict(result.checked)}; inspection pass rate {s['pass_rate']} "
                f"({s['passed']}/{s['inspected']}); changes {result.changes or '-'}")
     return "\n".join(out)
