@@ -90,3 +90,44 @@ def test_short_history_is_insufficient_data_not_a_zombie(store_engine):
         assert "app.zombie" not in by_key[key].proposes_shutdown
     # the run's tables say so
     assert "app.zombie" in format_tables(result, policy).split("insufficient data")[0].splitlines()[-1]
+
+
+RULE = """\
+rules:
+  - id: account.test_rule
+    title_zh: 测试规则
+    target: account
+    family: stale_account
+    severity: low
+    basis: [opinions-7-accounts, default-account-escalation]
+    thresholds: {days: 3, max_followers: 10}
+    threshold_basis: {days: default-account-escalation, max_followers: default-account-escalation}
+    when:
+      all:
+        - {fact: days_since_last_post, gt: $days}
+    insufficient_data:
+      all:
+        - {fact: followers, le: $max_followers}
+    remediation_zh: 测试
+"""
+
+
+def test_insufficient_data_is_checked_like_when_and_its_thresholds_count_as_used(tmp_path):
+    import shutil
+
+    import pytest
+
+    from fingertip.rules import PolicySourceError
+    from fingertip.rules.policy import default_dir
+
+    d = tmp_path / "policy"
+    shutil.copytree(default_dir(), d)
+    (d / "rules" / "zz.yaml").write_text(RULE, encoding="utf-8")
+    rule = load_policy(d).rules["account.test_rule"]  # max_followers is used only there: no error
+    undecided = rule.insufficient(rule.thresholds)
+    assert undecided is not None and undecided({"followers": 10}) and not undecided({"followers": 11})
+    (d / "rules" / "zz.yaml").write_text(RULE.replace("{fact: followers,", "{fact: no_such_fact,"),
+                                         encoding="utf-8")
+    with pytest.raises(PolicySourceError) as err:
+        load_policy(d)
+    assert err.value.line == 15 and "unknown fact 'no_such_fact'" in str(err.value)
