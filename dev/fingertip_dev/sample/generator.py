@@ -1138,14 +1138,16 @@ class Generator:
                 last = _HISTORY - 1 - rng.randrange(0, 3)
             for j in range(min(last + 1, _HISTORY)):
                 counts[j] = int(rate + rng.random())
-                minutes[j] = rng.randrange(1, 14 * 60)
+                # 08:01–23:00 Beijing as naive UTC; the same range width as before (900) keeps the
+                # random stream, and with it the rest of the sample, unchanged
+                minutes[j] = rng.randrange(1, 15 * 60 + 1)
             if 0 <= last < _HISTORY:
                 counts[last] = max(1, counts[last])
-                minutes[last] = minutes[last] or rng.randrange(1, 14 * 60)
+                minutes[last] = minutes[last] or rng.randrange(1, 15 * 60 + 1)
             if last < 0:
-                prior = self._dt_ago(last_post_days, rng.randrange(1, 14 * 60))
+                prior = self._dt_ago(last_post_days, rng.randrange(1, 15 * 60 + 1))
             else:
-                prior = self._dt_ago(_HISTORY + rng.randrange(0, 3), rng.randrange(1, 14 * 60))
+                prior = self._dt_ago(_HISTORY + rng.randrange(0, 3), rng.randrange(1, 15 * 60 + 1))
         first_day = self.as_of - dt.timedelta(days=_HISTORY - 1)
         prefix = [0]
         for c in counts:
