@@ -140,15 +140,19 @@ class CleanEnv:
 
     def json(self, *args: str, timeout: float = 300):
         """Run an ``airflow … -o json`` command and parse its JSON (Airflow may log lines before it)."""
-        out = self.run(*args, timeout=timeout).stdout
-        lines = out.splitlines(keepends=True)
-        for i, line in enumerate(lines):
-            if line.lstrip().startswith(("[", "{")):
-                try:
-                    return json.JSONDecoder().raw_decode("".join(lines[i:]).lstrip())[0]
-                except ValueError:
-                    continue
-        pytest.fail(f"no JSON in the output of {' '.join(args)}:\n{out[-3000:]}")
+        return _json_in(self.run(*args, timeout=timeout).stdout, " ".join(args))
+
+
+def _json_in(out: str, what: str):
+    """The JSON document in a command's output (Airflow may log lines before it)."""
+    lines = out.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith(("[", "{")):
+            try:
+                return json.JSONDecoder().raw_decode("".join(lines[i:]).lstrip())[0]
+            except ValueError:
+                continue
+    pytest.fail(f"no JSON in the output of {what}:\n{out[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +298,7 @@ def test_connection_types_registered(clean: CleanEnv):
 def test_airflow_plugins_lists_fingertip(clean: CleanEnv):
     out = clean.run("airflow", "plugins", "-o", "json").stdout
     assert "No plugins loaded" not in out, out
-    plugins = clean.json("airflow", "plugins", "-o", "json")
+    plugins = _json_in(out, "airflow plugins -o json")  # the same output, not a second run
     names = {p["name"] for p in plugins}
     assert "fingertip" in names, names
 

@@ -302,9 +302,9 @@ def test_airflow_run_fans_out_renders_templates_and_emits_the_asset_without_a_lo
         env, airflow_env, tmp_path):
     """A manual run with ``logical_date: null`` (day from run_after, 04:30 on the 20th in Beijing)."""
     import os
-    import subprocess
-    import sys
     import uuid
+
+    from tests.helpers import run_python
 
     from fingertip.assets import APP_STORE_LISTINGS
 
@@ -317,8 +317,8 @@ def test_airflow_run_fans_out_renders_templates_and_emits_the_asset_without_a_lo
         "store,package_name,app_name\nhonor,cn.gov.honor.pkg1,荣耀应用1\n", encoding="utf-8")
     run_env = {**airflow_env, **{k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW_CONN_", "FINGERTIP_"))},
                "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
-    proc = subprocess.run([sys.executable, "-c", RUN, str(dags), dag_id], env=run_env, capture_output=True,
-                          text=True, timeout=600, check=False)
+    # a fresh Python process: a fork of this Airflow configuration's warmed-up server (tests/helpers.py)
+    proc = run_python(run_env, "-c", RUN, str(dags), dag_id, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "RUN success None" in out, out[-5000:]
 

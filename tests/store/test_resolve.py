@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from tests.conftest import PG_URL, ROOT, require_pg
+from tests.helpers import run_python
 
 from fingertip import config
 from fingertip.config import ConfigurationError
@@ -184,14 +185,17 @@ def _store_connection(env: dict[str, str], fields: dict | None) -> None:
                 session.add(Connection(conn_id="fingertip_store", extra=json.dumps(extra) if extra else None,
                                        **fields))
     """)
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = run_python(env, "-c", code, timeout=300, preload=_PRELOAD)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
+#: What a fresh ``python -m fingertip`` or the connection script imports first: the fork server of each
+#: Airflow configuration imports it once (tests/helpers.py, run_python), each command is a fresh fork.
+_PRELOAD = ("airflow.configuration",)
+
+
 def _fingertip(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fingertip", *args], env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    return run_python(env, "-m", "fingertip", *args, timeout=600, preload=_PRELOAD)
 
 
 def _default_db(env: dict[str, str]) -> Path:

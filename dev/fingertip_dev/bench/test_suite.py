@@ -7,6 +7,10 @@ Makefile) from the project root with the project environment, and reports ``test
 (wall clock of the pytest process, collection included), the CPU seconds it and its children used,
 the outcome counts from pytest's summary line and the worker count. A failing suite is still a
 measurement: the counts say so.
+
+It also sets ``FINGERTIP_TEST_CPU_LOG`` (``tests/conftest.py``: CPU seconds of each test, its children
+and the Airflow fork servers included) and reports the CPU seconds of the costliest test files
+(``cpu_by_file``), so a regression can be traced to its file.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +34,9 @@ def run(workers: str = "auto", extra: list[str] | None = None) -> dict:
     cmd = [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", "-q",
            *(extra or [])]
     env = dict(os.environ)
+    log = tempfile.NamedTemporaryFile(prefix="fingertip-test-cpu-", suffix=".jsonl", delete=False)
+    log.close()
+    env["FINGERTIP_TEST_CPU_LOG"] = log.name
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT / "dev"),
                                                        os.environ.get("PYTHONPATH")]))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -36,6 +44,14 @@ def run(workers: str = "auto", extra: list[str] | None = None) -> dict:
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    by_file: dict[str, float] = {}
+    try:
+        with open(log.name, encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                by_file[row["file"]] = by_file.get(row["file"], 0.0) + row["cpu"]
+    finally:
+        os.unlink(log.name)
     tail = (proc.stdout or "").strip().splitlines()[-1:] or [""]
     counts = {name: int(n) for n, name in re.findall(r"(\d+) (" + "|".join(OUTCOMES) + r")\b", tail[0])}
     if "error" in counts:
@@ -48,6 +64,7 @@ def run(workers: str = "auto", extra: list[str] | None = None) -> dict:
         "cpus": os.cpu_count(),
         "summary": tail[0],
         **{name: counts.get(name, 0) for name in ("passed", "failed", "errors", "skipped")},
+        "cpu_by_file": {name: round(cpu, 1) for name, cpu in sorted(by_file.items(), key=lambda kv: -kv[1])[:15]},
     }
 
 
@@ -62,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"make test equivalent (-n {args.workers}): {result['test_suite_seconds']} s wall, "
               f"{result['cpu_seconds']} s CPU — {result['summary']}")
+        for name, cpu in result["cpu_by_file"].items():
+            print(f"  {cpu:8.1f} s CPU  {name}")
     return 0
 
 
