@@ -189,7 +189,10 @@ def stage_ingestion(ctx: DemoContext) -> None:
     run_dag(ctx, "ingest_filings", logical_date=ctx.today.isoformat())
     run_dag(ctx, "ingest_accounts", logical_date=ctx.today.isoformat())
     run_dag(ctx, "import_inventory", logical_date=ctx.today.isoformat())
+    seeded = seed_listing_history(ctx)
+    print(f"  listing history: {seeded:,} earlier snapshots from the sample world (a store that has run for months)")
     ctx.summary["ingestion"] = ingestion_counts(_store_engine(), ctx.today)
+    ctx.summary["ingestion"]["seeded_history_snapshots"] = seeded
     disc = ctx.summary["ingestion"]["discovery"]
     print(f"  Apple discovery: {disc['requests']:,} requests ({disc['developer_lookup_requests']:,} developer lookups, "
           f"{disc['search_requests']:,} searches) beside {disc['daily_lookup_requests']:,} daily lookup requests; "
@@ -199,6 +202,46 @@ def stage_ingestion(ctx: DemoContext) -> None:
     port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/_admin/counters", timeout=5) as resp:
         ctx.summary["stub_requests"] = json.loads(resp.read())
+
+
+def seed_listing_history(ctx: DemoContext) -> int:
+    """Copy the sample world's listing snapshots older than the demo's first ingestion day into the store.
+
+    The demo's store starts empty, but use is judged on rating growth over weeks (``app.zombie``; with
+    less history the rule says "insufficient data"). A deployment accumulates that history by running
+    daily; the demo stands in for those months with the world's earlier snapshots, matched to the
+    store's listings by (store, store_app_id). Development tooling only; idempotent.
+    """
+    import sqlalchemy as sa
+
+    from fingertip.store import schema
+    from fingertip_dev.sample.tasks import world_url
+
+    first_day = ctx.today - dt.timedelta(days=1)
+    ls, sl = schema.listing_snapshots, schema.store_listings
+    copy_cols = [c for c in ls.c if c.name not in ("id", "listing_id")]
+    world = sa.create_engine(world_url())
+    try:
+        with world.connect() as conn:
+            rows = conn.execute(
+                sa.select(sl.c.store, sl.c.store_app_id, *copy_cols).select_from(ls.join(sl, ls.c.listing_id == sl.c.id))
+                .where(ls.c.snapshot_date < first_day)).mappings().all()
+    finally:
+        world.dispose()
+    engine = _store_engine()
+    with engine.begin() as conn:
+        ids = {(r.store, r.store_app_id): r.id for r in conn.execute(sa.select(sl.c.id, sl.c.store, sl.c.store_app_id))}
+        have = {(r.listing_id, r.snapshot_date) for r in conn.execute(
+            sa.select(ls.c.listing_id, ls.c.snapshot_date).where(ls.c.snapshot_date < first_day))}
+        new = []
+        for row in rows:
+            listing_id = ids.get((row["store"], row["store_app_id"]))
+            if listing_id is None or (listing_id, row["snapshot_date"]) in have:
+                continue
+            new.append({"listing_id": listing_id, **{c.name: row[c.name] for c in copy_cols}})
+        if new:
+            conn.execute(sa.insert(ls), new)
+    return len(new)
 
 
 def ingestion_counts(engine, today: dt.date) -> dict[str, Any]:
