@@ -80,7 +80,8 @@ def test_encoded_values_and_tuple_rows(store_engine):
         app = dict(_app(9, 7), declared_features=fmt_json(["a"]), approved_features=None,
                    launched_on=fmt_date(dt.date(2021, 1, 2)), fetched_at=fmt_datetime(T0),
                    has_complaint_channel=1, host_platform=None, package_name=None, bundle_id=None,
-                   mini_program_id=None, description=None, status="active", import_batch_id=None,
+                   mini_program_id=None, description=None, monthly_active_users=None, gov_filing_number=None,
+                   security_level=None, status="active", closed_on=None, import_batch_id=None,
                    created_at=fmt_datetime(T0), updated_at=fmt_datetime(T0))
         loader.extend_encoded("apps", [tuple(app[c] for c in app_cols)])
     (sponsor,) = _rows(store_engine, schema.sponsors)

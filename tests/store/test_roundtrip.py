@@ -169,6 +169,11 @@ def _seed_world(conn) -> dict[str, int]:
             code="441700", name="阳江市", level="prefecture", province_code="440000", snapshot="test"
         )
     )
+    conn.execute(sa.insert(schema.discovery_cursors).values(
+        source="apple_itunes", mode="developer", position="1234567", cycle=2, run_date=TODAY, updated_at=NOW))
+    conn.execute(sa.insert(schema.listing_discoveries).values(
+        listing_id=ids["listing"], method="search", query="阳江市政务服务数据管理局", sponsor_id=ids["sponsor"],
+        score=0.7, reasons=["seller_name"], discovered_on=TODAY, confirmed_on=TODAY, **PROV))
     return ids
 
 
