@@ -100,6 +100,9 @@ def test_waive_and_revoke(admin, console):
                                                                      "expires_on": "2099-01-31"}).status_code == 422
     r = admin.post(f"/fingertip/api/findings/{fid}/revoke")
     assert r.status_code == 200 and r.json()["state"] == "open"
+    (waiver,) = r.json()["waivers"]
+    assert waiver["granted_by"] == "admin" and waiver["revoked_by"] == "admin"  # the logged-in user
+    assert waiver["approver"] == "王五"
 
 
 def test_cookie_session_needs_csrf_token(anonymous, console):

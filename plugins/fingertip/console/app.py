@@ -250,7 +250,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
         expires = end.astimezone(dt.UTC).replace(tzinfo=None)
         try:
             lifecycle.waive(engine(), finding_id, reason=neutralise(body.reason, multiline=True),
-                            approver=neutralise(body.approver), expires_at=expires)
+                            approver=neutralise(body.approver), expires_at=expires, by=user_name(user))
         except lifecycle.FindingStateError as exc:
             raise HTTPException(409, str(exc)) from None
         forget_summary()
@@ -265,7 +265,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
         with _conn() as conn:
             if queries.finding(conn, finding_id) is None:
                 raise HTTPException(404, "没有这个问题")
-        n = lifecycle.revoke_waivers(engine(), finding_id)
+        n = lifecycle.revoke_waivers(engine(), finding_id, by=user_name(user))
         if not n:
             raise HTTPException(409, "该问题没有生效的豁免")
         forget_summary()

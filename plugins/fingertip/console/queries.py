@@ -294,9 +294,11 @@ def finding_history(item: Mapping[str, Any]) -> list[dict[str, Any]]:
         events.append({"at": item["acknowledged_at"], "what": "认领", "who": item.get("acknowledged_by")})
     for w in item.get("waivers", []):
         until = w["expires_at"]
-        events.append({"at": w["granted_at"], "what": f"豁免至 {until:%Y-%m-%d}：{w['reason']}", "who": w["approver"]})
+        recorded = f"（{w['granted_by']} 登记）" if w.get("granted_by") else ""
+        events.append({"at": w["granted_at"], "what": f"豁免至 {until:%Y-%m-%d}：{w['reason']}{recorded}",
+                       "who": w["approver"]})
         if w.get("revoked_at"):
-            events.append({"at": w["revoked_at"], "what": "撤销豁免", "who": None})
+            events.append({"at": w["revoked_at"], "what": "撤销豁免", "who": w.get("revoked_by")})
     if item.get("resolved_at"):
         events.append({"at": item["resolved_at"], "what": "已解决（检测不再发现）", "who": "检测运行"})
     if item.get("reopened_count"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import sys
 
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     waive.add_argument("--reason", required=True)
     waive.add_argument("--approver", required=True)
     waive.add_argument("--until", required=True, type=dt.date.fromisoformat)
+    waive.add_argument("--by", default=getpass.getuser(), help="who records the waiver (default: the OS user)")
     revoke = sub.add_parser("revoke", help="revoke a finding's waivers (it reopens)")
     revoke.add_argument("finding_id")
+    revoke.add_argument("--by", default=getpass.getuser(), help="who revokes (default: the OS user)")
     args = parser.parse_args(argv)
 
     from fingertip.rules import PolicySourceError, load_policy
@@ -101,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             lifecycle.acknowledge(_engine(), args.finding_id, by=args.by)
         elif args.cmd == "waive":
             lifecycle.waive(_engine(), args.finding_id, reason=args.reason, approver=args.approver,
-                            expires_at=dt.datetime.combine(args.until, dt.time()))
+                            expires_at=dt.datetime.combine(args.until, dt.time()), by=args.by)
         elif args.cmd == "revoke":
-            lifecycle.revoke_waivers(_engine(), args.finding_id)
+            lifecycle.revoke_waivers(_engine(), args.finding_id, by=args.by)
     except lifecycle.FindingStateError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -153,8 +153,10 @@ def acknowledge(engine: sa.Engine, finding_id: str, *, by: str, now: dt.datetime
 
 
 def waive(engine: sa.Engine, finding_id: str, *, reason: str, approver: str, expires_at: dt.datetime,
-          now: dt.datetime | None = None) -> int:
-    """Grant a time-limited exemption; the finding is ``waived`` until ``expires_at``."""
+          now: dt.datetime | None = None, by: str | None = None) -> int:
+    """Grant a time-limited exemption; the finding is ``waived`` until ``expires_at``.
+
+    ``approver`` is who approved the exemption; ``by`` the user who recorded it."""
     now = now or _utcnow()
     if not reason or not reason.strip():
         raise FindingStateError("豁免必须说明理由 / a waiver needs a reason")
@@ -168,17 +170,19 @@ def waive(engine: sa.Engine, finding_id: str, *, reason: str, approver: str, exp
             raise FindingStateError("已解决的问题无需豁免 / a resolved finding cannot be waived")
         wid = conn.execute(sa.insert(schema.waivers).values(
             finding_id=finding_id, reason=reason.strip(), approver=approver.strip(), granted_at=now,
-            expires_at=expires_at).returning(schema.waivers.c.id)).scalar_one()
+            expires_at=expires_at, granted_by=by).returning(schema.waivers.c.id)).scalar_one()
         conn.execute(sa.update(F).where(F.c.id == finding_id).values(state="waived", updated_at=now))
         return wid
 
 
-def revoke_waivers(engine: sa.Engine, finding_id: str, *, now: dt.datetime | None = None) -> int:
-    """Revoke the finding's waivers; it reopens at once (the next run resolves it if it cleared)."""
+def revoke_waivers(engine: sa.Engine, finding_id: str, *, now: dt.datetime | None = None,
+                   by: str | None = None) -> int:
+    """Revoke the finding's waivers (``by``: the user); it reopens at once (the next run resolves it if it cleared)."""
     now = now or _utcnow()
     with engine.begin() as conn:
         n = conn.execute(sa.update(schema.waivers).where(schema.waivers.c.finding_id == finding_id,
-                                                    schema.waivers.c.revoked_at.is_(None)).values(revoked_at=now)).rowcount
+                                                    schema.waivers.c.revoked_at.is_(None)).values(
+            revoked_at=now, revoked_by=by)).rowcount
         conn.execute(sa.update(F).where(F.c.id == finding_id, F.c.state == "waived").values(
             state="open", reopened_count=F.c.reopened_count + 1, updated_at=now))
         return n

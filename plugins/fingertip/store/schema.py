@@ -505,6 +505,9 @@ waivers = sa.Table(
     sa.Column("granted_at", sa.DateTime(), nullable=False),
     sa.Column("expires_at", sa.DateTime(), nullable=False),
     sa.Column("revoked_at", sa.DateTime(), nullable=True),
+    sa.Column("granted_by", sa.String(200), nullable=True, comment="user who recorded the waiver (null: not recorded)"),
+    sa.Column("revoked_by", sa.String(200), nullable=True,
+              comment="user who revoked it (null: not revoked or not recorded)"),
     sa.Index("ix_waivers_finding_id_expires_at", "finding_id", "expires_at"),
     comment="Time-limited exemptions of findings.",
 )
