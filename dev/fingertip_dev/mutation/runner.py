@@ -103,6 +103,12 @@ def dependents(target: str, root: Path) -> set[str]:
 def _purge(names: set[str]) -> None:
     for name in names:
         sys.modules.pop(name, None)
+        # ``from package import module`` reads the package's attribute before sys.modules: a parent
+        # package that stays loaded would hand out the old, unmutated submodule.
+        parent, _, child = name.rpartition(".")
+        package = sys.modules.get(parent) if parent else None
+        if package is not None and parent not in names and hasattr(package, child):
+            delattr(package, child)
 
 
 def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
