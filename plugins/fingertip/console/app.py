@@ -68,6 +68,15 @@ def _conn() -> Iterator[sa.Connection]:
         yield conn
 
 
+def _one(missing: str, lookup: Any, *key: Any) -> Any:
+    """One record by its key from the store, or 404 with ``missing``."""
+    with _conn() as conn:
+        item = lookup(conn, *key)
+    if item is None:
+        raise HTTPException(404, missing)
+    return item
+
+
 #: The overview aggregates the whole inventory (an index-only pass over every entity, inspection and
 #: finding): within one api-server process its figures are reused for SUMMARY_TTL_SECONDS; older ones
 #: are still served at once while one background thread recomputes them (stale-while-revalidate),
@@ -222,10 +231,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
 
     @app.get("/api/findings/{finding_id}", tags=["findings"])
     def api_finding(finding_id: str, _user: Reader) -> JSONResponse:
-        with _conn() as conn:
-            item = queries.finding(conn, finding_id)
-        if item is None:
-            raise HTTPException(404, "没有这个问题")
+        item = _one("没有这个问题", queries.finding, finding_id)
         item["history"] = queries.finding_history(item)
         return _json(item)
 
@@ -296,10 +302,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
 
     @app.get("/api/cases/{case_key}", tags=["cases"])
     def api_case(case_key: str, _user: Reader) -> JSONResponse:
-        with _conn() as conn:
-            item = queries.case(conn, case_key)
-        if item is None:
-            raise HTTPException(404, "没有这个案件")
+        item = _one("没有这个案件", queries.case, case_key)
         return _json(item)
 
     @app.get("/api/batches", tags=["quality"], response_model=ListAnswer)
@@ -309,10 +312,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
 
     @app.get("/api/batches/{batch_id}", tags=["quality"])
     def api_batch(batch_id: int, _user: Reader) -> JSONResponse:
-        with _conn() as conn:
-            item = queries.batch(conn, batch_id)
-        if item is None:
-            raise HTTPException(404, "没有这个批次")
+        item = _one("没有这个批次", queries.batch, batch_id)
         return _json(item)
 
     @app.get("/api/quarantine", tags=["quality"], response_model=ListAnswer)
@@ -328,10 +328,7 @@ def _api_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small ro
 
     @app.get("/api/reports/{run_id}", tags=["reports"])
     def api_report(run_id: int, _user: Reader) -> JSONResponse:
-        with _conn() as conn:
-            item = queries.audit(conn, run_id)
-        if item is None:
-            raise HTTPException(404, "没有这次运行")
+        item = _one("没有这次运行", queries.audit, run_id)
         return _json(item)
 
     @app.get("/api/documents", tags=["reports"], response_model=ListAnswer)
@@ -518,10 +515,7 @@ def _page_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small p
             return _render(request, "findings.html", title="问题", spec=queries.FINDINGS,
                            page=_page_for(request, queries.FINDINGS, {"date_from": day, "date_to": day}),
                            outputs=files.list_folder(f"findings/{ref}"))
-        with _conn() as conn:
-            item = queries.finding(conn, ref)
-        if item is None:
-            raise HTTPException(404, "没有这个问题")
+        item = _one("没有这个问题", queries.finding, ref)
         return _render(request, "finding.html", title="问题详情", item=item,
                        history=queries.finding_history(item), can_edit=_can_edit(user),
                        evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2, default=str))
@@ -554,10 +548,7 @@ def _page_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small p
 
     @app.get("/cases/{case_key}", response_class=HTMLResponse, include_in_schema=False)
     def case_page(request: Request, case_key: str, _user: Reader) -> HTMLResponse:
-        with _conn() as conn:
-            item = queries.case(conn, case_key)
-        if item is None:
-            raise HTTPException(404, "没有这个案件")
+        item = _one("没有这个案件", queries.case, case_key)
         return _render(request, "case.html", title="案件详情", item=item, hitl_url=_required_action_url(item),
                        outputs=files.list_folder(f"cases/{case_key}"))
 
@@ -592,10 +583,7 @@ def _page_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small p
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, run_id: int, _user: Reader) -> HTMLResponse:
-        with _conn() as conn:
-            item = queries.audit(conn, run_id)
-        if item is None:
-            raise HTTPException(404, "没有这次运行")
+        item = _one("没有这次运行", queries.audit, run_id)
         return _render(request, "run.html", title="报告与审计运行", item=item,
                        summary_json=json.dumps(item["run"].get("summary") or {}, ensure_ascii=False, indent=2,
                                                default=str)[:20000])
