@@ -190,6 +190,15 @@ def pdf_text(path) -> str:
     return "".join(parts)
 
 
+def file_path(url: str):
+    """The local file of a ``file://`` URL a report task handed over (it must be a URL, not a path)."""
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    assert url.startswith("file://"), f"not a file:// URL: {url!r}"
+    return Path(unquote(urlparse(url).path))
+
+
 def squash(text: str) -> str:
     return "".join(text.split())
 

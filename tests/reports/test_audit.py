@@ -6,11 +6,10 @@ import datetime as dt
 import json
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.reports.conftest import HYPERLINK, SCRIPT, pdf_text, squash
+from tests.reports.conftest import HYPERLINK, SCRIPT, file_path, pdf_text, squash
 
 from fingertip.reports.audit import AuditParamsError, AuditRequest, run_detection, validate_request
 from fingertip.reports.tasks import produce_audit, send_report, validate_audit
@@ -121,7 +120,7 @@ def test_audit_report_and_mail(sample_store, outputs, smtp_server):
                                             "recipients": ["audit@cac.example.gov.cn"]})
     built = produce_audit(sample_store, request, run_key="adhoc_audit:test-1")
     assert _count(sample_store, schema.findings) == before
-    files = {f["doc_format"]: Path(f["path"]) for f in built["files"]}
+    files = {f["doc_format"]: file_path(f["url"]) for f in built["files"]}
     assert set(files) == {"xlsx", "docx", "pdf", "json", "md", "html"}
     assert files["pdf"].parent == outputs / "audits" / "adhoc_audit_test-1"
     doc = json.loads(files["json"].read_text(encoding="utf-8"))
@@ -154,7 +153,7 @@ def test_sampled_audit_states_rate_and_seed(sample_store, outputs):
                                             "check_date": AS_OF.isoformat(), "formats": ["docx", "json"],
                                             "recipients": ["audit@cac.example.gov.cn"]})
     built = produce_audit(sample_store, request, run_key="adhoc_audit:test-2")
-    files = {f["doc_format"]: Path(f["path"]) for f in built["files"]}
+    files = {f["doc_format"]: file_path(f["url"]) for f in built["files"]}
     assert set(files) == {"docx", "json"}
     import docx
 

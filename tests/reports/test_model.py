@@ -101,7 +101,7 @@ def test_task_results_follow_the_contract(dataset_engine, outputs):
     conforms(spec, model.ReportSpec)
     built = produce_report(dataset_engine, spec)
     conforms(built, model.BuiltReport)
-    doc = read_submission(built["json_path"])
+    doc = read_submission(built["json_url"])
     conforms(doc, model.Submission)
     validate_submission(doc)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.reports.conftest import ATSUM, HOSTILE, HYPERLINK, SCRIPT, pdf_text, squash
+from tests.reports.conftest import ATSUM, HOSTILE, HYPERLINK, SCRIPT, file_path, pdf_text, squash
 
 from fingertip.reports.tasks import plan_reports, produce_report, send_report
 from fingertip.store import schema
@@ -35,7 +35,7 @@ def _docx_text(path) -> str:
 
 
 def _files(built) -> dict[str, Path]:
-    return {f["doc_format"]: Path(f["path"]) for f in built["files"]}
+    return {f["doc_format"]: file_path(f["url"]) for f in built["files"]}
 
 
 def test_plan_reports_params():

@@ -42,7 +42,7 @@ class ProduceReportOperator(BaseOperator):
         :func:`fingertip.reports.tasks.send_report` with this task's result.
     :param smtp_conn_id: SMTP connection for ``send`` (default ``smtp_default``).
 
-    Returns what ``send_report`` needs (``key``, ``meta``, ``files``, ``json_path``, ``charts``,
+    Returns what ``send_report`` needs (``key``, ``meta``, ``files``, ``json_url``, ``charts`` — files by URL,
     ``recipients``, ``audit_run_id``) plus ``output`` — ``reports/<period>[/<province>]`` or
     ``audits/<run>``, the folder the "Fingertip output" link opens — and ``sent`` when it mailed.
     """

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for built in built_all:
         sent = None if args.no_send else send_report(engine, built, smtp_conn_id=args.smtp_conn_id)
         print(json.dumps({"key": built["key"], "audit_run_id": built["audit_run_id"],
-                          "files": [f["path"] for f in built["files"]],
+                          "files": [f["url"] for f in built["files"]],
                           "sent": None if sent is None else {"recipients": sent["recipients"],
                                                              "delivery": {k: v for k, v in (sent.get("delivery") or {}).items()
                                                                           if k != "details"}}},

@@ -9,10 +9,18 @@ retries and re-runs never send twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from fingertip.reports.model import AnyFigures, AuditFigures, AuditInfo, ChartInfo, FileInfo, ReportMeta, is_audit
+from fingertip.reports.model import (
+    AnyFigures,
+    AuditFigures,
+    AuditInfo,
+    ChartInfo,
+    ChartRef,
+    FileInfo,
+    ReportMeta,
+    is_audit,
+)
 
 EMAIL_KEY_FINDINGS = 10
 ATTACH_FORMATS = ("xlsx", "docx", "pdf")
@@ -27,7 +35,7 @@ def email_template(audit: AuditInfo | None) -> str:
 
 
 def email_context(meta: ReportMeta, figures: AnyFigures, key_figures: list[tuple[str, str]],
-                  charts: Sequence[ChartInfo], attachments: Sequence[str], *,
+                  charts: Sequence[ChartInfo] | Sequence[ChartRef], attachments: Sequence[str], *,
                   audit: AuditInfo | None = None) -> dict[str, Any]:
     """Context of the mail layer's ``report_summary`` / ``audit_summary`` templates."""
     common = {
@@ -66,20 +74,25 @@ def _audit_context(figures: AuditFigures, audit: AuditInfo | None) -> dict[str, 
 
 
 def build_email(meta: ReportMeta, figures: AnyFigures, key_figures: list[tuple[str, str]],
-                charts: Sequence[ChartInfo], files: Sequence[FileInfo], recipients: Sequence[str], *,
+                charts: Sequence[ChartRef], files: Sequence[FileInfo], recipients: Sequence[str], *,
                 audit: AuditInfo | None = None):
-    """The ``Email`` of a report (``files``: dicts with ``doc_format`` and local ``path``) and its HTML."""
+    """The ``Email`` of a report and its HTML. ``files`` and ``charts`` name their files by URL under the
+    outputs location (``url``); the attachments and inline images are read from there when the mail is
+    built (``read_location``: ``file://``, ``s3://``, …), and the ledger keeps those URLs for a resend."""
     from fingertip.notifications import templates
     from fingertip.notifications.message import Attachment, Email, InlineImage
+    from fingertip.reports.outputs import require_url
 
     attach = [f for f in files if f["doc_format"] in ATTACH_FORMATS]
-    names = [Path(f["path"]).name for f in attach]
+    names = [f["name"] for f in attach]
     ctx = email_context(meta, figures, key_figures, charts, names, audit=audit)
     text, html = templates.render_pair(email_template(audit), **ctx)
     return Email(
         subject=meta["subject"], to=list(recipients), text=text, html=html,
-        attachments=[Attachment(filename=Path(f["path"]).name, path=str(f["path"])) for f in attach],
-        inline_images=[InlineImage(cid=_cid(c["name"]), path=str(c["path"])) for c in charts],
+        attachments=[Attachment(filename=f["name"], path=require_url(f["url"], what=f"attachment {f['name']!r}"))
+                     for f in attach],
+        inline_images=[InlineImage(cid=_cid(c["name"]), path=require_url(c["url"], what=f"chart {c['name']!r}"))
+                       for c in charts],
     ), html
 
 

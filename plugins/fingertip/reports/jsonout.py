@@ -49,7 +49,10 @@ def write_submission(dest: Path, report: SubmissionReport, figures: AnyFigures) 
     return dest
 
 
-def read_submission(path: Path) -> Submission:
-    """A submission file written by :func:`write_submission` (how the figures reach the mail task)."""
-    doc: Submission = json.loads(Path(path).read_text(encoding="utf-8"))
+def read_submission(location: str | Path) -> Submission:
+    """A submission file written by :func:`write_submission`: a local path, or the URL under the outputs
+    location (``file://…``, ``s3://…``) through which the figures reach the mail task."""
+    from fingertip.notifications.message import read_location
+
+    doc: Submission = json.loads(read_location(str(location)).decode("utf-8"))
     return doc

@@ -369,18 +369,29 @@ class ReportMeta(TypedDict):
 
 
 class ChartInfo(TypedDict):
-    """A written chart (``Chart.to_dict``)."""
+    """A chart written in the producing task's work folder (``Chart.to_dict``; ``path`` is local and
+    never leaves that task: see :class:`ChartRef`)."""
 
     name: str
     title_zh: str
     path: str
 
 
+class ChartRef(TypedDict):
+    """A published chart: its ``url`` under the outputs location (what ``produce`` hands to ``send``)."""
+
+    name: str
+    title_zh: str
+    url: str
+
+
 class FileInfo(TypedDict):
-    """A written report file."""
+    """A published report file: ``name`` (the attachment's file name) and its ``url`` under the outputs
+    location (``file://…``, ``s3://…``), never a local path."""
 
     doc_format: str
-    path: str
+    name: str
+    url: str
     sha256: str
     size_bytes: int
 
@@ -421,15 +432,20 @@ class ReportSpec(TypedDict):
 
 
 class BuiltReport(TypedDict):
-    """A produced report or audit (``produce`` → ``send``); the figures stay in ``json_path``."""
+    """A produced report or audit (``produce`` → ``send``); the figures stay in ``json_url``.
+
+    Tasks hand data over only through the store and the outputs location: every file here is an
+    ``ObjectStoragePath`` URL (``file://…`` on one machine or shared storage, ``s3://…``), which the
+    ``send`` task reads wherever it runs; no local path of the producing task crosses over.
+    """
 
     key: str
     kind: str
     audit_run_id: int
     mail_kind: str
-    json_path: str
+    json_url: str
     meta: ReportMeta
-    charts: list[ChartInfo]
+    charts: list[ChartRef]
     files: list[FileInfo]
     recipients: list[str]
     audit: AuditInfo | None

@@ -2,7 +2,11 @@
 
 Reports land under ``fingertip.config.output_path("reports", <period>)`` (or ``("audits", <run>)``).
 For a ``file://`` outputs URL the files are written in place; for any other scheme (``s3://`` on a
-cluster) they are written in a local work folder and copied up by :meth:`ReportFolder.publish`.
+cluster, ``memory://`` in tests) they are written in a local work folder, copied up by
+:meth:`ReportFolder.publish` / :meth:`ReportFolder.publish_file` and the work folder is removed
+(:meth:`ReportFolder.cleanup`). Whatever leaves the producing task names a file by its URL
+(:meth:`ReportFolder.url_of`), never by a local path: the mail task may run in another process or on
+another worker (:func:`require_url` refuses anything else).
 """
 
 from __future__ import annotations
@@ -53,21 +57,37 @@ class ReportFolder:
             self.local.mkdir(parents=True, exist_ok=True)
 
     def url_of(self, local_path: str | Path) -> str:
+        """The URL under the outputs location of a file written in :attr:`local`: the configured URL and
+        the file's place under it (never this machine's resolved path: a shared mount may be a symbolic
+        link to a folder whose name differs on another worker)."""
         rel = Path(local_path).relative_to(self.local).as_posix()
-        return str(self.target / rel) if self.remote else Path(local_path).resolve().as_uri()
+        return str(self.target / rel)
+
+    def publish_file(self, local_path: str | Path) -> str:
+        """Copy one file of :attr:`local` to the outputs location (remote only); returns its URL."""
+        if self.remote:
+            dest = self.target / Path(local_path).relative_to(self.local).as_posix()
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(local_path, "rb") as src, dest.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+        return self.url_of(local_path)
+
+    def cleanup(self) -> None:
+        """Remove the local work folder of a remote outputs location (nothing for ``file://``)."""
+        if self.remote:
+            shutil.rmtree(self.local, ignore_errors=True)
 
     def publish(self, written: list[Written]) -> list[Written]:
-        """Copy the files to the outputs location (remote only); paths become its URLs."""
-        if not self.remote:
-            return written
-        out = []
-        for w in written:
-            dest = self.target / Path(w.path).relative_to(self.local).as_posix()
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with open(w.path, "rb") as src, dest.open("wb") as dst:
-                shutil.copyfileobj(src, dst)
-            out.append(dataclasses.replace(w, path=str(dest)))
-        return out
+        """Copy the files to the outputs location (remote only); their paths become URLs."""
+        return [dataclasses.replace(w, path=self.publish_file(w.path)) for w in written]
+
+
+def require_url(value: str, *, what: str) -> str:
+    """``value`` when it is a URL (``scheme://…``); a local path handed between tasks is refused."""
+    if not isinstance(value, str) or "://" not in value:
+        raise ValueError(f"{what} must be a URL under the outputs location (file://…, s3://…), got {value!r}: "
+                         "tasks hand files over only through the outputs location, never a local path")
+    return value
 
 
 def record_documents(engine, written: list, *, audit_run_id: int | None) -> int:

@@ -14,7 +14,8 @@ Ad-hoc audit::
 
 Files land under ``output_path("reports", <period>[, <province>])`` and
 ``output_path("audits", <run>)``; the figures travel between tasks in the report's JSON file, the
-task results (XCom) carry only keys and paths.
+task results (XCom) carry only keys and URLs under the outputs location (never a local path: ``send``
+may run in another process or on another worker and reads every file through ``ObjectStoragePath``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from fingertip.reports.model import (
     AuditInfo,
     BuiltReport,
     ChartInfo,
+    ChartRef,
     FileInfo,
     ReportFigures,
     ReportMeta,
@@ -189,8 +191,9 @@ def _stem(spec: ReportSpec) -> str:
 
 
 def _write_outputs(folder, stem: str, meta: ReportMeta, figures: AnyFigures, blocks, sheets, front_extra, formats,
-                   report_json: SubmissionReport) -> tuple[list, list[FileInfo]]:
-    """Charts are already in ``figures``' folder; writes xlsx/docx/pdf/md/json/html, returns files."""
+                   report_json: SubmissionReport) -> tuple[list, Path]:
+    """Charts are already in ``figures``' folder; writes xlsx/docx/pdf/md/json in the folder's local
+    work folder. Returns the files to record (local paths) and the JSON's local path."""
     from fingertip.reports import document, jsonout, workbook
     from fingertip.reports.outputs import written_document
 
@@ -201,36 +204,43 @@ def _write_outputs(folder, stem: str, meta: ReportMeta, figures: AnyFigures, blo
         written.append(written_document("report", "xlsx", path))
     written += document.write_documents(meta, blocks, local, stem, formats)
     # the JSON is always written: it is the hand-off of the figures to the mail task
-    path = jsonout.write_submission(local / f"{stem}.json", report_json, figures)
+    json_path = jsonout.write_submission(local / f"{stem}.json", report_json, figures)
     if "json" in formats:
-        written.append(written_document("report", "json", path))
-    return written, [_file_info(w) for w in written]
+        written.append(written_document("report", "json", json_path))
+    return written, json_path
 
 
-def _file_info(w) -> FileInfo:
-    return {"doc_format": w.doc_format, "path": str(w.path), "sha256": w.sha256, "size_bytes": w.size_bytes}
+def _attachment_names(written: list) -> list[str]:
+    from fingertip.reports.email import ATTACH_FORMATS
+
+    return [Path(w.path).name for w in written if w.doc_format in ATTACH_FORMATS]
 
 
-def _write_html(folder, stem: str, email_html: str, formats, written: list, files: list[FileInfo]) -> None:
+def _write_html(folder, stem: str, email_html: str, formats) -> list:
     from fingertip.reports.outputs import written_document
 
     if "html" not in formats:
-        return
+        return []
     path = folder.local / f"{stem}.html"
     path.write_text(email_html, encoding="utf-8")
-    w = written_document("report", "html", path)
-    written.append(w)
-    files.append(_file_info(w))
+    return [written_document("report", "html", path)]
 
 
-def _record(engine, folder, written: list, audit_run_id: int) -> None:
-    import dataclasses
-
+def _publish(engine, folder, written: list, charts: list[ChartInfo], json_path: Path,
+             audit_run_id: int) -> tuple[list[FileInfo], list[ChartRef], str]:
+    """Copy the files and charts to the outputs location (remote only), record the files in
+    ``documents``; returns what the mail task gets: the files, charts and JSON by URL."""
     from fingertip.reports.outputs import record_documents
 
     published = folder.publish(written)
-    as_urls = [dataclasses.replace(w, path=folder.url_of(w.path)) if not folder.remote else w for w in published]
-    record_documents(engine, as_urls, audit_run_id=audit_run_id)
+    record_documents(engine, published, audit_run_id=audit_run_id)
+    files: list[FileInfo] = [{"doc_format": p.doc_format, "name": Path(w.path).name, "url": p.path,
+                              "sha256": p.sha256, "size_bytes": p.size_bytes} for w, p in zip(written, published, strict=True)]
+    chart_refs: list[ChartRef] = [{"name": c["name"], "title_zh": c["title_zh"], "url": folder.publish_file(c["path"])}
+                                  for c in charts]
+    by_local = {w.path: p.path for w, p in zip(written, published, strict=True)}
+    json_url = by_local.get(str(json_path)) or folder.publish_file(json_path)
+    return files, chart_refs, json_url
 
 
 def produce_report(engine: sa.Engine, spec: ReportSpec, *, run_key: str | None = None,
@@ -269,21 +279,25 @@ def produce_report(engine: sa.Engine, spec: ReportSpec, *, run_key: str | None =
         province = spec["province"]
         folder = ReportFolder("reports", period.label, *([province] if province else []))
         stem = _stem(spec)
-        charts: list[ChartInfo] = [c.to_dict() for c in charts_mod.report_charts(figures,
-                                                                                  folder.local / f"{stem}_charts")]
-        lap("charts")
-        blocks = document.report_blocks(meta, figures, charts, rows=settings["document_rows"])
-        report_json: SubmissionReport = {
-            "key": spec["key"], "kind": spec["kind"], "title": meta["title"], "issuer": meta["issuer"],
-            "generated_at": meta["generated_at"], "period": meta["period"], "due_date": meta.get("due_date"),
-            "scope": {"province": spec.get("province"), "province_name": figures["province_name"]},
-            "sampling": None, "audit_run_id": run_id}
-        written, files = _write_outputs(folder, stem, meta, figures, blocks, None, [], spec["formats"], report_json)
-        email_html = _email_html(meta, figures, charts, files)
-        _write_html(folder, stem, email_html, spec["formats"], written, files)
-        _record(engine, folder, written, run_id)
+        try:
+            charts: list[ChartInfo] = [c.to_dict() for c in charts_mod.report_charts(figures,
+                                                                                      folder.local / f"{stem}_charts")]
+            lap("charts")
+            blocks = document.report_blocks(meta, figures, charts, rows=settings["document_rows"])
+            report_json: SubmissionReport = {
+                "key": spec["key"], "kind": spec["kind"], "title": meta["title"], "issuer": meta["issuer"],
+                "generated_at": meta["generated_at"], "period": meta["period"], "due_date": meta.get("due_date"),
+                "scope": {"province": spec.get("province"), "province_name": figures["province_name"]},
+                "sampling": None, "audit_run_id": run_id}
+            written, json_path = _write_outputs(folder, stem, meta, figures, blocks, None, [], spec["formats"],
+                                                report_json)
+            email_html = _email_html(meta, figures, charts, _attachment_names(written))
+            written += _write_html(folder, stem, email_html, spec["formats"])
+            files, chart_refs, json_url = _publish(engine, folder, written, charts, json_path, run_id)
+        finally:
+            folder.cleanup()
         lap("documents")
-        summary = {"key_figures": dict(document.key_figures(figures)), "files": [f["path"] for f in files],
+        summary = {"key_figures": dict(document.key_figures(figures)), "files": [f["url"] for f in files],
                    "findings_open": figures["findings"]["open_total"],
                    "pass_rate": figures["inspections"]["pass_rate"]}
         finish_run(engine, run_id, status="succeeded", summary=summary)
@@ -291,19 +305,18 @@ def produce_report(engine: sa.Engine, spec: ReportSpec, *, run_key: str | None =
         finish_run(engine, run_id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"[:2000]})
         raise
     return {"key": spec["key"], "kind": spec["kind"], "audit_run_id": run_id, "mail_kind": "report",
-            "json_path": str(folder.local / f"{stem}.json"), "meta": meta, "charts": charts, "files": files,
+            "json_url": json_url, "meta": meta, "charts": chart_refs, "files": files,
             "recipients": spec.get("recipients") or [], "audit": None}
 
 
-def _email_html(meta: ReportMeta, figures: AnyFigures, charts: list[ChartInfo], files: list[FileInfo],
+def _email_html(meta: ReportMeta, figures: AnyFigures, charts: list[ChartInfo], attachments: list[str],
                 audit: AuditInfo | None = None) -> str:
     from fingertip.notifications import templates
-    from fingertip.reports.email import ATTACH_FORMATS, email_context, email_template
+    from fingertip.reports.email import email_context, email_template
 
     kf = _key_figures(figures, audit)
-    names = [Path(f["path"]).name for f in files if f["doc_format"] in ATTACH_FORMATS]
     return templates.render(f"{email_template(audit)}.html.j2",
-                            **email_context(meta, figures, kf, charts, names, audit=audit))
+                            **email_context(meta, figures, kf, charts, attachments, audit=audit))
 
 
 def _key_figures(figures: AnyFigures, audit: AuditInfo | None) -> list[tuple[str, str]]:
@@ -324,7 +337,10 @@ def send_report(engine: sa.Engine, built: BuiltReport, *, recipients: list[str] 
     if not recipients:
         log.warning("report %s: no recipients (param, Variable or settings); nothing sent", built["key"])
         return {"key": built["key"], "recipients": [], "delivery": None}
-    figures = read_submission(Path(built["json_path"]))["figures"]
+    from fingertip.reports.outputs import require_url
+
+    # everything comes by URL from the outputs location: this task may run in another process or worker
+    figures = read_submission(require_url(built["json_url"], what="the report's JSON"))["figures"]
     email, _ = build_email(built["meta"], figures, _key_figures(figures, built.get("audit")), built["charts"],
                            built["files"], recipients, audit=built.get("audit"))
     report = send_report_email(engine, key=built["key"], email=email, kind=built.get("mail_kind", "report"),
@@ -374,27 +390,31 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> BuiltRep
                 "attachments_note": ["核查一张表（XLSX）"]}
         folder = ReportFolder("audits", _safe(run_key))
         stem = "audit_" + today.strftime("%Y%m%d")
-        charts: list[ChartInfo] = [c.to_dict() for c in charts_mod.report_charts(figures,
-                                                                                  folder.local / f"{stem}_charts")]
-        blocks = document.audit_blocks(meta, figures, charts, audit, rows=settings["document_rows"])
-        report_json: SubmissionReport = {"key": meta["key"], "kind": "adhoc", "title": title, "issuer": meta["issuer"],
-                       "generated_at": meta["generated_at"], "period": None, "due_date": None,
-                       "scope": {k: v for k, v in req.to_dict().items()
-                                 if k not in ("recipients", "formats", "sample_rate", "sample_seed", "title")},
-                       "sampling": {"rate": req.sample_rate, "seed": req.sample_seed}, "audit_run_id": run_id}
-        front = [("核查范围", audit["scope_zh"]), ("抽样", audit["sampling_zh"])]
-        written, files = _write_outputs(folder, stem, meta, figures, blocks,
-                                        workbook.audit_sheets(figures), front, req.formats, report_json)
-        html = _email_html(meta, figures, charts, files, audit)
-        _write_html(folder, stem, html, req.formats, written, files)
-        _record(engine, folder, written, run_id)
+        try:
+            charts: list[ChartInfo] = [c.to_dict() for c in charts_mod.report_charts(figures,
+                                                                                      folder.local / f"{stem}_charts")]
+            blocks = document.audit_blocks(meta, figures, charts, audit, rows=settings["document_rows"])
+            report_json: SubmissionReport = {
+                "key": meta["key"], "kind": "adhoc", "title": title, "issuer": meta["issuer"],
+                "generated_at": meta["generated_at"], "period": None, "due_date": None,
+                "scope": {k: v for k, v in req.to_dict().items()
+                          if k not in ("recipients", "formats", "sample_rate", "sample_seed", "title")},
+                "sampling": {"rate": req.sample_rate, "seed": req.sample_seed}, "audit_run_id": run_id}
+            front = [("核查范围", audit["scope_zh"]), ("抽样", audit["sampling_zh"])]
+            written, json_path = _write_outputs(folder, stem, meta, figures, blocks,
+                                                workbook.audit_sheets(figures), front, req.formats, report_json)
+            html = _email_html(meta, figures, charts, _attachment_names(written), audit)
+            written += _write_html(folder, stem, html, req.formats)
+            files, chart_refs, json_url = _publish(engine, folder, written, charts, json_path, run_id)
+        finally:
+            folder.cleanup()
         summary = {"findings": figures["findings"]["total"], "checked": figures["checked"],
                    "pass_rate": figures["inspections"]["pass_rate"], "sampling": figures["sampling"],
-                   "files": [f["path"] for f in files]}
+                   "files": [f["url"] for f in files]}
         finish_run(engine, run_id, status="succeeded", summary=summary)
     except BaseException as exc:
         finish_run(engine, run_id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"[:2000]})
         raise
     return {"key": meta["key"], "kind": "adhoc", "audit_run_id": run_id, "mail_kind": "audit",
-            "json_path": str(folder.local / f"{stem}.json"), "meta": meta, "charts": charts, "files": files,
+            "json_url": json_url, "meta": meta, "charts": chart_refs, "files": files,
             "recipients": req.recipients, "audit": audit}
