@@ -324,8 +324,9 @@ def escape_stored_results(ctx) -> int:
 
 def build_data_docs(target=None) -> str:
     """Build GX Data Docs of this process's validation runs into ``out/quality/data_docs/`` (or
-    ``target``); returns the path of ``index.html``. A non-local outputs URL (``s3://…``) is built in a
-    temporary folder and copied there."""
+    ``target``); returns the URL of ``index.html`` under the outputs location (the ``data_docs`` task's
+    result: a URL, never a local path, like every value handed between tasks). A non-local outputs URL
+    (``s3://…``) is built in a temporary folder and copied there."""
     import shutil
     import tempfile
     from pathlib import Path
@@ -333,6 +334,10 @@ def build_data_docs(target=None) -> str:
     from fingertip.config import output_path
 
     target = target if target is not None else output_path("quality", "data_docs")
+    if isinstance(target, str) and "://" in target:
+        from airflow.sdk import ObjectStoragePath
+
+        target = ObjectStoragePath(target)
     local = None
     if isinstance(target, (str, Path)) and "://" not in str(target):
         local = Path(target)
@@ -359,8 +364,9 @@ def build_data_docs(target=None) -> str:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.write_bytes(f.read_bytes())
         shutil.rmtree(build_dir, ignore_errors=True)
-        return str(target / "index.html")
-    return str(index)
+    if isinstance(target, (str, Path)) and "://" not in str(target):
+        return index.absolute().as_uri()  # a plain folder given by the caller
+    return str(target / "index.html")
 
 
 def save_result(result, path) -> str:
