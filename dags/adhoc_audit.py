@@ -47,9 +47,9 @@ _FAMILIES = families()
     params={
         "title": Param(None, type=["null", "string"], maxLength=100, title="报告标题",
                        description="留空使用“政务移动互联网应用程序和公众账号专项核查报告”"),
-        "provinces": Param([], type="array", items={"type": "string", "pattern": r"^\d{2}0000$"},
+        "provinces": Param([], type="array", items={"type": "string", "pattern": r"^[0-9]{2}0000$"},
                            title="省份代码", description="省级行政区划代码，如 440000；留空不限"),
-        "divisions": Param([], type="array", items={"type": "string", "pattern": r"^\d{6}$"},
+        "divisions": Param([], type="array", items={"type": "string", "pattern": r"^[0-9]{6}$"},
                            title="行政区划代码", description="地市、区县代码（GB/T 2260），如 440300"),
         "sponsor_credit_codes": Param([], type="array", items={"type": "string"},
                                       title="主办单位统一社会信用代码", description="18 位统一社会信用代码"),

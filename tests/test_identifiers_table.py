@@ -115,7 +115,8 @@ def test_org_body_bad_character():
     ("91310115MA1K3BTP2BB", "wrong length 19 (expected 18 characters)"),
     ("9A310115MA1K3BTP2B", "positions 1-8 (registration type and division code) must be digits"),
     ("9131011AMA1K3BTP2B", "positions 1-8 (registration type and division code) must be digits"),
-    ("٩1310115MA1K3BTP2B", "positions 1-8 (registration type and division code) must be digits"),
+    ("٩1310115MA1K3BTP2B", "non-ASCII character(s) '٩' (full-width or other non-ASCII digits or letters); "
+                           "type the code in half-width ASCII"),
     ("91310115MI1K3BTP2B", "invalid character(s) 'I' (I, O, S, V, Z are never used)"),
     ("91310115MA1K3BTPZO", "invalid character(s) 'OZ' (I, O, S, V, Z are never used)"),
 ])
@@ -318,3 +319,47 @@ def test_common_abbreviation_mistakes_name_the_filing_abbreviation(wrong, right)
     # 陕 Shaanxi, 沪 Shanghai, 蒙 Inner Mongolia)
     assert filing_number_problem(f"{wrong}ICP备2024012345号") == \
         f"unknown province abbreviation {wrong!r} (filings use {right!r})"
+
+
+# Full-width and other non-ASCII characters (typed by hand; the second column is what NFKC gives,
+# checked below against the Unicode database). The validator refuses them (issue ``non_ascii``); the
+# explicit folding happens at intake, where the importer NFKC-normalises identifier cells
+# (``fingertip.sources.coerce.text``): after it, full-width input is the ASCII code and validates, an
+# error stays an error, and digits NFKC does not fold (Arabic-Indic) are still refused.
+# (value, NFKC form, issue code of the value, issue code after the intake fold)
+NON_ASCII = [
+    ("９１３１０１１５MA1K3BTP2B", "91310115MA1K3BTP2B", "non_ascii", None),  # full-width digits 1-8
+    ("91310115MA1K3BTP２B", "91310115MA1K3BTP2B", "non_ascii", None),      # one at position 17
+    ("９１３１０１１５ＭＡ１Ｋ３ＢＴＰ２Ｂ", "91310115MA1K3BTP2B", "non_ascii", None),  # all full-width
+    ("９１３１０１１５ｍａ１ｋ３ｂｔｐ２ｂ", "91310115ma1k3btp2b", "non_ascii", None),  # full-width lower case
+    ("91310115\u3000MA1K3BTP2B", "91310115 MA1K3BTP2B", "non_ascii", None),  # ideographic space
+    ("９１３１０１１５MA1K3BTP2C", "91310115MA1K3BTP2C", "non_ascii", "check18"),  # folding hides no error
+    ("٩١٣١٠١١٥MA1K3BTP2B", "٩١٣١٠١١٥MA1K3BTP2B", "non_ascii", "non_ascii"),  # Arabic-Indic: not folded
+    ("91310115MA1K3BTP2B", "91310115MA1K3BTP2B", None, None),
+    ("91310115ma1k3btp2b", "91310115ma1k3btp2b", None, None),  # ASCII lower case: compact upper-cases
+]
+
+
+@pytest.mark.parametrize("value,nfkc,direct,folded", NON_ASCII, ids=[r[0] for r in NON_ASCII])
+def test_non_ascii_credit_codes_refused_and_folded_only_at_intake(value, nfkc, direct, folded):
+    import unicodedata
+
+    from fingertip.identifiers import credit_code_issue
+    from fingertip.sources.coerce import text as intake_fold
+
+    assert unicodedata.normalize("NFKC", value) == nfkc  # the table's own second column
+    issue = credit_code_issue(value)
+    assert (issue.code if issue else None) == direct
+    assert credit_code_problem(value) == (issue.en if issue else None)
+    if direct == "non_ascii":
+        assert issue.en.startswith("non-ASCII character(s)") and "全角" in issue.zh
+        assert not is_government_credit_code(value)  # never read through a fold either
+    after = credit_code_issue(intake_fold(value))
+    assert (after.code if after else None) == folded
+    if folded is None:
+        assert intake_fold(value).upper().replace(" ", "") == "91310115MA1K3BTP2B"
+
+
+def test_make_credit_code_refuses_a_full_width_division():
+    with pytest.raises(ValueError, match="bad division code"):
+        make_credit_code("11", "４４０３００", "00728042")

@@ -72,7 +72,7 @@ def make_credit_code(registration_type: str, division_code: str, org_body: str) 
     org_body = org_body.upper()
     if len(registration_type) != 2 or any(c not in CREDIT_CODE_ALPHABET for c in registration_type):
         raise ValueError(f"bad registration type {registration_type!r}")
-    if len(division_code) != 6 or not division_code.isdigit():
+    if len(division_code) != 6 or not division_code.isdigit() or not division_code.isascii():
         raise ValueError(f"bad division code {division_code!r}")
     if len(org_body) != 8 or any(c not in CREDIT_CODE_ALPHABET for c in org_body):
         raise ValueError(f"bad organisation-code body {org_body!r}")
@@ -87,17 +87,30 @@ def credit_code_problem(code: object) -> str | None:
 
 
 def credit_code_issue(code: object) -> Issue | None:
-    """None when ``code`` is a valid credit code, else the :class:`Issue` (Chinese reason with the fix)."""
+    """None when ``code`` is a valid credit code, else the :class:`Issue` (Chinese reason with the fix).
+
+    A credit code is ASCII: full-width digits and letters (１１４４…, ＡＢＣＤ) or any other Unicode digit
+    are refused here (issue ``non_ascii``), never folded — python-stdnum's ``compact`` would silently
+    turn full-width digits into ASCII ones, so a stored code would not equal the code it is looked up
+    by. Folding is explicit and happens at intake only: the inventory importer NFKC-normalises every
+    identifier cell (:func:`fingertip.sources.coerce.text`) before validation. Lower-case letters and
+    spaces or hyphens between groups are still accepted (``compact``), as before.
+    """
     if code is None or (isinstance(code, str) and not code.strip()):
         return Issue("missing", "missing credit code", "未填写统一社会信用代码，请填写 18 位代码。")
     if not isinstance(code, str):
         return Issue("type", f"credit code must be text, got {type(code).__name__}",
                      "统一社会信用代码应为文本，请将该列设为“文本”格式后重新录入。")
+    if not code.isascii():
+        chars = "".join(sorted({c for c in code if not c.isascii()}))
+        return Issue("non_ascii", f"non-ASCII character(s) {chars!r} (full-width or other non-ASCII digits or "
+                                  "letters); type the code in half-width ASCII",
+                     f"统一社会信用代码含有全角或非 ASCII 字符“{chars}”，请切换到半角（英文）输入状态后重新填写。")
     number = uscc.compact(code)
     if len(number) != 18:
         return Issue("length", f"wrong length {len(number)} (expected 18 characters)",
                      f"统一社会信用代码有 {len(number)} 位，应为 18 位，请核对后重新填写。")
-    if not number[:8].isdigit() or not number[:8].isascii():
+    if not number[:8].isdigit():
         return Issue("prefix", "positions 1-8 (registration type and division code) must be digits",
                      "统一社会信用代码第 1–8 位（登记管理部门、机构类别和行政区划代码）应为数字，请核对。")
     bad = sorted({c for c in number[8:] if c not in CREDIT_CODE_ALPHABET})
@@ -128,7 +141,7 @@ def is_valid_credit_code(code: object) -> bool:
 
 def is_government_credit_code(code: object) -> bool:
     """True for codes of organs (11), public institutions (12) and mass organisations (13)."""
-    if not isinstance(code, str):
+    if not isinstance(code, str) or not code.isascii():
         return False
     return uscc.compact(code)[:2] in GOVERNMENT_PREFIXES
 

@@ -54,6 +54,16 @@ def test_plan_reports_params():
         plan_reports(__import__("datetime").date(2026, 11, 23), {"period": "2026Q3", "formats": ["exe"]})
 
 
+@pytest.mark.parametrize("params", [{"period": "２０２６Q３"}, {"period": "２０２６"}, {"kind": "self_inspection",
+                                    "period": "2026Q3", "province": "４４００００"}])
+def test_plan_reports_refuses_full_width(params):
+    """Full-width digits in the period or the province code are refused before anything is produced."""
+    from fingertip.reports.tasks import ReportParamsError
+
+    with pytest.raises(ReportParamsError):
+        plan_reports(__import__("datetime").date(2026, 11, 23), params)
+
+
 def test_report_files_escape_and_match_store(dataset_engine, outputs):
     built = produce_report(dataset_engine, _spec())
     files = _files(built)

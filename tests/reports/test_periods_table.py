@@ -140,3 +140,38 @@ def test_period_is_a_value():
     p = Period("monthly", "2026-10", D(2026, 10, 1), D(2026, 10, 31))
     assert p == parse_period("2026-10")
     assert p.previous() == parse_period("2026-09")
+
+
+# Full-width digits (typed by hand) and other non-ASCII labels are refused, never read as the ASCII
+# period (``\d`` and ``int()`` accept them: "２０２６" used to parse as the year 2026). Each row: the
+# refused label, its ASCII form (what NFKC gives, checked below) and that form's period.
+NON_ASCII_LABELS = [
+    ("２０２６-１１", "2026-11", "monthly", D(2026, 11, 1), D(2026, 11, 30)),
+    ("２０２６-11", "2026-11", "monthly", D(2026, 11, 1), D(2026, 11, 30)),
+    ("2026-１１", "2026-11", "monthly", D(2026, 11, 1), D(2026, 11, 30)),
+    ("２０２６Q３", "2026Q3", "quarterly", D(2026, 7, 1), D(2026, 9, 30)),
+    ("２０２６Q3", "2026Q3", "quarterly", D(2026, 7, 1), D(2026, 9, 30)),
+    ("2026Ｑ3", "2026Q3", "quarterly", D(2026, 7, 1), D(2026, 9, 30)),
+    ("２０２６", "2026", "annual", D(2026, 1, 1), D(2026, 12, 31)),
+    ("２０2６", "2026", "annual", D(2026, 1, 1), D(2026, 12, 31)),
+    ("2026－11", "2026-11", "monthly", D(2026, 11, 1), D(2026, 11, 30)),  # full-width hyphen-minus
+]
+
+
+@pytest.mark.parametrize("label,ascii_label,kind,start,end", NON_ASCII_LABELS, ids=[r[0] for r in NON_ASCII_LABELS])
+def test_full_width_labels_refused_ascii_accepted(label, ascii_label, kind, start, end):
+    import unicodedata
+
+    assert unicodedata.normalize("NFKC", label) == ascii_label  # the table's own second column
+    with pytest.raises(PeriodError, match="全角或非 ASCII"):
+        parse_period(label)
+    with pytest.raises(PeriodError, match="全角或非 ASCII"):
+        parse_period(label, kind)
+    p = parse_period(ascii_label)
+    assert (p.kind, p.label, p.start, p.end) == (kind, ascii_label, start, end)
+
+
+@pytest.mark.parametrize("label", ["٢٠٢٦", "२०२६", "2026-\u0661\u0661"])  # Arabic-Indic, Devanagari digits
+def test_other_unicode_digits_refused(label):
+    with pytest.raises(PeriodError, match="全角或非 ASCII"):
+        parse_period(label)

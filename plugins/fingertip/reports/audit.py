@@ -40,7 +40,7 @@ from fingertip.store import schema
 PLATFORMS = tuple(dict.fromkeys((*schema.STORES, *schema.MINI_PROGRAM_HOSTS, *schema.ACCOUNT_PLATFORMS, *schema.GROUP_PLATFORMS)))
 LIST_FIELDS = ("provinces", "divisions", "sponsor_credit_codes", "app_keys", "account_keys", "platforms",
                "families", "recipients", "formats")
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"^[0-9]{6}$", re.ASCII)
 
 
 def families() -> dict[str, str]:

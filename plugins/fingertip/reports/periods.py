@@ -20,9 +20,11 @@ KINDS = ("monthly", "quarterly", "annual")
 #: Kinds of periodic report: a period kind, or the provincial self-inspection (on a quarter).
 REPORT_KINDS = (*KINDS, "self_inspection")
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
+# ASCII digits only: ``\d`` and ``int()`` also take full-width (２０２６) and other Unicode digits, which a
+# period label never holds — they are refused (see parse_period), never silently read as 2026.
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$", re.ASCII)
+_QUARTER = re.compile(r"^([0-9]{4})[Qq]([1-4])$", re.ASCII)
+_YEAR = re.compile(r"^([0-9]{4})$", re.ASCII)
 
 
 class PeriodError(ValueError):
@@ -84,8 +86,16 @@ def previous_period(kind: str, run_date: dt.date) -> Period:
 
 
 def parse_period(label: str, kind: str | None = None) -> Period:
-    """Parse "2026-10", "2026Q3" or "2026"; ``kind``, when given, must match the label's shape."""
+    """Parse "2026-10", "2026Q3" or "2026"; ``kind``, when given, must match the label's shape.
+
+    Only ASCII (half-width) characters: a label with full-width digits ("２０２６-１１") or any other
+    non-ASCII character is refused with its own message, not normalised (a period comes from a form
+    or the command line, never from a unit's spreadsheet, so there is nothing to fold).
+    """
     text = str(label).strip()
+    if not text.isascii():
+        raise PeriodError(f"报告期 {text!r} 含有全角或非 ASCII 字符，请使用半角数字，如 2026-10、2026Q3 或 2026 / "
+                          f"bad period {text!r}: only ASCII (half-width) digits, e.g. 2026-10, 2026Q3 or 2026")
     if m := _MONTH.match(text):
         period = period_containing("monthly", dt.date(int(m[1]), int(m[2]), 1))
     elif m := _QUARTER.match(text):

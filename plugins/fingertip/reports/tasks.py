@@ -119,7 +119,7 @@ def plan_reports(run_date: dt.date, params: dict | None = None) -> list[ReportSp
     kind = params.get("kind") or None
     if kind is not None and kind not in REPORT_KINDS:
         raise ReportParamsError(f"未知报告类型 {kind!r} / unknown report kind {kind!r} ({', '.join(REPORT_KINDS)})")
-    if province is not None and not re.fullmatch(r"\d{2}0000", str(province)):
+    if province is not None and not re.fullmatch(r"[0-9]{2}0000", str(province), re.ASCII):
         raise ReportParamsError(f"省级行政区划代码 {province!r} 无效 / province must be a PP0000 division code")
     if kind == "self_inspection" and not province:
         raise ReportParamsError("自查自评报告需要指定省份（province）/ a self_inspection report needs a province")
