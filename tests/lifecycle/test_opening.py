@@ -150,6 +150,44 @@ def test_reminder_html_escapes_hostile_names(store_engine, population, settings)
     assert "<script>" not in payload["html"] and "&lt;script&gt;" in payload["html"]
 
 
+def test_reminder_escapes_a_hostile_sponsor_name_through_the_shared_environment(store_engine, population, settings):
+    """The sponsor's name (greeting and 主办单位 row) is printed as text in the HTML part, through the mail
+    layer's one template environment: its layout, its autoescaping, its removal of bidi controls."""
+    hostile = '<img src=x onerror=alert(1)>\u202e阳江市"政府"&办'
+    with store_engine.begin() as conn:
+        conn.execute(sa.update(schema.sponsors).values(name=hostile))
+    case = _announced_case(store_engine, settings)
+    reminders.enqueue_reminders(store_engine, settings=settings)
+    with store_engine.connect() as conn:
+        row = conn.execute(sa.select(schema.notifications.c.payload).where(
+            schema.notifications.c.notification_key == f"reminder:{case['case_key']}:stop_date-7d:{SPONSOR_EMAIL}")
+        ).scalar_one()
+    html, text = row["html"], row["text"]
+    assert "<img" not in html and "\u202e" not in html and "\u202e" not in text
+    escaped = "&lt;img src=x onerror=alert(1)&gt;阳江市&#34;政府&#34;&amp;办"
+    assert html.count(escaped) == 2  # the greeting and the 主办单位 row
+    assert '<img src=x onerror=alert(1)>阳江市"政府"&办' in text  # plain text: as is, without the bidi control
+    # the shared layout (base.html.j2 and the environment's globals), not a template of its own
+    assert "指尖治理平台 · 防治“指尖上的形式主义”" in html and "本邮件由指尖治理平台自动发送" in text
+    from fingertip.notifications import templates
+
+    expected_text, expected_html = templates.render_pair(
+        "reminder", **_reminder_context(case, hostile))
+    assert (text, html) == (expected_text, expected_html)
+
+
+def _reminder_context(case, sponsor):
+    return {"title": f"【关停提醒】阳江掌上通：停止服务（7日后，{case['stop_on'].isoformat()}）",
+            "lead": f"案件 {case['case_key']} 的“停止服务”节点7日后到期。", "recipient_name": sponsor,
+            "items": [{"label": "案件编号", "value": case["case_key"]}, {"label": "关停对象", "value": "政务应用“阳江掌上通”"},
+                      {"label": "主办单位", "value": sponsor},
+                      {"label": "节点", "value": f"停止服务：{case['stop_on'].isoformat()}"},
+                      {"label": "公告发布日期", "value": case["announced_on"].isoformat()},
+                      {"label": "停止服务日期", "value": case["stop_on"].isoformat()},
+                      {"label": "数据处置截止日期", "value": case["disposal_due_on"].isoformat()}],
+            "actions": [reminders.ACTION_ZH["stop_date"]], "due_date": case["stop_on"], "days_left": 7}
+
+
 def test_dry_run_changes_nothing(store_engine, population, settings, outputs):
     add_finding(store_engine)
     opening.open_from_findings(store_engine, rule_ids=[RULE], settings=settings, day=DAY)

@@ -100,41 +100,43 @@ def plan(case: dict[str, Any], settings: Settings, recipient_list: list[tuple[st
     return out
 
 
-def _render(name: str, ctx: dict[str, Any]) -> str:
-    try:
-        from fingertip.notifications import templates
-
-        return templates.render(name, **ctx)
-    except ImportError:
-        import jinja2
-
-        from fingertip import config
-
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(config.resources_dir() / "templates" / "email")),
-                                 autoescape=lambda n: n is not None and n.endswith(".html.j2"),
-                                 undefined=jinja2.StrictUndefined)
-        return env.get_template(name).render(**ctx)
-
-
 def message(case: dict[str, Any], facts: dict[str, Any], milestone: str, milestone_date: dt.date | None,
             offset_days: int, role: str) -> tuple[str, dict[str, Any]]:
-    """Subject and ledger payload (text + HTML) of one reminder."""
+    """Subject and ledger payload (text + HTML) of one reminder.
+
+    Rendered with the mail layer's ``reminder`` templates through its one shared environment
+    (:mod:`fingertip.notifications.templates`: HTML autoescaped, control and bidi characters removed,
+    strict undefined, the common ``base`` layout) — names from the inventory are printed as text.
+    """
+    from fingertip.notifications import templates
+
     when = "今日" if offset_days == 0 else f"{offset_days}日后"
     subject = (f"【关停提醒】{facts['target_name']}：{MILESTONE_ZH[milestone]}"
                f"（{when}，{milestone_date.isoformat() if milestone_date else '待定'}）")
-    ctx = {
-        "subject": subject, "greeting": "运维值班同志" if role == "ops_mailbox" else f"{facts['sponsor']['name']}",
-        "lead": f"案件 {case['case_key']} 的“{MILESTONE_ZH[milestone]}”节点{when}到期。",
-        "case_key": case["case_key"], "target_kind_zh": TARGET_ZH.get(case["target_type"], case["target_type"]),
-        "target_name": facts["target_name"], "sponsor_name": facts["sponsor"]["name"],
-        "milestone_zh": MILESTONE_ZH[milestone], "milestone_date": milestone_date.isoformat() if milestone_date else "待定",
-        "successor_name": (case.get("details") or {}).get("successor_name"),
-        "successor_url": (case.get("details") or {}).get("successor_url"), "action_zh": ACTION_ZH[milestone],
-        "announced_on": case.get("announced_on"), "stop_on": case.get("stop_on"),
-        "disposal_due_on": case.get("disposal_due_on"),
-    }
-    return subject[:500], {"text": _render("reminder_milestone.txt.j2", ctx),
-                           "html": _render("reminder_milestone.html.j2", ctx)}
+    details = case.get("details") or {}
+    successor = details.get("successor_name")
+    if successor and details.get("successor_url"):
+        successor = f"{successor}（{details['successor_url']}）"
+
+    def day(value: Any) -> str:
+        return value.isoformat() if isinstance(value, dt.date) else (str(value) if value else "待定")
+
+    items = [
+        {"label": "案件编号", "value": case["case_key"]},
+        {"label": "关停对象", "value": f"{TARGET_ZH.get(case['target_type'], case['target_type'])}“{facts['target_name']}”"},
+        {"label": "主办单位", "value": facts["sponsor"]["name"]},
+        {"label": "节点", "value": f"{MILESTONE_ZH[milestone]}：{day(milestone_date)}"},
+        *([{"label": "继任渠道", "value": successor}] if successor else []),
+        {"label": "公告发布日期", "value": day(case.get("announced_on"))},
+        {"label": "停止服务日期", "value": day(case.get("stop_on"))},
+        {"label": "数据处置截止日期", "value": day(case.get("disposal_due_on"))},
+    ]
+    text, html = templates.render_pair(
+        "reminder", title=subject, lead=f"案件 {case['case_key']} 的“{MILESTONE_ZH[milestone]}”节点{when}到期。",
+        recipient_name="运维值班同志" if role == "ops_mailbox" else facts["sponsor"]["name"],
+        items=items, actions=[ACTION_ZH[milestone]], due_date=milestone_date,
+        days_left=offset_days if milestone_date else None)
+    return subject[:500], {"text": text, "html": html}
 
 
 def enqueue(engine_or_conn: Any, *, key: str, recipient: str, subject: str, kind: str, payload: dict[str, Any],
