@@ -108,35 +108,26 @@ def validate_inventory():
         return {"drift": check_drift(engine, day), "ingested": validate_ingested(engine, day)}
 
     @task(trigger_rule="all_done", retries=0)
-    def outcome(verdicts: list[dict]) -> dict:
-        """The run's colour: failed (red) when a batch was rejected or could not be validated, after
-        the good batches were promoted, Data Docs built and the asset published."""
-        from fingertip.quality.validate import QualityGateRejected
+    def outcome(batches: list[dict], verdicts: list[dict]) -> dict:
+        """The run's colour: failed (red) when a batch was rejected or has no verdict (its validate task
+        failed: Airflow passes on only the verdicts that exist), after the good batches were promoted,
+        Data Docs built and the asset published."""
+        from fingertip.quality.validate import run_outcome
 
-        verdicts = list(verdicts)
-        rejected = [v for v in verdicts if v and v["status"] == "rejected"]
-        missing = sum(1 for v in verdicts if not v)
-        promoted = [v["batch_id"] for v in verdicts if v and v["status"] == "promoted"]
-        if rejected or missing:
-            lines = [f"{v['file_name']} (batch {v['batch_id']}): {v['message_zh']}" for v in rejected]
-            if missing:
-                lines.append(f"{missing} batch(es) could not be validated (see the validate task logs)")
-            raise QualityGateRejected(
-                f"{len(rejected)} batch(es) rejected, {missing} not validated, {len(promoted)} promoted:\n"
-                + "\n".join(lines))
-        return {"promoted": promoted}
+        return run_outcome(list(batches), list(verdicts))
 
+    batches = pending()
     verdicts = ValidateInventoryOperator.partial(
         task_id="validate", pool="governance_store", map_index_template="{{ map_label }}",
         max_bad_share="{{ params.max_bad_share }}",
-    ).expand(batch=pending()).output
+    ).expand(batch=batches).output
     gates = gate.expand(verdict=verdicts)
     sources = check_sources()
     docs = data_docs()
     [gates, sources] >> docs
     published = publish(verdicts)
     gates >> published
-    [docs, published] >> outcome(verdicts)
+    [docs, published] >> outcome(batches, verdicts)
 
 
 validate_inventory()

@@ -81,3 +81,36 @@ def _run_state(env, day: str, *, nth: int) -> str:
     ordered = sorted(runs, key=lambda r: str(r.get("run_after") or r.get("start_date")))
     assert len(ordered) > nth, (day, runs)
     return ordered[nth]["state"]
+
+
+def test_a_batch_whose_validation_failed_ends_the_run_failed(airflow_env, tmp_path):
+    """One batch's validate task crashes (its staged rows cannot be read): Airflow passes ``outcome`` only
+    the other batch's verdict, and the run must still end failed — a missing verdict is never a pass."""
+    from fingertip.inventory.importer import import_file
+    from fingertip.store import migrate
+    from fingertip.store.engine import create_store_engine
+
+    env = dict(airflow_env)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env["FINGERTIP_STORE_URL"] = url
+    env["FINGERTIP_OUTPUT_URL"] = (tmp_path / "out").as_uri()
+    load_airflow_settings(env, ROOT / "airflow_settings.yaml")
+    migrate.upgrade(url)
+    engine = create_store_engine(url)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a_good.csv").write_bytes(app_csv(30))
+    (inbox / "b_broken.csv").write_bytes(app_csv(5))
+    ids = {p.name: import_file(engine, p).batch_id for p in sorted(inbox.iterdir())}
+    with engine.begin() as c:  # the staged rows of one batch become unreadable JSON: its validate task fails
+        c.execute(sa.text("UPDATE inventory_staging SET data = '{broken' WHERE batch_id = :b"),
+                  {"b": ids["b_broken.csv"]})
+
+    proc = airflow_cmd(env, "dags", "test", "validate_inventory", "2026-11-25", timeout=900)
+    log = proc.stdout + proc.stderr
+    with engine.connect() as c:
+        status = dict(c.execute(sa.select(schema.import_batches.c.id, schema.import_batches.c.status)).all())
+    engine.dispose()
+    assert status[ids["a_good.csv"]] == "promoted" and status[ids["b_broken.csv"]] == "staged", log[-4000:]
+    assert _run_state(env, "2026-11-25", nth=0) == "failed", log[-4000:]
+    assert "b_broken.csv (batch" in log and "no verdict" in log, log[-6000:]

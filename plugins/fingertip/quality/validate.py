@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -427,3 +427,32 @@ def pending_batches(engine: Engine, batch_ids: list[int] | None = None) -> list[
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     return [{"batch_id": r.id, "file_name": r.file_name, "row_count": r.row_count} for r in rows]
+
+
+def run_outcome(batches: Sequence[Mapping[str, Any] | None], verdicts: Sequence[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The ``outcome`` of a validation run: ``{"promoted": [ids]}`` when every batch was validated and
+    none rejected, else :class:`QualityGateRejected` (the run ends failed) listing what went wrong.
+
+    ``batches`` are the run's pending batches (``pending`` task), ``verdicts`` what the mapped
+    ``validate`` tasks returned. A batch without a verdict — its task failed, was skipped or upstream
+    failed — is never a pass: Airflow hands the downstream task only the XComs that exist (a failed
+    mapped instance leaves none, so the sequence is shorter, not padded with ``None``), so the verdicts
+    are matched to the batches by ``batch_id``, not counted.
+    """
+    given = [v for v in verdicts if v]
+    by_id = {v["batch_id"]: v for v in given}
+    expected = [b["batch_id"] for b in batches if b]
+    missing = [bid for bid in expected if bid not in by_id] + [None] * (len(verdicts) - len(given))
+    rejected = [v for v in given if v["status"] == "rejected"]
+    promoted = [v["batch_id"] for v in given if v["status"] == "promoted"]
+    unknown = [v for v in given if v["status"] not in ("rejected", "promoted")]
+    names = {b["batch_id"]: b.get("file_name") for b in batches if b}
+    if rejected or missing or unknown:
+        lines = [f"{v['file_name']} (batch {v['batch_id']}): {v['message_zh']}" for v in rejected]
+        lines += [f"{v.get('file_name')} (batch {v['batch_id']}): unexpected status {v['status']!r}" for v in unknown]
+        lines += [f"{names.get(bid)} (batch {bid}): no verdict — could not be validated (see the validate task log)"
+                  if bid is not None else "a validate task returned no verdict" for bid in missing]
+        raise QualityGateRejected(
+            f"{len(rejected)} batch(es) rejected, {len(missing) + len(unknown)} not validated, {len(promoted)} promoted:\n"
+            + "\n".join(lines))
+    return {"promoted": promoted}
