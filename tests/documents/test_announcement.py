@@ -73,9 +73,23 @@ def test_notice_shorter_than_30_days_is_refused(announcement_ctx):
     build_announcement(ok)
 
 
-def test_config_below_policy_minimum_is_refused(announcement_ctx):
-    with pytest.raises(AnnouncementError, match="below Fingertip.s default minimum of 30"):
+def test_other_notice_period_needs_its_source(announcement_ctx):
+    """30 days is a default, not a floor: another number is refused without its source, accepted with it."""
+    with pytest.raises(AnnouncementError, match="without a declared source"):
         build_announcement(dataclasses.replace(announcement_ctx, min_notice_days=20))
+    with pytest.raises(AnnouncementError, match="positive integer"):
+        build_announcement(dataclasses.replace(announcement_ctx, min_notice_days=0, notice_source_zh="某地规定"))
+    ctx = dataclasses.replace(announcement_ctx, min_notice_days=20, notice_source_zh="《某省政务新媒体管理办法》第十二条",
+                              last_service_date=announcement_ctx.publication_date + dt.timedelta(days=20))
+    text = _text(build_announcement(ctx))
+    assert "至少20日发布（提前天数依据：《某省政务新媒体管理办法》第十二条）" in text
+    with pytest.raises(AnnouncementError, match="at least 20 days"):
+        build_announcement(dataclasses.replace(ctx, last_service_date=ctx.publication_date + dt.timedelta(days=19)))
+
+
+def test_default_notice_period_states_it_is_a_default(announcement_doc):
+    text = _text(announcement_doc)
+    assert "至少30日发布（提前天数依据：Fingertip默认值：" in text and "未规定天数" in text
 
 
 def test_longer_configured_notice_is_enforced(announcement_ctx):

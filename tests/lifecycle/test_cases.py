@@ -3,6 +3,7 @@ one live case per target, and the workflow settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -106,16 +107,30 @@ def test_unknown_target_is_refused(store_engine, population):
         cases.open_case(conn, target_type="listing", target_key="x", opened_by="x", reason="y")
 
 
-def test_settings_file_loads_with_policy_minimum():
+def test_settings_file_loads_with_the_default_notice():
     settings = load_settings()
-    assert settings.min_notice_days >= 30 and settings.consecutive_checks == 2
+    assert settings.min_notice_days == 30 and settings.consecutive_checks == 2
+    assert "Fingertip默认值" in settings.min_notice_source and "提前发布公告" in settings.min_notice_source
     assert settings.disposal_working_days == 15
     assert settings.reminders["stop_date"] == (7, 1)
 
 
-def test_settings_refuse_short_notice_and_unknown_keys():
-    with pytest.raises(SettingsError, match="below Fingertip.s default minimum of 30"):
+def test_notice_period_other_than_the_default_needs_its_source():
+    with pytest.raises(SettingsError, match="x.yaml: min_notice_days: 20 differs from Fingertip's default of 30 days"):
         parse({"min_notice_days": 20}, "x.yaml")
+    with pytest.raises(SettingsError, match="out of range"):
+        parse({"min_notice_days": 0, "min_notice_source": "本地规定"}, "x.yaml")
+    with pytest.raises(SettingsError, match="min_notice_source: expected the source"):
+        parse({"min_notice_days": 20, "min_notice_source": "  "}, "x.yaml")
+    local = parse({"min_notice_days": 15, "min_notice_source": "《某市政务应用管理规定》第九条"}, "x.yaml")
+    assert local.min_notice_days == 15 and local.min_notice_source == "《某市政务应用管理规定》第九条"
+    assert local.stop_date(dt.date(2026, 12, 1)) == dt.date(2026, 12, 16)
+    longer = parse({"min_notice_days": 45, "min_notice_source": "本省规定"}, "x.yaml")
+    assert longer.stop_date(dt.date(2026, 12, 1)) == dt.date(2027, 1, 15)
+    assert parse({"min_notice_days": 30}, "x.yaml").min_notice_source.startswith("Fingertip默认值")
+
+
+def test_settings_refuse_unknown_keys():
     with pytest.raises(SettingsError, match="x.yaml: unknown key"):
         parse({"min_notice_dayz": 40}, "x.yaml")
     with pytest.raises(SettingsError, match="verification: unknown key"):

@@ -2,7 +2,8 @@
 
 :func:`build_announcement` turns an :class:`AnnouncementContext` into an :class:`OfficialDocument` with
 the contents practice requires (``reference.md``): the sponsor and its unified social credit code,
-reason and basis, the last service date (at least ``min_notice_days`` ≥ 30 days after publication),
+reason and basis, the last service date (at least ``min_notice_days`` after publication: 30 by
+default, another positive number only with its declared source, both printed in the announcement),
 business in progress, the successor channel (name and link), what happens to personal data and by
 when, records archived by law, the filings to be cancelled and the stores/platforms it leaves,
 contacts, and the issuer/date signature. :func:`write_announcement` writes it as DOCX, PDF, HTML and
@@ -32,7 +33,14 @@ from fingertip.documents.render import render_formats
 
 log = logging.getLogger(__name__)
 
-POLICY_MIN_NOTICE_DAYS = 30
+#: Days between publication of the announcement and the last service date, when a deployment
+#: configures nothing else — the one definition (``fingertip.lifecycle.settings`` reads it). The
+#: Opinions (Art. 7) demand only an announcement in advance (提前发布公告), without a number of days:
+#: 30 is a Fingertip default, not a policy floor. Another positive number of days may be configured
+#: with its source (``min_notice_source`` in shutdown.yaml).
+DEFAULT_NOTICE_DAYS = 30
+DEFAULT_NOTICE_SOURCE_ZH = ("Fingertip默认值：《关于防治“指尖上的形式主义”的若干意见》第7条要求“提前发布公告”，未规定天数；"
+                            "30日取自地方政府网站关停的公告做法")
 
 PLATFORM_NAMES: dict[str, str] = {
     "apple": "苹果App Store", "app_store": "苹果App Store", "appstore": "苹果App Store",
@@ -91,7 +99,9 @@ class AnnouncementContext:
     contact_phone: str | None = None
     contact_email: str | None = None
     doc_number: str | None = None
-    min_notice_days: int = POLICY_MIN_NOTICE_DAYS
+    min_notice_days: int = DEFAULT_NOTICE_DAYS
+    #: where the notice period comes from (printed in the announcement); None: the Fingertip default
+    notice_source_zh: str | None = None
 
     @property
     def pending_business(self) -> str:
@@ -101,6 +111,10 @@ class AnnouncementContext:
     @property
     def archive_note(self) -> str:
         return self.archive_note_zh or DEFAULT_ARCHIVE_NOTE_ZH
+
+    @property
+    def notice_source(self) -> str:
+        return (self.notice_source_zh or "").strip() or DEFAULT_NOTICE_SOURCE_ZH
 
 
 def validate(ctx: AnnouncementContext) -> None:
@@ -120,15 +134,16 @@ def validate(ctx: AnnouncementContext) -> None:
         if problem:
             problems.append((f"统一社会信用代码“{ctx.sponsor_credit_code}”无效",
                              f"sponsor_credit_code {ctx.sponsor_credit_code!r} is invalid: {problem}"))
-    if ctx.min_notice_days < POLICY_MIN_NOTICE_DAYS:
-        problems.append((
-            f"提前公告天数配置为{ctx.min_notice_days}天，低于Fingertip默认的最少{POLICY_MIN_NOTICE_DAYS}天"
-            "（《意见》第7条要求“提前发布公告”，未规定天数；该天数取自地方网站关停做法）",
-            f"min_notice_days={ctx.min_notice_days} is below Fingertip's default minimum of "
-            f"{POLICY_MIN_NOTICE_DAYS} days",
-        ))
+    if isinstance(ctx.min_notice_days, bool) or not isinstance(ctx.min_notice_days, int) or ctx.min_notice_days < 1:
+        problems.append((f"提前公告天数配置为{ctx.min_notice_days!r}，应为正整数",
+                         f"min_notice_days={ctx.min_notice_days!r} must be a positive integer"))
+    elif ctx.min_notice_days != DEFAULT_NOTICE_DAYS and not (ctx.notice_source_zh or "").strip():
+        problems.append((f"提前公告天数配置为{ctx.min_notice_days}天，未说明依据（默认{DEFAULT_NOTICE_DAYS}天为Fingertip默认值，"
+                         "改用其他天数须注明来源，如地方规定）",
+                         f"min_notice_days={ctx.min_notice_days} differs from the default of {DEFAULT_NOTICE_DAYS} "
+                         "without a declared source (notice_source_zh)"))
     notice = (ctx.last_service_date - ctx.publication_date).days
-    required = max(ctx.min_notice_days, POLICY_MIN_NOTICE_DAYS)
+    required = ctx.min_notice_days if isinstance(ctx.min_notice_days, int) else DEFAULT_NOTICE_DAYS
     if notice < required:
         problems.append((
             f"最后服务日（{format_date(ctx.last_service_date)}）距公告发布日（{format_date(ctx.publication_date)}）"
@@ -185,6 +200,7 @@ def build_announcement(ctx: AnnouncementContext) -> OfficialDocument:
         Paragraph(
             f"自本公告发布之日起至{last}，{quoted(ctx.target_name)}照常提供服务；{last}24时起停止全部服务"
             + ("，并从" + _join(platforms) + "下架。" if platforms and ctx.target_type == "app" else "。")
+            + f"本公告于停止服务前至少{ctx.min_notice_days}日发布（提前天数依据：{ctx.notice_source.rstrip('。')}）。"
         ),
         Heading("在办业务处理"),
         Paragraph(ctx.pending_business),

@@ -138,7 +138,7 @@ def build_contexts(conn: Connection, case: dict[str, Any], settings: Settings, *
         data_categories=category_names, personal_data_deadline=dates["disposal_due_on"],
         archive_note_zh=settings.archive_note_zh, contact_phone=sponsor.get("contact_phone") or "",
         contact_email=sponsor.get("contact_email") or "", doc_number=doc_number,
-        min_notice_days=settings.min_notice_days))
+        min_notice_days=settings.min_notice_days, notice_source_zh=settings.min_notice_source))
     contractors = list(details.get("contractors") or [])
     chk = _fit(disposal.DisposalContext, dict(
         case_key=case["case_key"], target_type=case["target_type"], target_name=facts["target_name"],

@@ -1,7 +1,7 @@
 """Workflow settings of the shutdown workflow (``fingertip/resources/policy/shutdown.yaml``).
 
-Every key is checked: an unknown key, a wrong type or a notice period below the policy minimum is a
-:class:`SettingsError` naming the file and the key. Which rules propose a shutdown is configured in
+Every key is checked: an unknown key, a wrong type, or a notice period other than the default without
+its declared source is a :class:`SettingsError` naming the file and the key. Which rules propose a shutdown is configured in
 the rules policy files (``actions: [propose_shutdown]``), not here.
 """
 
@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fingertip.documents.announcement import DEFAULT_NOTICE_DAYS, DEFAULT_NOTICE_SOURCE_ZH
 from fingertip.workdays import WorkingCalendar
 
-#: Fingertip default minimum between publication of the announcement and the last service date
-#: (the Opinions, Art. 7, say only 提前发布公告; 30 days is taken from local website-closure practice).
-POLICY_MIN_NOTICE_DAYS = 30
 MILESTONES = ("announcement_due", "stop_date", "disposal_deadline", "verification")
 TARGET_TYPES = ("app", "account", "work_group", "sponsor")
 RECIPIENT_ROLES = ("sponsor_contact", "ops_mailbox")
@@ -28,7 +26,10 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    min_notice_days: int = POLICY_MIN_NOTICE_DAYS
+    #: days between publication of the announcement and the last service date (default 30, a
+    #: Fingertip default: the Opinions, Art. 7, say only 提前发布公告) and where they come from
+    min_notice_days: int = DEFAULT_NOTICE_DAYS
+    min_notice_source: str = DEFAULT_NOTICE_SOURCE_ZH
     disposal_working_days: int = 15
     holidays: frozenset[dt.date] = frozenset()
     working_days: frozenset[dt.date] = frozenset()
@@ -60,8 +61,8 @@ class Settings:
 
     # --- dates --------------------------------------------------------------------------------
     def stop_date(self, announced_on: dt.date) -> dt.date:
-        """Last service date: publication + the notice period (never less than the policy minimum)."""
-        return announced_on + dt.timedelta(days=max(self.min_notice_days, POLICY_MIN_NOTICE_DAYS))
+        """Last service date: publication + the configured notice period."""
+        return announced_on + dt.timedelta(days=self.min_notice_days)
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -103,7 +104,7 @@ def default_path() -> Path:
     return config.policy_dir() / "shutdown.yaml"
 
 
-_TOP_KEYS = {"min_notice_days", "disposal_working_days", "holidays", "working_days", "official_calendar",
+_TOP_KEYS = {"min_notice_days", "min_notice_source", "disposal_working_days", "holidays", "working_days", "official_calendar",
              "successor", "verification", "approval",
              "reminders", "recipients", "pending_business_zh", "archive_note_zh", "data_categories",
              "monitor_days_after_close"}
@@ -169,18 +170,23 @@ def _check_keys(data: dict, source: str) -> None:
 
 
 def _dates(data: dict, source: str) -> dict[str, Any]:
-    """min_notice_days (never below the policy minimum), disposal_working_days, holidays, working_days,
+    """min_notice_days and its min_notice_source, disposal_working_days, holidays, working_days,
     official_calendar."""
     kw: dict[str, Any] = {}
+    source_text = data.get("min_notice_source")
+    if source_text is not None and (not isinstance(source_text, str) or not source_text.strip()):
+        raise SettingsError(f"{source}: min_notice_source: expected the source of the notice period as text, "
+                            f"got {source_text!r}")
     if "min_notice_days" in data:
-        days = data["min_notice_days"]
-        if isinstance(days, bool) or not isinstance(days, int):
-            raise SettingsError(f"{source}: min_notice_days: expected an integer, got {days!r}")
-        if days < POLICY_MIN_NOTICE_DAYS:
-            raise SettingsError(f"{source}: min_notice_days: {days} is below Fingertip's default minimum of "
-                                f"{POLICY_MIN_NOTICE_DAYS} days (Fingertip默认公告至少提前{POLICY_MIN_NOTICE_DAYS}日发布；"
-                                "《意见》第7条只要求“提前发布公告”，该天数取自地方网站关停做法)")
-        kw["min_notice_days"] = _int(f"{source}: min_notice_days", days, POLICY_MIN_NOTICE_DAYS, 3650)
+        days = _int(f"{source}: min_notice_days", data["min_notice_days"], 1, 3650)
+        if days != DEFAULT_NOTICE_DAYS and source_text is None:
+            raise SettingsError(
+                f"{source}: min_notice_days: {days} differs from Fingertip's default of {DEFAULT_NOTICE_DAYS} days "
+                "and no min_notice_source declares where it comes from (e.g. a local rule). The Opinions (Art. 7) "
+                f"say only 提前发布公告 (公告提前{days}日发布须注明依据，如地方规定)")
+        kw["min_notice_days"] = days
+    if source_text is not None:
+        kw["min_notice_source"] = source_text.strip()
     if "disposal_working_days" in data:
         kw["disposal_working_days"] = _int(f"{source}: disposal_working_days", data["disposal_working_days"], 1, 365)
     for key in ("holidays", "working_days"):
