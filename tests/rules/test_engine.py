@@ -4,6 +4,7 @@ findings lifecycle (stable ids, auto-resolve, reopen, waivers), dry runs, scope 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -177,7 +178,26 @@ def test_scope_and_sampling(sample_store):
     c = detect(engine, check_date=AS_OF, persist=False, sample_rate=0.2, sample_seed=43)
     assert a.sampled_keys == b.sampled_keys and a.sampled_keys != c.sampled_keys
     total = sum(full.checked[t] for t in ("app", "account", "work_group"))
-    assert 0.15 * total < len(a.sampled_keys) < 0.25 * total
+    # weighted by risk tier (tier_uses.audit_sample_weight: high 4, medium 2, low 1): at rate 0.2 a
+    # high-tier record is drawn with probability 0.8, medium 0.4, low and untiered 0.2
+    assert a.sample_weights == {"high": 4.0, "medium": 2.0, "low": 1.0}
+    probability = {"high": 0.8, "medium": 0.4, "low": 0.2, "untiered": 0.2}
+    full_tiers = Counter((i.target_type, i.risk_tier) for i in full.inspections)
+    expected_total = 0.0
+    for (target, tier), (in_scope, drawn) in a.sample_by_tier.items():
+        if target in ("app", "account"):
+            assert in_scope == full_tiers[(target, tier)]  # every record of the scope, tiered as in the full run
+        else:
+            assert tier == "untiered" and in_scope == full.checked[target]
+        expected_total += in_scope * probability[tier]
+        if in_scope >= 200:  # the draw follows the tier's probability
+            assert abs(drawn / in_scope - probability[tier]) < 0.07, (target, tier, drawn, in_scope)
+    assert sum(n for n, _ in a.sample_by_tier.values()) == total + full.checked["listing"]
+    assert sum(k for _, k in a.sample_by_tier.values()) == len(a.sampled_keys)
+    assert abs(len(a.sampled_keys) - expected_total) < 0.05 * total
+    tier_of = {(i.target_type, i.target_key): i.risk_tier for i in a.inspections}
+    sampled_tiers = Counter(tier_of[k] for k in a.sampled_keys if k[0] == "app")
+    assert sampled_tiers == Counter({t: k for (tt, t), (_, k) in a.sample_by_tier.items() if tt == "app" and k})
     assert {f.id for f in a.findings} <= {f.id for f in full.findings}
     with pytest.raises(ValueError, match="seed"):
         detect(engine, check_date=AS_OF, persist=False, sample_rate=0.2)

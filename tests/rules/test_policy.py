@@ -305,3 +305,42 @@ def test_a_pattern_that_catches_its_counter_example_is_refused(policy_dir):
     with pytest.raises(PolicySourceError) as err:
         load_policy(policy_dir)
     assert str(err.value).startswith(f"{path}:{line}: ") and "catches its counter-example '截图留痕'" in str(err.value)
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("monitoring_interval_days: {high: 1, medium: 7, low: 30}", "monitoring_interval_days: {high: 7, medium: 1, low: 30}",
+     "a higher tier must be checked at least as often"),
+    ("monitoring_interval_days: {high: 1, medium: 7, low: 30}", "monitoring_interval_days: {high: 1, medium: 7}",
+     "needs every tier"),
+    ("monitoring_interval_days: {high: 1, medium: 7, low: 30}", "monitoring_interval_days: {high: 1, medium: 7, low: 120}",
+     "low must be a number from 1 to 90"),
+    ("monitoring_interval_days: {high: 1, medium: 7, low: 30}", "monitoring_interval_days: {high: 0, medium: 7, low: 30}",
+     "high must be a number from 1"),
+    ("audit_sample_weight: {high: 4, medium: 2, low: 1}", "audit_sample_weight: {high: 4, medium: 2, low: 0.5}",
+     "low must be a number from 1 to 100"),
+    ("audit_sample_weight: {high: 4, medium: 2, low: 1}", "audit_sample_weight: {high: 1, medium: 2, low: 1}",
+     "must weigh at least as much"),
+    ("basis: opinions-16", "basis: opinions-99", "tier_uses.basis: unknown article 'opinions-99'"),
+    ("basis: opinions-16", "basis: default-similarity", "tier_uses.basis: 'default-similarity' is a default"),
+    ("default: default-risk-tier-uses", "default: opinions-16", "tier_uses.default: 'opinions-16' is a national_rule"),
+    ("  default: default-risk-tier-uses\n", "", "tier_uses needs exactly"),
+])
+def test_tier_uses_are_checked(policy_dir, old, new, message):
+    path = policy_dir / "settings.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(PolicySourceError, match=message):
+        load_policy(policy_dir)
+
+
+def test_tier_uses_are_defaults_resting_on_article_16():
+    policy = load_policy()
+    uses = policy.settings["tier_uses"]
+    assert uses["monitoring_interval_days"] == {"high": 1, "medium": 7, "low": 30}
+    assert uses["audit_sample_weight"] == {"high": 4, "medium": 2, "low": 1}
+    basis, default = policy.articles[uses["basis"]], policy.articles[uses["default"]]
+    assert "开展重点监测" in basis.wording and basis.text == "opinions"
+    assert default.kind == "default" and "默认值" in default.label
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "policy.md").read_text(encoding="utf-8")
+    assert "## What the risk tiers drive" in doc and "| low | 30 | 1 |" in doc and "| high | 1 | 4 |" in doc

@@ -18,6 +18,7 @@ import enum
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -124,6 +125,12 @@ class IngestSourceOperator(BaseOperator):
     :param store_conn_id: the governance store connection (default ``fingertip_store``).
     :param batches_per_unit: Apple only — ids are packed province by province into units of this many
         whole requests, so only the last request of the run is a partial batch.
+    :param tiered: Apple only — look up only the apps due under their risk tier's monitoring interval
+        (Art. 16; policy settings ``tier_uses.monitoring_interval_days``, Fingertip defaults: high
+        daily, medium weekly, low monthly; apps without a tier, absent at their last observation or
+        with a live shutdown case every day — :func:`fingertip.sources.ingest.apple_ids_due`). The
+        summary counts ``ids_deferred`` (not due today) and ``ids_due_by_tier``. False: every app
+        every day. The other sources deliver whole provinces or stores per request: nothing to defer.
 
     The pool defaults to ``apple_itunes`` for Apple (one slot; the hook keeps its client-side rate
     limit, 20 requests/minute by default) and ``source_feeds`` otherwise. ``gov_app`` is skipped
@@ -150,6 +157,7 @@ class IngestSourceOperator(BaseOperator):
         absence_threshold: int | str = 2,
         store_conn_id: str | None = None,
         batches_per_unit: int = 20,
+        tiered: bool = True,
         **kwargs: Any,
     ) -> None:
         try:
@@ -171,6 +179,8 @@ class IngestSourceOperator(BaseOperator):
         self.absence_threshold = absence_threshold
         self.store_conn_id = store_conn_id
         self.batches_per_unit = batches_per_unit
+        self.tiered = tiered
+        self._schedule: Counter = Counter()
 
     @classmethod
     def partial(cls, **kwargs: Any):
@@ -315,6 +325,10 @@ class IngestSourceOperator(BaseOperator):
 
         summary = combine(summaries, source=self.source.value, day=day.isoformat(), partitions=partitions,
                           exports=self.exports, failed=failed)
+        if self.source is Source.APPLE and self.tiered:
+            summary["ids_deferred"] = sum(v for k, v in self._schedule.items() if k.startswith("deferred_"))
+            summary["ids_due_by_tier"] = {k.removeprefix("due_"): v for k, v in sorted(self._schedule.items())
+                                          if k.startswith("due_")}
         self.log.info("summary: %s", json.dumps(summary, ensure_ascii=False, default=str))
         if failed:
             names = list(failed)
@@ -332,6 +346,10 @@ class IngestSourceOperator(BaseOperator):
         exports = f" and no export waiting in exports/{self.exports}" if self.exports else ""
         if explicit and not partitions:
             return f"nothing to ingest: no partitions given{exports}"
+        deferred = sum(v for k, v in self._schedule.items() if k.startswith("deferred_"))
+        if self.source is Source.APPLE and deferred:
+            return (f"nothing due today: all {deferred} inventory app(s) with an Apple track id were looked up within "
+                    "their risk tier's monitoring interval (tier_uses.monitoring_interval_days)")
         if self.source is Source.APPLE:
             where = f"in {', '.join(partitions)}" if explicit else "in the store"
             return (f"nothing to ingest: no active inventory app with an Apple track id {where}{exports} "
@@ -363,7 +381,17 @@ class IngestSourceOperator(BaseOperator):
     def _apple_units(self, engine, hook, provinces: list[str], day: dt.date, threshold: int) -> list[_Unit]:
         """Apple ids packed province by province into units of whole batches (one partial batch per
         run, not one per province: the API is rate-limited). A unit failing fails its provinces."""
-        from fingertip.sources.ingest import apple_ids_for_province, ingest_apple
+        from fingertip.sources.ingest import apple_ids_due, apple_ids_for_province, ingest_apple, monitoring_intervals
+
+        intervals = monitoring_intervals() if self.tiered else None
+        self._schedule.clear()
+
+        def ids_of(province: str) -> list[int]:
+            if intervals is None:
+                return apple_ids_for_province(engine, province)
+            due, counts = apple_ids_due(engine, province, day=day, intervals=intervals)
+            self._schedule.update(counts)
+            return due
 
         size = hook.batch_size * self.batches_per_unit
         units: list[_Unit] = []
@@ -380,7 +408,7 @@ class IngestSourceOperator(BaseOperator):
             covered.clear()
 
         for province in provinces:
-            for track_id in apple_ids_for_province(engine, province):
+            for track_id in ids_of(province):
                 if not covered or covered[-1] != province:
                     covered.append(province)
                 ids.append(track_id)
@@ -388,6 +416,8 @@ class IngestSourceOperator(BaseOperator):
                     close()
         if ids:
             close()
+        if intervals is not None:
+            self.log.info("apple: risk-tier monitoring %s (days per tier): %s", intervals, dict(self._schedule))
         return units
 
 

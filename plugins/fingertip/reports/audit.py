@@ -11,8 +11,11 @@
 3. :func:`audit_figures` turns the result into the figures the report writers read.
 
 Sampling is done by the rules engine: an entity is in the sample when a hash of the seed and its
-key falls below the rate, so the same seed always gives the same sample; a request with a rate and
-no seed gets a random seed, recorded with the run and stated in the report.
+key falls below its probability — the rate times its risk tier's weight (Art. 16; policy settings
+``tier_uses.audit_sample_weight``, Fingertip defaults high 4, medium 2, low 1; at most 1) — so the
+same seed always gives the same sample; a request with a rate and no seed gets a random seed,
+recorded with the run and stated in the report, which also states the weights and, per tier, how
+many records were in scope and drawn.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from fingertip.reports.model import (
     AuditFigures,
     AuditKeyFinding,
     AuditRuleRow,
+    AuditSampleTierRow,
     ProvincePassRow,
     UnitPassRow,
 )
@@ -103,10 +107,17 @@ class AuditRequest:
         parts.append("规则类别：" + ("、".join(fam.get(f, f) for f in self.families) if self.families else "全部"))
         return "；".join(parts) if parts else "全国全部在册对象"
 
-    def sampling_zh(self) -> str:
+    def sampling_zh(self, weights: dict[str, float] | None = None) -> str:
+        """The sampling in words; ``weights``: the risk tiers' weights the draw used."""
         if self.sample_rate is None or self.sample_rate >= 1:
             return "全量核查（未抽样）"
-        return f"抽样核查：抽样比例 {self.sample_rate * 100:g}%，随机种子 {self.sample_seed}（同一种子抽样结果可复现）"
+        weighted = ""
+        if weights:
+            parts = "、".join(f"{labels.RISK_TIERS[t]}×{weights[t]:g}" for t in labels.RISK_TIERS if t in weights)
+            weighted = (f"，按风险分级加权抽取（{parts}；每个对象的抽取概率 = 抽样比例 × 权重，最高100%；"
+                        "权重为Fingertip默认值，依据《意见》第16条“开展重点监测”；工作群组等未分级对象按权重1）")
+        return (f"抽样核查：抽样比例 {self.sample_rate * 100:g}%{weighted}，随机种子 {self.sample_seed}"
+                "（同一种子抽样结果可复现）")
 
 
 def _division_name(code: str) -> str:
@@ -333,6 +344,23 @@ def _audit_key_finding(f: Any, articles: dict[str, str]) -> AuditKeyFinding:
             "state": "open", "state_zh": labels.FINDING_STATES["open"], "first_seen_at": None}
 
 
+def sample_tier_rows(result) -> list[AuditSampleTierRow]:
+    """Per target type and risk tier: the weight, the probability of a record, records in scope and drawn."""
+    rate = getattr(result, "sample_rate", None)
+    weights = getattr(result, "sample_weights", None) or {}
+    order = {t: i for i, t in enumerate((*labels.RISK_TIERS, "untiered"))}
+    rows: list[AuditSampleTierRow] = []
+    if rate is None:
+        return rows
+    by_tier = getattr(result, "sample_by_tier", None) or {}
+    for (target, tier), (n, k) in sorted(by_tier.items(), key=lambda x: (x[0][0], order.get(x[0][1], 9))):
+        weight = float(weights.get(tier, 1.0))
+        rows.append({"target_type": target, "target_type_zh": labels.ENTITY_TYPES.get(target, target), "tier": tier,
+                     "tier_zh": labels.RISK_TIERS.get(tier, "未分级"), "weight": weight,
+                     "probability": round(min(1.0, rate * weight), 4), "in_scope": n, "sampled": k})
+    return rows
+
+
 def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None = None) -> AuditFigures:
     """Figures of an audit from a detection result (findings and inspections in memory)."""
     from fingertip.reports.figures import article_labels, province_name
@@ -394,7 +422,9 @@ def audit_figures(engine: sa.Engine, result, *, articles: dict[str, str] | None 
     return {
         "checked": dict(getattr(result, "checked", {}) or {}),
         "sampling": {"rate": getattr(result, "sample_rate", None), "seed": getattr(result, "sample_seed", None),
-                     "sampled": len(getattr(result, "sampled_keys", None) or ())},
+                     "sampled": len(getattr(result, "sampled_keys", None) or ()),
+                     "weights": getattr(result, "sample_weights", None),
+                     "by_tier": sample_tier_rows(result)},
         "findings": {"total": len(findings), "by_rule": sorted(by_rule.values(), key=lambda x: (-x["count"], x["rule_id"])),
                      "by_article": sorted(by_article.values(), key=lambda x: (-x["count"], x["article"])),
                      "by_severity": {k: severity.get(k, 0) for k in labels.SEVERITIES}},

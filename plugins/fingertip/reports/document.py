@@ -88,6 +88,39 @@ def _score_blocks(insp: Any, rows: int) -> list[Block]:
     return out
 
 
+def _interval_zh(days: int | None) -> str:
+    if days is None:
+        return "未配置"
+    return "每日" if days == 1 else f"每{days}日"
+
+
+def tier_blocks(figures: ReportFigures) -> list[Block]:
+    """分级监测情况: a summary table and a section per risk tier (Art. 16)."""
+    tiers = figures.get("risk_tiers")
+    if not tiers:
+        return []
+    out = [Block("heading", text="分级监测情况", level=1),
+           Block("paragraph", text=(
+               f"按用户规模、功能应用和影响范围将应用和公众账号分为高、中、低风险三级，分级确定监测频次和抽查权重"
+               f"（{tiers['basis_zh']}）。以下为检查日（{tiers['check_date'] or '本期无检查记录'}）各级情况。")),
+           table(["风险等级", "应用", "公众账号", "治理评估合格率", "19号检查合格率", "未整改问题", "监测频次", "抽查权重"],
+                 [[r["tier_zh"], r["apps"], r["accounts"], pct(r["pass_rate"]), pct(r["indicator_pass_rate"]),
+                   r["open_findings"], _interval_zh(r["monitoring_interval_days"]),
+                   "—" if r["audit_sample_weight"] is None else f"{r['audit_sample_weight']:g}"]
+                  for r in tiers["tiers"]])]
+    for r in tiers["tiers"]:
+        out += [Block("heading", text=f"{r['tier_zh']}对象", level=2),
+                Block("paragraph", text=(
+                    f"{r['tier_zh']}应用 {r['apps']:,} 个、公众账号 {r['accounts']:,} 个。治理评估（Fingertip评分）评估 "
+                    f"{r['checked']:,} 个，合格 {r['passed']:,} 个，合格率 {pct(r['pass_rate'])}，数据缺失 {r['no_data']:,} 个"
+                    f"不计入；19号检查（公众账号）检查 {r['indicator_checked']:,} 个，合格 {r['indicator_passed']:,} 个，"
+                    f"合格率 {pct(r['indicator_pass_rate'])}，数据缺失 {r['indicator_no_data']:,} 个不计入。"
+                    f"未整改问题 {r['open_findings']:,} 个，其中高严重程度 {r['open_high']:,} 个。"
+                    f"应用商店数据监测频次为{_interval_zh(r['monitoring_interval_days'])}，专项核查抽样权重为"
+                    f"{'—' if r['audit_sample_weight'] is None else format(r['audit_sample_weight'], 'g')}。"))]
+    return out
+
+
 def key_figures(figures: ReportFigures) -> list[tuple[str, str]]:
     """Headline figures (label, formatted value) shared by the email, workbook and documents."""
     inv, fnd, insp, cases, cmp_ = (figures["inventory"], figures["findings"], figures["inspections"],
@@ -168,6 +201,7 @@ def report_blocks(meta: ReportMeta, figures: ReportFigures, charts: Sequence[Cha
     if "pass_rate_by_province" in chart:
         out.append(Block("image", text=chart["pass_rate_by_province"]["title_zh"],
                          path=chart["pass_rate_by_province"]["path"]))
+    out += tier_blocks(figures)
     out += [
         Block("heading", text="关停注销案件办理情况", level=1),
         Block("paragraph", text=(f"关停注销案件共 {cases['total']:,} 件，本期新立案 {cases['opened_in_period']:,} 件，"
@@ -226,6 +260,17 @@ def audit_key_figures(figures: AuditFigures, audit: AuditInfo | None) -> list[tu
     return out
 
 
+def sample_blocks(figures: AuditFigures) -> list[Block]:
+    """The spot check by risk tier: weight, probability, records in scope and drawn."""
+    rows = figures["sampling"].get("by_tier") or []
+    if not rows:
+        return []
+    return [Block("paragraph", text="分级抽样情况（抽取概率 = 抽样比例 × 风险等级权重，最高100%）："),
+            table(["对象类型", "风险等级", "权重", "抽取概率", "范围内对象", "抽取数"],
+                  [[r["target_type_zh"], r["tier_zh"], f"{r['weight']:g}", pct(r["probability"]), r["in_scope"],
+                    r["sampled"]] for r in rows])]
+
+
 def audit_blocks(meta: ReportMeta, figures: AuditFigures, charts: Sequence[ChartInfo], audit: AuditInfo, *,
                  rows: int = 20) -> list[Block]:
     """The body of an ad-hoc audit report."""
@@ -238,6 +283,7 @@ def audit_blocks(meta: ReportMeta, figures: AuditFigures, charts: Sequence[Chart
         Block("paragraph", text=f"核查范围：{audit['scope_zh']}。"),
         Block("paragraph", text=f"核查方法：{audit['sampling_zh']}。核查规则与日常监测一致，核查不改变台账和问题记录。"),
         Block("paragraph", text=f"核查对象：{checked}。"),
+        *sample_blocks(figures),
         Block("heading", text="核查结果", level=1),
         Block("paragraph", text=(
             f"共发现问题 {fnd['total']:,} 个，其中高风险 {fnd['by_severity'].get('high', 0):,} 个；"

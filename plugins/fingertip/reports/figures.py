@@ -27,6 +27,10 @@ what was true then:
   checked, where checked = passed + failed: records whose data is missing (outcome ``no_data``) are
   counted apart (``no_data``), listed (``not_monitored``) and never a pass. Records passing a score
   while a shutdown-proposing finding is open are listed with the reason (``shutdown_beside_pass``);
+* **risk tiers** — at the same check date, per risk tier (Art. 16; the tier each app and account
+  had in its inspection): apps and accounts, both scores (no data apart), open findings on them (and
+  how many are high severity), and what the tier drives: the monitoring interval and the audit
+  sampling weight (policy settings ``tier_uses``, Fingertip defaults);
 * **cases** — shutdown cases opened by the end, by their state at the end (the last case event before
   it), opened (``created_at``) and closed (a ``closed`` event) in the period;
 * **comparison** — new findings, resolved findings and pass rate against the previous period;
@@ -65,9 +69,11 @@ from fingertip.reports.model import (
     ProvinceRow,
     RegressedItem,
     ReportFigures,
+    RiskTierFigures,
     RuleRow,
     ShutdownBesidePassItem,
     TargetTypePassRow,
+    TierRow,
     UnitPassRow,
 )
 from fingertip.reports.periods import Period
@@ -418,6 +424,60 @@ class FigureBuilder:
                 "indicator": self.indicator_inspection(check_date), "not_monitored": self.not_monitored(check_date),
                 "shutdown_beside_pass": self.shutdown_beside_pass(check_date)}
 
+    # --- risk tiers (Art. 16) ---------------------------------------------------------------------
+
+    def risk_tiers(self, check_date: dt.date | None) -> RiskTierFigures:
+        """Per risk tier at the check date: apps and accounts, both scores, open findings, and the
+        tier's monitoring interval and audit sampling weight (policy settings ``tier_uses``)."""
+        from fingertip.rules.policy import RISK_TIERS, load_policy, tier_uses
+
+        policy = load_policy()
+        uses = tier_uses(policy)
+        basis = policy.articles[uses["basis"]].label
+        default = policy.articles[uses["default"]].label
+        rows: dict[str, TierRow] = {t: {
+            "tier": t, "tier_zh": labels.RISK_TIERS[t],
+            "monitoring_interval_days": uses["monitoring_interval_days"].get(t),
+            "audit_sample_weight": float(uses["audit_sample_weight"][t]) if t in uses["audit_sample_weight"] else None,
+            "apps": 0, "accounts": 0, "checked": 0, "passed": 0, "failed": 0, "no_data": 0, "pass_rate": None,
+            "indicator_checked": 0, "indicator_passed": 0, "indicator_no_data": 0, "indicator_pass_rate": None,
+            "open_findings": 0, "open_high": 0} for t in RISK_TIERS}
+        out: RiskTierFigures = {"check_date": check_date.isoformat() if check_date else None,
+                                "basis_zh": f"依据{basis}；分级条件、监测频次和抽查权重为{default}", "tiers": []}
+        if check_date is None:
+            out["tiers"] = list(rows.values())
+            return out
+        i, f = schema.inspections, schema.findings
+        scope = (i.c.check_date == check_date, _div_filter(i.c.province_code, self.province))
+        q = (sa.select(i.c.risk_tier, i.c.target_type, i.c.outcome, i.c.indicator_outcome, sa.func.count())
+             .where(*scope).group_by(i.c.risk_tier, i.c.target_type, i.c.outcome, i.c.indicator_outcome))
+        for tier, ttype, outcome, ind, n in self.conn.execute(q):
+            r = rows[tier]
+            n = int(n)
+            r["apps" if ttype == "app" else "accounts"] += n
+            if outcome == "no_data":
+                r["no_data"] += n
+            else:
+                r["checked"] += n
+                r["passed" if outcome == "passed" else "failed"] += n
+            if ind == "no_data":
+                r["indicator_no_data"] += n
+            elif ind in ("passed", "failed"):
+                r["indicator_checked"] += n
+                r["indicator_passed"] += n if ind == "passed" else 0
+        q = (sa.select(i.c.risk_tier, f.c.severity, sa.func.count())
+             .select_from(f.join(i, sa.and_(i.c.target_type == f.c.target_type, i.c.target_key == f.c.target_key)))
+             .where(*scope, self.open_at_end()).group_by(i.c.risk_tier, f.c.severity))
+        for tier, severity, n in self.conn.execute(q):
+            rows[tier]["open_findings"] += int(n)
+            if severity == "high":
+                rows[tier]["open_high"] += int(n)
+        for r in rows.values():
+            r["pass_rate"] = _rate(r["passed"], r["checked"])
+            r["indicator_pass_rate"] = _rate(r["indicator_passed"], r["indicator_checked"])
+        out["tiers"] = list(rows.values())
+        return out
+
     # --- shutdown cases ---------------------------------------------------------------------------
 
     def _case_scope(self):
@@ -571,6 +631,7 @@ class FigureBuilder:
             "cases": self.cases(),
             "comparison": self.comparison(insp, check_date),
             "key_findings": self.key_findings(),
+            "risk_tiers": self.risk_tiers(check_date),
         }
 
 

@@ -21,7 +21,8 @@ CASE_STATES = {
     "service_stopped": "已停止服务", "data_disposed": "数据已处置", "delisting_verified": "已核验下架",
     "closed": "已办结", "cancelled": "已撤销",
 }
-SEVERITIES = {"high": "高", "medium": "中", "low": "低"}  # in rank order (rules.policy.SEVERITIES)
+SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
+RISK_TIERS = {"high": "高风险", "medium": "中风险", "low": "低风险"}  # in rank order (rules.policy.RISK_TIERS)  # in rank order (rules.policy.SEVERITIES)
 #: Severity → sort rank (high first); unknown severities sort last.
 SEVERITY_RANK = {k: i for i, k in enumerate(SEVERITIES)}
 FINDING_STATES = {"open": "待整改", "acknowledged": "已确认", "resolved": "已整改", "waived": "已豁免"}

@@ -257,6 +257,37 @@ class ComparisonFigures(TypedDict):
     regressed_items: list[RegressedItem]
 
 
+class TierRow(TypedDict):
+    """Apps and accounts of one risk tier (Art. 16) at the check date: both scores, open findings, and
+    what the tier drives (monitoring interval, audit sampling weight)."""
+
+    tier: str  # high / medium / low
+    tier_zh: str
+    monitoring_interval_days: int | None
+    audit_sample_weight: float | None
+    apps: int
+    accounts: int
+    checked: int  # governance assessment: passed + failed
+    passed: int
+    failed: int
+    no_data: int
+    pass_rate: float | None
+    indicator_checked: int  # 19号 inspection of the tier's accounts: passed + failed
+    indicator_passed: int
+    indicator_no_data: int
+    indicator_pass_rate: float | None
+    open_findings: int  # open at the period's end, on the tier's apps and accounts
+    open_high: int
+
+
+class RiskTierFigures(TypedDict):
+    """The report by risk tier (Art. 16 重点监测), at the period's latest check date."""
+
+    check_date: str | None
+    basis_zh: str
+    tiers: list[TierRow]
+
+
 class ReportFigures(TypedDict):
     """All figures of one periodic or self-inspection report (:func:`.figures.compute_figures`)."""
 
@@ -272,6 +303,7 @@ class ReportFigures(TypedDict):
     cases: CaseFigures
     comparison: ComparisonFigures
     key_findings: list[KeyFinding]
+    risk_tiers: NotRequired[RiskTierFigures]  # absent in reports produced before the tiers were reported
 
 
 # --- ad-hoc audits ------------------------------------------------------------------------------
@@ -300,10 +332,25 @@ class AuditFindingFigures(TypedDict):
     by_severity: dict[str, int]
 
 
+class AuditSampleTierRow(TypedDict):
+    """Spot checks of one target type and risk tier (Art. 16): weight, probability, in scope, drawn."""
+
+    target_type: str
+    target_type_zh: str
+    tier: str  # high / medium / low, or "untiered" (work groups, listings)
+    tier_zh: str
+    weight: float
+    probability: float  # min(1, rate x weight)
+    in_scope: int
+    sampled: int
+
+
 class SamplingFigures(TypedDict):
     rate: float | None
     seed: int | None
     sampled: int
+    weights: NotRequired[dict[str, float] | None]  # risk tier → sampling weight (tier_uses.audit_sample_weight)
+    by_tier: NotRequired[list[AuditSampleTierRow]]
 
 
 class AuditKeyFinding(KeyFinding):

@@ -376,7 +376,8 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> BuiltRep
     try:
         result = run_detection(engine, req)
         figures = audit_figures(engine, result)
-        audit: AuditInfo = {"scope_zh": req.scope_zh(), "sampling_zh": req.sampling_zh(), "sample_rate": req.sample_rate,
+        audit: AuditInfo = {"scope_zh": req.scope_zh(), "sampling_zh": req.sampling_zh(result.sample_weights),
+                 "sample_rate": req.sample_rate,
                  "sample_seed": req.sample_seed, "families": req.families}
         today = _beijing_today()
         title = req.title or "政务移动互联网应用程序和公众账号专项核查报告"
@@ -399,7 +400,8 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> BuiltRep
                 "generated_at": meta["generated_at"], "period": None, "due_date": None,
                 "scope": {k: v for k, v in req.to_dict().items()
                           if k not in ("recipients", "formats", "sample_rate", "sample_seed", "title")},
-                "sampling": {"rate": req.sample_rate, "seed": req.sample_seed}, "audit_run_id": run_id}
+                "sampling": {"rate": req.sample_rate, "seed": req.sample_seed,
+                             "weights": result.sample_weights}, "audit_run_id": run_id}
             front = [("核查范围", audit["scope_zh"]), ("抽样", audit["sampling_zh"])]
             written, json_path = _write_outputs(folder, stem, meta, figures, blocks,
                                                 workbook.audit_sheets(figures), front, req.formats, report_json)

@@ -85,6 +85,7 @@ def report_sheets(figures: ReportFigures) -> list[Sheet]:
         ("合格率-按单位", ["统一社会信用代码", "主办单位", "地区", "检查数", "合格数", "不合格数", "合格率(%)"],
          [[r["credit_code"], r["sponsor_name"], r["province_name"], r["checked"], r["passed"], r["failed"],
            _pct(r["pass_rate"])] for r in insp["by_unit"]]),
+        *_tier_sheets(figures),
         ("关停案件", ["状态", "状态代码", "案件数"],
          [[r["state_zh"], r["state"], r["count"]] for r in cases["by_state"]]
          + [["本期新立案", "opened", cases["opened_in_period"]], ["本期办结", "closed", cases["closed_in_period"]]]),
@@ -95,6 +96,19 @@ def report_sheets(figures: ReportFigures) -> list[Sheet]:
            r["title_zh"], r["severity_zh"], r["article_label"], r["state_zh"], r["first_seen_at"]]
           for r in figures["key_findings"]]),
     ]
+
+
+def _tier_sheets(figures: ReportFigures) -> list[Sheet]:
+    tiers = figures.get("risk_tiers")
+    if not tiers:
+        return []
+    return [("风险分级", ["风险等级", "等级代码", "应用", "公众账号", "治理评估-评估数", "治理评估-合格数", "治理评估-数据缺失",
+                      "治理评估合格率(%)", "19号检查-检查数", "19号检查-合格数", "19号检查-数据缺失", "19号检查合格率(%)",
+                      "未整改问题", "其中高严重程度", "监测间隔(天)", "抽查权重", "检查日", "依据"],
+             [[r["tier_zh"], r["tier"], r["apps"], r["accounts"], r["checked"], r["passed"], r["no_data"],
+               _pct(r["pass_rate"]), r["indicator_checked"], r["indicator_passed"], r["indicator_no_data"],
+               _pct(r["indicator_pass_rate"]), r["open_findings"], r["open_high"], r["monitoring_interval_days"],
+               r["audit_sample_weight"], tiers["check_date"], tiers["basis_zh"]] for r in tiers["tiers"]])]
 
 
 def _comparison_rows(cmp_: ComparisonFigures) -> list[list[Any]]:
@@ -117,6 +131,9 @@ def audit_sheets(figures: AuditFigures) -> list[Sheet]:
     return [
         ("核查对象", ["对象类型", "核查数量"],
          [[labels.ENTITY_TYPES.get(k, k), v] for k, v in figures["checked"].items()]),
+        ("分级抽样", ["对象类型", "风险等级", "权重", "抽取概率(%)", "范围内对象", "抽取数"],
+         [[r["target_type_zh"], r["tier_zh"], r["weight"], _pct(r["probability"]), r["in_scope"], r["sampled"]]
+          for r in figures["sampling"].get("by_tier") or []]),
         ("问题-按规则", ["规则编号", "规则名称", "严重程度", "政策条款", "问题数"],
          [[r["rule_id"], r["title_zh"], r["severity_zh"], r["article_label"], r["count"]] for r in fnd["by_rule"]]),
         ("问题-按条款", ["条款键", "政策条款", "问题数"],

@@ -179,7 +179,7 @@ def _cell(text: str | None) -> str:
 
 def render_policy(policy: Policy | None = None) -> str:
     """``docs/policy.md``: every basis with its wording, kind, rules and thresholds; what is not checked."""
-    from fingertip.rules.policy import BASIS_KINDS
+    from fingertip.rules.policy import BASIS_KINDS, RISK_TIERS
     from fingertip.rules.yamlsource import load
 
     policy = policy or load_policy()
@@ -208,6 +208,21 @@ def render_policy(policy: Policy | None = None) -> str:
             " (defaults).",
             "* **No data**: " + "; ".join(f"{t}: `{c}`" for t, c in (policy.settings.get("data_missing") or {}).items())
             + " — counted apart from both pass rates and listed, never a pass.", ""]
+    uses = policy.settings["tier_uses"]
+    basis, default = policy.articles[uses["basis"]], policy.articles[uses["default"]]
+    out += ["## What the risk tiers drive", "",
+            f"Risk tiers (`risk_tiers` in `settings.yaml`) rest on `{basis.key}` (“{basis.wording}”); how often a tier "
+            f"is re-checked and how much it weighs in a spot check are Fingertip defaults (`{default.key}`: "
+            f"{default.label}), in `tier_uses`:", "",
+            "| tier | monitoring interval (days between two Apple lookups of an app) | audit sampling weight |",
+            "|---|---|---|"]
+    for tier in RISK_TIERS:
+        out.append(f"| {tier} | {uses['monitoring_interval_days'][tier]} | "
+                   f"{_fmt_num(uses['audit_sample_weight'][tier])} |")
+    out += ["", "An app without a tier, never observed, absent at its last observation or with a live shutdown "
+            "case is looked up daily whatever its tier. In an ad-hoc audit a record is drawn with probability "
+            "min(1, rate × weight); records without a tier (work groups, listings) weigh 1. The periodic report "
+            "has a section per tier (both scores, open findings, interval and weight).", ""]
     out += ["## Provincial values and their sources", ""]
     for prov, ov in sorted(policy.overrides.items()):
         for rid, th in ov.thresholds.items():

@@ -93,7 +93,8 @@ class Scope:
 
 
 def sampled(seed: int, target: str, key: str, rate: float) -> bool:
-    """Deterministic spot-check sampling: the same seed always draws the same records."""
+    """Deterministic spot-check sampling: the same seed always draws the same records (``rate`` is
+    the record's own probability: the audit's rate times its risk tier's weight, at most 1)."""
     h = hashlib.sha256(f"{seed}:{target}:{key}".encode()).digest()
     return int.from_bytes(h[:8], "big") / 2**64 < rate
 
@@ -164,6 +165,10 @@ class DetectionResult:
     insufficient_data: Counter = field(default_factory=Counter)
     insufficient_keys: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     sampled_keys: set[tuple[str, str]] = field(default_factory=set)
+    # spot checks weighted by risk tier (Art. 16; settings tier_uses.audit_sample_weight)
+    sample_weights: dict[str, float] | None = None
+    # (target type, tier or "untiered") → [records in scope, records drawn]
+    sample_by_tier: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     changes: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     policy_version: str = ""
@@ -181,6 +186,9 @@ class DetectionResult:
             "scope": {k: list(v) for k, v in asdict(self.scope).items() if v},
             "sample_rate": self.sample_rate,
             "sample_seed": self.sample_seed,
+            "sample_weights": self.sample_weights,
+            "sample_by_tier": [{"target_type": t, "tier": tier, "in_scope": n, "sampled": k}
+                               for (t, tier), (n, k) in sorted(self.sample_by_tier.items())],
             "checked": dict(self.checked),
             "findings": sum(self.by_rule.values()),
             "by_rule": dict(sorted(self.by_rule.items())),
@@ -290,6 +298,10 @@ class _Detection:
         self.policy, self.result = policy, result
         self.scope, self.check_date = result.scope, result.check_date
         self.sample_rate, self.sample_seed = result.sample_rate, result.sample_seed
+        if self.sample_rate is not None:
+            from fingertip.rules.policy import tier_uses
+
+            result.sample_weights = {k: float(v) for k, v in tier_uses(policy)["audit_sample_weight"].items()}
         self.collect = collect
         self.evaluators = {t: _Evaluator(policy, t, fams) for t in ("app", "account", "work_group", "sponsor",
                                                                      "listing")}
@@ -303,8 +315,13 @@ class _Detection:
         if not self.scope_empty and not self.scope.matches(target, f):
             return False
         if self.sample_rate is not None and target != "sponsor":
-            if not sampled(self.sample_seed or 0, target, f["key"], self.sample_rate):
+            tier = self.evaluators[target].risk(f)[0] if target in SCORED else "untiered"
+            weight = (self.result.sample_weights or {}).get(tier, 1.0)
+            counts = self.result.sample_by_tier[(target, tier)]
+            counts[0] += 1
+            if not sampled(self.sample_seed or 0, target, f["key"], min(1.0, self.sample_rate * weight)):
                 return False
+            counts[1] += 1
             self.result.sampled_keys.add((target, f["key"]))
         self.result.checked[target] += 1
         if not self.full:

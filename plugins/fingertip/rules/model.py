@@ -50,6 +50,15 @@ class IndicatorInspectionSummary(TypedDict):
     pass_rate: float | None
 
 
+class SampleTierRow(TypedDict):
+    """Spot checks: records of one target type and risk tier in scope and drawn (``untiered``: no tier)."""
+
+    target_type: str
+    tier: str
+    in_scope: int
+    sampled: int
+
+
 class DetectionSummary(TypedDict):
     """``DetectionResult.summary()``."""
 
@@ -60,6 +69,8 @@ class DetectionSummary(TypedDict):
     scope: dict[str, list[str]]
     sample_rate: float | None
     sample_seed: int | None
+    sample_weights: dict[str, float] | None  # risk tier → weight of its records in a spot check
+    sample_by_tier: list[SampleTierRow]
     checked: dict[str, int]
     findings: int
     by_rule: dict[str, int]

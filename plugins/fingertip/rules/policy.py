@@ -30,6 +30,9 @@ from fingertip.rules.catalogue import FACTS, FAMILIES, TARGETS
 from fingertip.rules.yamlsource import PolicySourceError, line_of, load
 
 SEVERITIES = ("high", "medium", "low")
+#: Risk tiers (Art. 16) of apps and accounts, highest first; ``low`` when no tier condition holds
+#: (``settings.yaml`` risk_tiers; the store's ``inspections.risk_tier``).
+RISK_TIERS = ("high", "medium", "low")
 ACTIONS = ("propose_shutdown", "notify_sponsor")
 RULE_KEYS = {"id", "title_zh", "target", "family", "severity", "basis", "thresholds", "threshold_basis", "when",
              "scoring", "indicator", "actions", "evidence", "remediation_zh", "enabled", "insufficient_data"}
@@ -216,7 +219,7 @@ def load_policy(directory: str | Path | None = None) -> Policy:
     articles = _load_articles(d / "articles.yaml")
     settings_path = d / "settings.yaml"
     settings = load(settings_path)
-    _check_settings(settings, settings_path)
+    _check_settings(settings, settings_path, articles)
     rules: dict[str, Rule] = {}
     rule_files = sorted((d / "rules").glob("*.yaml"))
     if not rule_files:
@@ -291,7 +294,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _check_settings(doc: Any, path: Path) -> None:
+def _check_settings(doc: Any, path: Path, articles: Mapping[str, Article] | None = None) -> None:
     doc = _mapping(doc, path, 1, "the file")
     det = _mapping(doc.get("detection"), path, line_of(doc, "detection"), "'detection'")
     for key in ("levels", "generic_words", "trivial_descriptions", "sensitive_features", "internal_scopes"):
@@ -320,6 +323,7 @@ def _check_settings(doc: Any, path: Path) -> None:
                                                                     f"{target!r}")
         conditions.check(cond, facts=FACTS[target], thresholds={}, path=str(path), used=set())
     _check_risk_tiers(doc, path)
+    _check_tier_uses(doc, path, articles)
 
 
 def _check_forced_phrases(det: Mapping, path: Path) -> None:
@@ -368,6 +372,44 @@ def _check_risk_tiers(doc: Mapping, path: Path) -> None:
             if set(entry) != {"tier", "when"} or entry["tier"] not in ("high", "medium"):
                 raise PolicySourceError(path, line_of(entry), "a risk tier needs 'tier' (high or medium) and 'when'")
             conditions.check(entry["when"], facts=FACTS[target], thresholds={}, path=str(path), used=set())
+
+
+def _check_tier_uses(doc: Mapping, path: Path, articles: Mapping[str, Article] | None) -> None:
+    """``tier_uses``: what the risk tiers drive (Art. 16), each number a Fingertip default with its basis."""
+    uses = _mapping(doc.get("tier_uses"), path, line_of(doc, "tier_uses"), "'tier_uses'")
+    keys = {"basis", "default", "monitoring_interval_days", "audit_sample_weight"}
+    if set(uses) != keys:
+        raise PolicySourceError(path, line_of(doc, "tier_uses"), f"tier_uses needs exactly {sorted(keys)}")
+    if articles is not None:
+        for key, kinds in (("basis", ("national_rule", "national_indicator", "local_practice")), ("default", ("default",))):
+            art = articles.get(uses[key])
+            if art is None:
+                raise PolicySourceError(path, line_of(uses, key), f"tier_uses.{key}: unknown article {uses[key]!r} "
+                                                                  "(see articles.yaml)")
+            if art.kind not in kinds:
+                raise PolicySourceError(path, line_of(uses, key), f"tier_uses.{key}: {uses[key]!r} is a {art.kind}; "
+                                                                  f"expected {' or '.join(kinds)}")
+    window = doc["detection"]["rating_growth_window_days"]
+    for key, kind, low, high in (("monitoring_interval_days", int, 1, window), ("audit_sample_weight", (int, float), 1, 100)):
+        values = _mapping(uses[key], path, line_of(uses, key), f"tier_uses.{key}")
+        if set(values) != set(RISK_TIERS):
+            raise PolicySourceError(path, line_of(uses, key), f"tier_uses.{key} needs every tier {list(RISK_TIERS)}")
+        for tier in RISK_TIERS:
+            v = values[tier]
+            if isinstance(v, bool) or not isinstance(v, kind) or not low <= v <= high:
+                raise PolicySourceError(path, line_of(values, tier), f"tier_uses.{key}.{tier} must be a number from "
+                                                                     f"{low} to {high}, got {v!r}")
+        ordered = [values[t] for t in RISK_TIERS]
+        ascending = key == "monitoring_interval_days"  # a higher tier is polled at least as often …
+        if ordered != sorted(ordered, reverse=not ascending):  # … and weighs at least as much in a sample
+            raise PolicySourceError(path, line_of(uses, key), f"tier_uses.{key}: a higher tier must "
+                                    + ("be checked at least as often" if ascending else "weigh at least as much")
+                                    + f" as a lower one, got {dict(values)}")
+
+
+def tier_uses(policy: Policy) -> dict[str, Any]:
+    """``tier_uses`` of the policy settings (checked on load)."""
+    return dict(policy.settings["tier_uses"])
 
 
 def _load_rules(path: Path, articles: Mapping[str, Article]) -> list[Rule]:

@@ -87,6 +87,65 @@ def apple_ids_for_province(engine: Engine, province: str) -> list[int]:
         return list(conn.execute(q).scalars())
 
 
+def apple_ids_due(engine: Engine, province: str, *, day: dt.date,
+                  intervals: dict[str, int]) -> tuple[list[int], Counter]:
+    """The province's Apple ids due for a lookup on ``day`` under the risk tiers' monitoring intervals.
+
+    An app is due when its last Apple observation (a snapshot, present or absent, on or before
+    ``day``) is at least ``intervals[tier]`` days old, the tier being its ``risk_tier`` at the
+    province's latest inspection on or before ``day`` (Art. 16; settings ``tier_uses``). Due whatever
+    its tier: no tier yet, never observed, absent at its last observation (the delisting count needs
+    consecutive checks) or a live shutdown case (verification and relisting). Returns the due ids and
+    counters: ``due_<tier>``, ``deferred_<tier>`` and ``due_always`` (no tier, or one of the reasons).
+    """
+    a, lst, snap, ins = schema.apps, schema.store_listings, schema.listing_snapshots, schema.inspections
+    prefix = province[:2]
+    counts: Counter = Counter()
+    with engine.connect() as conn:
+        latest = conn.execute(sa.select(sa.func.max(ins.c.check_date)).where(
+            ins.c.province_code == f"{prefix}0000", ins.c.target_type == "app",
+            ins.c.check_date <= day)).scalar_one()
+        if isinstance(latest, str):  # SQLite may hand back text for an aggregate over a date
+            latest = dt.date.fromisoformat(latest)
+        live_cases = set(conn.execute(sa.select(schema.shutdown_cases.c.target_key).where(
+            schema.shutdown_cases.c.target_type == "app",
+            schema.shutdown_cases.c.state.not_in(("rejected", "cancelled")))).scalars())
+        last_seen = (sa.select(sa.func.max(snap.c.snapshot_date))
+                     .where(snap.c.listing_id == lst.c.id, snap.c.snapshot_date <= day)
+                     .scalar_subquery())
+        q = (sa.select(a.c.apple_track_id, a.c.app_key, ins.c.risk_tier, lst.c.id, lst.c.available,
+                       lst.c.consecutive_absences, last_seen.label("last_seen"))
+             .select_from(a.outerjoin(lst, sa.and_(lst.c.store == "apple",
+                                                   lst.c.store_app_id == sa.cast(a.c.apple_track_id, sa.String)))
+                          .outerjoin(ins, sa.and_(ins.c.check_date == latest, ins.c.target_type == "app",
+                                                  ins.c.target_key == a.c.app_key)))
+             .where(a.c.apple_track_id.is_not(None), a.c.status != "closed",
+                    sa.func.substr(a.c.division_code, 1, 2) == prefix)
+             .order_by(a.c.apple_track_id))
+        due: list[int] = []
+        for track_id, app_key, tier, listing_id, available, absences, seen in conn.execute(q):
+            if isinstance(seen, str):
+                seen = dt.date.fromisoformat(seen)
+            always = (tier not in intervals or listing_id is None or seen is None or not available
+                      or (absences or 0) > 0 or app_key in live_cases)
+            if always:
+                counts["due_always"] += 1
+                due.append(track_id)
+            elif (day - seen).days >= intervals[tier]:
+                counts[f"due_{tier}"] += 1
+                due.append(track_id)
+            else:
+                counts[f"deferred_{tier}"] += 1
+    return due, counts
+
+
+def monitoring_intervals() -> dict[str, int]:
+    """Days between two lookups of an app, per risk tier (policy settings ``tier_uses``)."""
+    from fingertip.rules.policy import load_policy, tier_uses
+
+    return dict(tier_uses(load_policy())["monitoring_interval_days"])
+
+
 def apple_lookup_units(engine: Engine, *, batch_size: int = 50, batches_per_unit: int = 20) -> list[dict]:
     """The inventory's Apple ids cut into units for the mapped lookup task.
 

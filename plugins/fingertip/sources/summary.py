@@ -53,6 +53,8 @@ class IngestSummary(TypedDict, total=False):
     developer_changed: int
     backfilled: int
     absence_inference_skipped: int
+    ids_deferred: int  #: Apple ids not due today under their risk tier's monitoring interval
+    ids_due_by_tier: dict[str, int]  #: Apple ids looked up, by tier (``always``: due whatever the tier)
     # filings
     new: int
     updated: int
