@@ -89,10 +89,12 @@ def load_dataset(engine: sa.Engine) -> dict:
         finding("F6", "no_filing", "app", "A1", "high", "open", "opinions-14", "440000", 1, T(2026, 6, 30, 20)),
     ]
 
+    tiers = {"A2": "high", "C1": "high", "A3": "medium"}  # the others low (test_figures: the tier section)
+
     def insp(day, tt, key, div, sponsor, passed, score):
         return dict(check_date=day, target_type=tt, target_key=key, division_code=div,
                     province_code=div[:2] + "0000", sponsor_id=sponsor, score=score, passed=passed,
-                    vetoes=[] if passed else ["x"], deductions={}, risk_tier="low",
+                    vetoes=[] if passed else ["x"], deductions={}, risk_tier=tiers.get(key, "low"),
                     outcome="passed" if passed else "failed")
 
     d_q3, d_aug, d_q2 = dt.date(2026, 9, 30), dt.date(2026, 8, 31), dt.date(2026, 6, 30)

@@ -109,3 +109,36 @@ def test_monthly_and_empty_period(dataset_engine):
     empty = compute_figures(dataset_engine, parse_period("2025-02"), articles=ARTICLES)
     assert empty["inspections"]["checked"] == 0 and empty["inspections"]["pass_rate"] is None
     assert empty["comparison"]["pass_rate"]["change"] is None
+
+
+def test_report_by_risk_tier(dataset_engine, tmp_path):
+    """Art. 16: the report has figures and a section per tier (tiers of conftest: A2, C1 high; A3 medium)."""
+    from fingertip.reports.document import report_blocks
+    from fingertip.reports.workbook import report_sheets
+
+    f = compute_figures(dataset_engine, parse_period("2026Q3"), articles=ARTICLES)
+    tiers = f["risk_tiers"]
+    assert tiers["check_date"] == "2026-09-30"
+    assert "《意见》第16条" in tiers["basis_zh"] and "Fingertip默认值" in tiers["basis_zh"]
+    got = {r["tier"]: (r["apps"], r["accounts"], r["checked"], r["passed"], r["pass_rate"], r["open_findings"],
+                       r["open_high"], r["monitoring_interval_days"], r["audit_sample_weight"]) for r in tiers["tiers"]}
+    # 30 September: high = A2 (failed, F2 open high) + C1 (passed); medium = A3 (failed, F4 acknowledged high);
+    # low = A1, C2, C3 (all passed; F1 on C2 open medium, F6 on A1 open high; F3 and F5 resolved)
+    assert got == {"high": (1, 1, 2, 1, 0.5, 1, 1, 1, 4.0), "medium": (1, 0, 1, 0, 0.0, 1, 1, 7, 2.0),
+                   "low": (1, 2, 3, 3, 1.0, 2, 1, 30, 1.0)}
+    assert [r["tier"] for r in tiers["tiers"]] == ["high", "medium", "low"]
+    province = compute_figures(dataset_engine, parse_period("2026Q3"), province="440000", articles=ARTICLES)
+    assert {r["tier"]: r["apps"] + r["accounts"] for r in province["risk_tiers"]["tiers"]} == {
+        "high": 2, "medium": 0, "low": 2}  # A3 is in Beijing
+    meta = {"scope_zh": "全国", "period_label_zh": "2026年第三季度", "period_start": "2026-07-01",
+            "period_end": "2026-09-30"}
+    blocks = report_blocks(meta, f, [])  # type: ignore[arg-type]
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "分级监测情况" in headings
+    assert [h for h in headings if h.endswith("风险对象")] == ["高风险对象", "中风险对象", "低风险对象"]
+    high = next(b.text for i, b in enumerate(blocks) if i and blocks[i - 1].text == "高风险对象")
+    assert "合格率 50.0%" in high and "监测频次为每日" in high and "抽样权重为4" in high
+    sheet = next(s for s in report_sheets(f) if s[0] == "风险分级")
+    assert [r[:4] for r in sheet[2]] == [["高风险", "high", 1, 1], ["中风险", "medium", 1, 0], ["低风险", "low", 1, 2]]
+    empty = compute_figures(dataset_engine, parse_period("2025Q1"), articles=ARTICLES)
+    assert empty["risk_tiers"]["check_date"] is None and all(r["checked"] == 0 for r in empty["risk_tiers"]["tiers"])
