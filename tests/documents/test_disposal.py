@@ -176,3 +176,13 @@ def test_missing_responsible_person_is_marked_not_fatal():
     values = [c.value for row in ws.iter_rows() for c in row]
     assert UNASSIGNED in values
     assert [c.name for c in ctx.data_categories] == [c.name for c in default_categories("app")]
+
+
+def test_the_checklist_asks_for_no_screenshots():
+    """Art. 9: evidence is the systems' own records, never screenshots or videos made for the file."""
+    from fingertip.documents.disposal import EVIDENCE_NOTE_ZH, SCREENSHOT_WORDS, STEPS
+
+    for step, title, evidence, _ in STEPS:
+        for word in SCREENSHOT_WORDS:
+            assert word not in evidence and word not in title, (step, word)
+    assert "不要求截图" in EVIDENCE_NOTE_ZH and "第9条" in EVIDENCE_NOTE_ZH

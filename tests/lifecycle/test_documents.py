@@ -3,6 +3,7 @@ belong to the documents package's own tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -90,6 +91,8 @@ def test_many_cases_render_in_a_process_pool(store_engine, population, settings,
     blocked, _ = opening.open_by_ops(store_engine, target_type="work_group", target_key="WG-1", actor="赵六",
                                      reason="任务结束")  # no successor named or suggested
     approval.apply_decision(store_engine, blocked["case_key"], approved=True, actor="王五", comment="同意")
+    # the full path for every target (the light path of temporary groups: tests/lifecycle/test_light_close.py)
+    settings = dataclasses.replace(settings, light_close_temporary_groups=False)
     result = tasks.announce_approved(store_engine, day=DAY, settings=settings, workers=2)
     assert sorted(result["announced"]) == sorted(keys) and result["documents"] == 12
     assert list(result["blocked"]) == [blocked["case_key"]] and "未指定继任渠道" in result["blocked"][blocked["case_key"]]

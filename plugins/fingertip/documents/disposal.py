@@ -232,6 +232,12 @@ STEPS: tuple[tuple[int, str, str, bool], ...] = (
     (9, "形成佐证材料包：人员、时间、方式、核验结果和签字", "佐证材料包目录", False),
     (10, "报告完成情况（Fingertip建议做法）：向主管网信部门报送处置完成情况", "报送文件及回执", False),
 )
+#: Evidence is the systems' own records (exports, operation logs, receipts, Fingertip's checks), never
+#: screenshots or videos made for the file (Art. 9 of the Opinions: 不得随意要求……上传不必要的截图或视频);
+#: tests keep every step's evidence free of these words.
+SCREENSHOT_WORDS = ("截图", "截屏", "录屏", "视频", "照片", "拍照")
+EVIDENCE_NOTE_ZH = ("佐证材料以系统自身记录为准（系统导出清单、操作日志、回执和Fingertip核验记录），不要求截图、录屏或照片"
+                    "（《关于防治“指尖上的形式主义”的若干意见》第9条：不得随意要求上传不必要的截图或视频）。")
 STEP_BASIS = {
     1: f"{PIPL_47}；{DSL_40}", 2: ARCHIVES_37, 3: f"{PIPL_47}第二款", 4: GBT_35273, 5: PIPL_47, 6: DSL_40,
     7: GBT_37988, 8: "《政务移动互联网应用程序规范化管理办法》（国办函〔2026〕12号）；《互联网信息服务管理办法》", 9: "《数据安全法》第二十七条",
@@ -397,7 +403,7 @@ def checklist_document(ctx: DisposalContext) -> OfficialDocument:
         Heading("处置步骤"), *steps,
         Heading("逐项处置及核验"), table,
         Paragraph("说明：步骤2、3、5、6、7按数据类别逐项填写；处置方式为归档移交、删除、匿名化、返还后删除或依法留存"
-                  "（仅存储）；核验结果由核验人填写并签字，佐证材料随清单归档。"),
+                  "（仅存储）；核验结果由核验人填写并签字，佐证材料随清单归档。" + EVIDENCE_NOTE_ZH),
     ]
     return OfficialDocument(title=checklist_title(ctx), blocks=blocks, issuer=ctx.sponsor_name,
                             date=ctx.stop_date)

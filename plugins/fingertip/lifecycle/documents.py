@@ -149,6 +149,39 @@ def build_contexts(conn: Connection, case: dict[str, Any], settings: Settings, *
     return ann, chk
 
 
+def is_light(conn: Connection, case: dict[str, Any], settings: Settings) -> bool:
+    """The light closing path: an internal temporary work group, with ``light_close`` on in the settings."""
+    if case["target_type"] != "work_group" or not settings.light_close_temporary_groups:
+        return False
+    row = cases.target_row(conn, "work_group", case["target_key"])
+    return bool(row is not None and row["is_temporary"])
+
+
+def build_closing_record(conn: Connection, case: dict[str, Any], *, day: dt.date) -> Any:
+    """The :class:`~fingertip.documents.closing_record.ClosingRecordContext` of a light case."""
+    from fingertip.documents.closing_record import ClosingRecordContext
+
+    facts = case_facts(conn, case)
+    details = case.get("details") or {}
+    target, sponsor = facts["target"], facts["sponsor"]
+    basis = details.get("basis") or "《关于防治“指尖上的形式主义”的若干意见》"
+    label = _article_label(details.get("article"))
+    if label and label not in basis:
+        basis = f"{basis}（{label}）"
+    return ClosingRecordContext(
+        case_key=case["case_key"], group_name=facts["target_name"], platform_zh="、".join(facts["platforms"]),
+        sponsor_name=sponsor["name"], sponsor_credit_code=sponsor["credit_code"], owner_name=target.get("owner_name"),
+        purpose=target.get("purpose"), task_ends_on=target.get("task_ends_on"), member_count=target.get("member_count"),
+        reason_zh=details.get("title_zh") or case.get("reason") or "临时任务已结束", basis_zh=basis, closing_date=day)
+
+
+def write_closing_record(case_key: str, record: Any) -> list[Any]:
+    """Write the internal closing record into ``<outputs>/cases/<case_key>/`` (see :func:`write_documents`)."""
+    from fingertip.documents.closing_record import closing_record_files
+
+    return _write_files(case_key, closing_record_files(record))
+
+
 def write_documents(case_key: str, ann: Any, chk: Any) -> list[Any]:
     """Write the announcement and the checklist into ``<outputs>/cases/<case_key>/``.
 
@@ -156,11 +189,15 @@ def write_documents(case_key: str, ann: Any, chk: Any) -> list[Any]:
     is written atomically (a temporary file renamed into place, see ``official.write_output``); a file
     already written is removed again when a later one cannot be written. The caller records the rows.
     """
+    announcement, disposal, _ = _docs()
+    return _write_files(case_key, [*announcement.announcement_files(ann), *disposal.checklist_files(chk)])
+
+
+def _write_files(case_key: str, files: list[tuple[str, str, str, bytes]]) -> list[Any]:
+    """Write rendered (kind, fmt, name, bytes) files of a case; all or none."""
     from fingertip import config
     from fingertip.documents.official import remove_output, written
 
-    announcement, disposal, _ = _docs()
-    files = [*announcement.announcement_files(ann), *disposal.checklist_files(chk)]  # (kind, fmt, name, bytes)
     dest = config.output_path("cases", case_key)
     dest.mkdir(parents=True, exist_ok=True)
     done: list[Any] = []
@@ -196,8 +233,10 @@ def prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Setting
         case = cases.get_case(conn, case_key)
         if case["state"] != "approved":
             return {"case": case_key, "outcome": "skipped", "state": case["state"]}
+        light = is_light(conn, case, settings)
         check = succ.check(conn, case["successor_kind"], case["successor_key"], day=day,
-                           max_silence_days=settings.account_max_silence_days, required=settings.successor_required)
+                           max_silence_days=settings.account_max_silence_days,
+                           required=settings.successor_required and not light)
         if not check.ok:
             if case["blocked_reason"] != check.blocked_reason:
                 conn.execute(sa.update(cases.T).where(cases.T.c.id == case["id"])
@@ -209,6 +248,9 @@ def prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Setting
         if not _claim(conn, case, now):
             return {"case": case_key, "outcome": "skipped", "why": "being announced by another run"}
         case = cases.get_case(conn, case_key)
+        if light:
+            return {"case": case_key, "outcome": "ready", "row": case, "check": check, "light": True,
+                    "record": build_closing_record(conn, case, day=day)}
         ann, chk = build_contexts(conn, case, settings, announced_on=day, successor=check)
     return {"case": case_key, "outcome": "ready", "row": case, "check": check, "ann": ann, "chk": chk}
 
@@ -243,27 +285,34 @@ def commit(engine: sa.Engine, ready: dict[str, Any], written: list[Any], *, day:
     """Record the written documents and move the case to ``announced`` — one transaction."""
     _, _, registry = _docs()
     case, check, case_key = ready["row"], ready["check"], ready["case"]
-    dates = case_dates(settings, day)
-    calendar_warning = settings.disposal_deadline_warning(dates["stop_on"])
+    light = bool(ready.get("light"))
+    if light:  # closed from the day of the record: no notice period, no disposal deadline beyond it
+        dates = {"announced_on": day, "stop_on": day, "disposal_due_on": day}
+        calendar_warning = None
+        reason = (f"内部解散记录已生成：{day} 起解散（临时工作群组轻量关闭：不发布公开公告，不设公告期，"
+                  "不填报数据处置清单）")
+    else:
+        dates = case_dates(settings, day)
+        calendar_warning = settings.disposal_deadline_warning(dates["stop_on"])
+        reason = (f"公告已生成：{dates['announced_on']} 发布，{dates['stop_on']} 停止服务，"
+                  f"{dates['disposal_due_on']} 前完成数据处置" + (f"（{calendar_warning}）" if calendar_warning else ""))
     with engine.begin() as conn:
-        ok = cases.transition(conn, case, "approved", "announced", actor=actor,
-                              reason=f"公告已生成：{dates['announced_on']} 发布，{dates['stop_on']} 停止服务，"
-                                 f"{dates['disposal_due_on']} 前完成数据处置"
-                                 + (f"（{calendar_warning}）" if calendar_warning else ""),
+        ok = cases.transition(conn, case, "approved", "announced", actor=actor, reason=reason,
                               evidence={"documents": [{"kind": w.kind, "format": w.doc_format, "path": str(w.path),
                                                    "sha256": w.sha256} for w in written],
                                     "successor": check.as_dict(),
                                     **({"calendar_warning": calendar_warning} if calendar_warning else {})},
                               values={**dates, "blocked_reason": None,
                                   "details": {**(case.get("details") or {}), "announcing_since": None,
-                                              "successor_name": check.name, "successor_url": check.url}})
+                                              "successor_name": check.name, "successor_url": check.url,
+                                              **({"light_close": True} if light else {})}})
         if not ok:
             return {"case": case_key, "outcome": "skipped", "why": "moved by another run"}
         for w in written:
             registry.record_document(conn, w, case_id=case["id"])
         cases.set_target_status(conn, case["target_type"], case["target_key"], "shutting_down")
     return {"case": case_key, "outcome": "announced", "documents": [str(w.path) for w in written],
-            **{k: v.isoformat() for k, v in dates.items()}}
+            **({"light_close": True} if light else {}), **{k: v.isoformat() for k, v in dates.items()}}
 
 
 def _prepare(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settings, actor: str) -> dict[str, Any]:
@@ -284,15 +333,23 @@ def announce(engine: sa.Engine, case_key: str, *, day: dt.date, settings: Settin
         return ready
     # render outside any transaction (slow); the claim keeps other runs away meanwhile
     try:
-        written = write_documents(case_key, ready["ann"], ready["chk"])
+        written = _render_job(_job(ready))
     # whatever rendering raised fails this case only: claim released, reason recorded, reported
     except Exception as exc:  # noqa: BLE001
         return fail(engine, case_key, exc, actor=actor)
     return commit(engine, ready, written, day=day, settings=settings, actor=actor)
 
 
+def _job(ready: dict[str, Any]) -> tuple[str, Any, Any]:
+    """What a render worker needs: (case key, announcement, checklist) or (case key, closing record, None)."""
+    return (ready["case"], ready["record"], None) if ready.get("light") else (ready["case"], ready["ann"], ready["chk"])
+
+
 def _render_job(job: tuple[str, Any, Any]) -> list[Any]:
-    return write_documents(*job)
+    case_key, first, checklist = job
+    if checklist is None:  # the light path's internal closing record
+        return write_closing_record(case_key, first)
+    return write_documents(case_key, first, checklist)
 
 
 def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, settings: Settings,
@@ -313,7 +370,7 @@ def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, sett
                         for k in case_keys[start:start + batch]]
             ready = [r for r in prepared if r["outcome"] == "ready"]
             results += [r for r in prepared if r["outcome"] != "ready"]
-            futures = [pool.submit(_render_job, (r["case"], r["ann"], r["chk"])) for r in ready]
+            futures = [pool.submit(_render_job, _job(r)) for r in ready]
             for r, fut in zip(ready, futures, strict=True):
                 try:
                     written = fut.result()

@@ -178,6 +178,8 @@ def enqueue_reminders(engine: sa.Engine, *, settings: Settings, case_keys: list[
     for case in live:
         if not (case["announced_on"] and case["stop_on"] and case["disposal_due_on"]):
             continue
+        if (case.get("details") or {}).get("light_close"):
+            continue  # the light path: an internal record, no announcement or checklist to remind of
         with engine.begin() as conn:
             facts = case_facts(conn, case)
             todo = plan(case, settings, recipients(conn, case, settings), announced_on=case["announced_on"],

@@ -57,6 +57,9 @@ class Settings:
     archive_note_zh: str = ""
     data_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     monitor_days_after_close: int = 365
+    #: light closing path: an internal temporary work group is closed with a short internal closing
+    #: record — no public announcement, no notice period, no disposal checklist (default on)
+    light_close_temporary_groups: bool = True
     source: str = "<defaults>"
 
     # --- dates --------------------------------------------------------------------------------
@@ -107,13 +110,14 @@ def default_path() -> Path:
 _TOP_KEYS = {"min_notice_days", "min_notice_source", "disposal_working_days", "holidays", "working_days", "official_calendar",
              "successor", "verification", "approval",
              "reminders", "recipients", "pending_business_zh", "archive_note_zh", "data_categories",
-             "monitor_days_after_close"}
+             "monitor_days_after_close", "light_close"}
 _SECTIONS = {
     "successor": {"required", "account_max_silence_days"},
     "verification": {"consecutive_checks", "require_filings_cancelled", "start_after_days"},
     "approval": {"response_timeout_hours", "escalate_after_timeouts", "escalation_recipients", "max_open_requests",
                  "max_new_cases_per_run"},
     "recipients": {"roles", "ops_mailbox", "ops_mailbox_variable"},
+    "light_close": {"temporary_work_groups"},
 }
 
 
@@ -147,6 +151,10 @@ def parse(data: Any, source: str = "<data>") -> Settings:
         kw["reminders"] = _reminders(data["reminders"] or {}, source)
     kw.update(_recipients(data.get("recipients") or {}, source))
     kw.update(_texts(data, source))
+    light = data.get("light_close") or {}
+    if "temporary_work_groups" in light:
+        kw["light_close_temporary_groups"] = _bool(f"{source}: light_close.temporary_work_groups",
+                                                   light["temporary_work_groups"])
     if "monitor_days_after_close" in data:
         kw["monitor_days_after_close"] = _int(f"{source}: monitor_days_after_close",
                                               data["monitor_days_after_close"], 0, 3650)

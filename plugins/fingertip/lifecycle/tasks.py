@@ -87,7 +87,7 @@ def announce_approved(engine: sa.Engine, *, day: dt.date, settings: Settings, ca
 
 def advance_dates(engine: sa.Engine, *, day: dt.date, actor: str = cases.SYSTEM_ACTOR) -> dict[str, Any]:
     """announced → service_stopped after the last service day; service_stopped → data_disposed once the
-    disposal checklist is confirmed."""
+    disposal checklist is confirmed (a light-path work group: without a checklist, by its closing record)."""
     stopped, disposed = [], []
     with engine.connect() as conn:
         live = cases.list_cases(conn, ("announced", "service_stopped"))
@@ -99,7 +99,15 @@ def advance_dates(engine: sa.Engine, *, day: dt.date, actor: str = cases.SYSTEM_
                                     evidence={"stop_on": case["stop_on"].isoformat(), "day": day.isoformat()}):
                     stopped.append(case["case_key"])
                     case = cases.get_case(conn, case["id"])
-            confirmed = (case.get("details") or {}).get("disposal_confirmed")
+            details = case.get("details") or {}
+            if case["state"] == "service_stopped" and details.get("light_close"):
+                # the light path: the internal closing record says what happens to the group's records
+                if cases.transition(conn, case, "service_stopped", "data_disposed", actor=actor,
+                                    reason="临时工作群组按内部解散记录处理群内记录（轻量关闭，无数据处置清单）",
+                                    evidence={"light_close": True, "day": day.isoformat()}):
+                    disposed.append(case["case_key"])
+                continue
+            confirmed = details.get("disposal_confirmed")
             if case["state"] == "service_stopped" and confirmed:
                 if cases.transition(conn, case, "service_stopped", "data_disposed", actor=confirmed["by"],
                                     reason="数据处置已完成并签字确认", evidence=confirmed):
