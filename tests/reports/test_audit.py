@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from tests.reports.conftest import HYPERLINK, SCRIPT, file_path, pdf_text, squash
 
-from fingertip.reports.audit import AuditParamsError, AuditRequest, run_detection, validate_request
+from fingertip.reports.audit import AuditParamsError, AuditRequest, run_detection, sample_tier_rows, validate_request
 from fingertip.reports.tasks import produce_audit, send_report, validate_audit
 from fingertip.store import schema
 
@@ -93,7 +93,21 @@ def test_sampling_is_deterministic(sample_store):
     full = run_detection(sample_store, AuditRequest.from_dict(validate_audit(sample_store, {"recipients": base["recipients"]})))
     total = sum(full.checked.values())
     sampled = sum(r1.checked.values())
-    assert 0.2 * total < sampled < 0.4 * total
+    # weighted by risk tier (high 4, medium 2, low 1): at rate 0.3 a high-tier record is always drawn
+    # (1.2 capped at 1), medium with 0.6, low and untiered (work groups, listings) with 0.3; sponsors all
+    probability = {"high": 1.0, "medium": 0.6, "low": 0.3, "untiered": 0.3}
+    expected = full.checked["sponsor"] + sum(n * probability[tier] for (_, tier), (n, _) in r1.sample_by_tier.items())
+    assert abs(sampled - expected) < 0.05 * total
+    high = [(n, k) for (_, tier), (n, k) in r1.sample_by_tier.items() if tier == "high"]
+    assert high and all(n == k for n, k in high)  # every high-tier record in scope is checked
+    rows = sample_tier_rows(r1)
+    assert {(r["target_type"], r["tier"]): (r["weight"], r["probability"]) for r in rows
+            if r["target_type"] == "app"} == {("app", "high"): (4.0, 1.0), ("app", "medium"): (2.0, 0.6),
+                                              ("app", "low"): (1.0, 0.3)}
+    assert sum(r["sampled"] for r in rows) == len(r1.sampled_keys)
+    req = AuditRequest.from_dict(validate_audit(sample_store, {**base, "sample_seed": 42}))
+    words = req.sampling_zh(r1.sample_weights)
+    assert "高风险×4、中风险×2、低风险×1" in words and "随机种子 42" in words and "Fingertip默认值" in words
     assert {f.id for f in r1.findings} <= {f.id for f in full.findings}
     with sample_store.connect() as conn:  # persist=False: the store's findings untouched
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.audit_runs)).scalar_one() == 0
@@ -159,11 +173,18 @@ def test_sampled_audit_states_rate_and_seed(sample_store, outputs):
 
     text = "\n".join(p.text for p in docx.Document(str(files["docx"])).paragraphs)
     assert "抽样比例 25%" in text and "随机种子 2026" in text
+    assert "按风险分级加权抽取（高风险×4、中风险×2、低风险×1" in text and "分级抽样情况" in text
     doc = json.loads(files["json"].read_text(encoding="utf-8"))
-    assert doc["report"]["sampling"] == {"rate": 0.25, "seed": 2026}
+    assert doc["report"]["sampling"] == {"rate": 0.25, "seed": 2026,
+                                         "weights": {"high": 4.0, "medium": 2.0, "low": 1.0}}
+    by_tier = doc["figures"]["sampling"]["by_tier"]
+    assert {(r["tier"], r["probability"]) for r in by_tier} <= {("high", 1.0), ("medium", 0.5), ("low", 0.25),
+                                                                ("untiered", 0.25)}
+    assert sum(r["sampled"] for r in by_tier) == doc["figures"]["sampling"]["sampled"]
     assert {r["rule_id"] for r in doc["figures"]["findings"]["by_rule"]} <= {
         rid for rid, rule in __import__("fingertip.rules", fromlist=["load_policy"]).load_policy().rules.items()
         if rule.family == "stale_account"}
     with sample_store.connect() as conn:
         run = conn.execute(sa.select(schema.audit_runs).where(schema.audit_runs.c.run_key == "adhoc_audit:test-2")).one()
     assert (run.sample_rate, run.sample_seed) == (0.25, 2026)
+    assert run.summary["sampling"]["weights"] == {"high": 4.0, "medium": 2.0, "low": 1.0}

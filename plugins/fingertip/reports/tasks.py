@@ -401,7 +401,8 @@ def produce_audit(engine: sa.Engine, request: dict, *, run_key: str) -> BuiltRep
                 "scope": {k: v for k, v in req.to_dict().items()
                           if k not in ("recipients", "formats", "sample_rate", "sample_seed", "title")},
                 "sampling": {"rate": req.sample_rate, "seed": req.sample_seed,
-                             "weights": result.sample_weights}, "audit_run_id": run_id}
+                             **({"weights": result.sample_weights} if result.sample_weights else {})},
+                "audit_run_id": run_id}
             front = [("核查范围", audit["scope_zh"]), ("抽样", audit["sampling_zh"])]
             written, json_path = _write_outputs(folder, stem, meta, figures, blocks,
                                                 workbook.audit_sheets(figures), front, req.formats, report_json)
