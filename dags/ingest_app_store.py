@@ -4,7 +4,10 @@
 Daily at 03:00 Beijing time, two tasks of `IngestSourceOperator` (docs/operators.md) that run side by
 side:
 
-* **`apple_lookup`** looks every inventory app up in Apple's iTunes Lookup API (`apple_itunes`
+* **`apple_lookup`** looks the inventory apps up in Apple's iTunes Lookup API — each as often as its
+  risk tier asks (Art. 16; policy settings `tier_uses.monitoring_interval_days`, Fingertip defaults:
+  high daily, medium weekly, low monthly; apps without a tier, absent at their last check or in a
+  shutdown case daily) — (`apple_itunes`
   connection: several ids per request — ids are packed province by province into units of whole
   batches, so a run makes ⌈ids / batch_size⌉ requests —, client-side rate limit, `apple_itunes` pool
   with one slot, backoff on 403/429 honouring `Retry-After`);
