@@ -74,3 +74,18 @@ def test_light_close_setting_is_checked():
         parse({"light_close": {"temporary_work_groups": "yes"}}, "x.yaml")
     with pytest.raises(SettingsError, match="light_close: unknown key"):
         parse({"light_close": {"groups": True}}, "x.yaml")
+
+
+def test_dry_run_shows_the_light_path(store_engine, population, settings):
+    from fingertip.lifecycle import timeline
+
+    key = _approved_group(store_engine)
+    with store_engine.connect() as conn:
+        plan = timeline.case_timeline(conn, cases.get_case(conn, key), day=DAY, settings=settings)
+    assert plan["light_close"] is True and plan["notice_days"] == 0 and plan["reminders"] == []
+    assert plan["blocked"] is None and [d.rsplit("/", 1)[1].split("_SC")[0] for d in plan["documents"]] == [
+        "closing_record", "closing_record"]
+    with store_engine.connect() as conn:
+        full = timeline.case_timeline(conn, cases.get_case(conn, key), day=DAY,
+                                      settings=dataclasses.replace(settings, light_close_temporary_groups=False))
+    assert full["light_close"] is False and full["notice_days"] == 30 and full["blocked"]

@@ -382,13 +382,15 @@ def announce_many(engine: sa.Engine, case_keys: list[str], *, day: dt.date, sett
     return results
 
 
-def planned_documents(case_key: str) -> list[str]:
-    """Names of the files an announcement would write (for the dry run)."""
+def planned_documents(case_key: str, *, light: bool = False) -> list[str]:
+    """Names of the files an announcement (``light``: an internal closing record) would write (dry run)."""
     try:
         from fingertip.documents.official import safe_file_stem
     except ImportError:  # pragma: no cover
         def safe_file_stem(key: str) -> str:
             return key
     stem = safe_file_stem(case_key)
+    if light:
+        return [f"cases/{case_key}/closing_record_{stem}.{ext}" for ext in ("docx", "md")]
     return [f"cases/{case_key}/announcement_{stem}.{ext}" for ext in ("docx", "pdf", "html", "md")] + \
         [f"cases/{case_key}/disposal_{stem}.{ext}" for ext in ("xlsx", "docx")]

@@ -23,13 +23,17 @@ def case_timeline(conn: sa.Connection, case: dict[str, Any], *, day: dt.date, se
         dates = {"announced_on": case["announced_on"], "stop_on": case["stop_on"],
                  "disposal_due_on": case["disposal_due_on"]}
         assumed = False
+        light = bool((case.get("details") or {}).get("light_close"))
     else:
-        dates = documents.case_dates(settings, day)
+        light = documents.is_light(conn, case, settings)
+        # the light path closes from the day of its internal record: no notice period, no checklist
+        dates = {"announced_on": day, "stop_on": day, "disposal_due_on": day} if light else documents.case_dates(settings, day)
         assumed = True
     check = successor.check(conn, case["successor_kind"], case["successor_key"], day=day,
-                            max_silence_days=settings.account_max_silence_days, required=settings.successor_required)
+                            max_silence_days=settings.account_max_silence_days,
+                            required=settings.successor_required and not light)
     recips = reminders.recipients(conn, case, settings)
-    plan = reminders.plan(case, settings, recips, **dates)
+    plan = [] if light else reminders.plan(case, settings, recips, **dates)
     ver_start = settings.verification_start(dates["stop_on"])
     chans = verification.channels(conn, case)
     facts = documents.case_facts(conn, case)
@@ -46,7 +50,8 @@ def case_timeline(conn: sa.Connection, case: dict[str, Any], *, day: dt.date, se
                          .isoformat(),
                          "checks": [{"channel": ch, "key": key} for ch, key, _ in chans]},
         "successor": check.as_dict(),
-        "documents": [] if not check.ok else documents.planned_documents(case["case_key"]),
+        "light_close": light,
+        "documents": [] if not check.ok else documents.planned_documents(case["case_key"], light=light),
         "blocked": None if check.ok else check.blocked_reason,
         "reminders": [r.as_dict() for r in sorted(plan, key=lambda r: (r.send_on, r.recipient))],
         "filing_numbers": facts["filing_numbers"], "platforms": facts["platforms"],
