@@ -420,6 +420,9 @@ STATE_ZH = {"open": "待处理", "acknowledged": "已认领", "resolved": "已�
 KIND_ZH = {"app": "移动应用", "account": "公众账号", "work_group": "工作群组", "sponsor": "主办单位",
            "listing": "商店条目", "mini_program": "小程序", "quick_app": "快应用"}
 LEVEL_ZH = {"central": "中央", "provincial": "省级", "prefectural": "地市级", "county": "县级", "township": "乡镇级"}
+#: Kinds of the registered documents (``documents.doc_kind``) as a page shows them.
+DOC_KIND_ZH = {"announcement": "关停公告", "disposal_checklist": "数据处置清单", "closing_record": "内部解散记录",
+               "report": "报告", "quality_rejection_report": "数据质量退回报告"}
 SEVERITY_ZH = {"critical": "严重", "high": "高", "major": "较重", "medium": "中", "minor": "轻微", "low": "低",
                "info": "提示"}
 
@@ -450,7 +453,7 @@ def templates() -> Any:
     env.filters["bj"] = beijing
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
     env.filters["tojson_safe"] = lambda v: json.dumps(v, default=_json_default, ensure_ascii=True)
-    env.globals.update(STATE_ZH=STATE_ZH, KIND_ZH=KIND_ZH, LEVEL_ZH=LEVEL_ZH, SEVERITY_ZH=SEVERITY_ZH)
+    env.globals.update(STATE_ZH=STATE_ZH, KIND_ZH=KIND_ZH, DOC_KIND_ZH=DOC_KIND_ZH, LEVEL_ZH=LEVEL_ZH, SEVERITY_ZH=SEVERITY_ZH)
     return env
 
 
