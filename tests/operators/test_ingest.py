@@ -212,8 +212,16 @@ def test_apple_rate_limit_of_the_connection_is_honoured(env):
     op = IngestSourceOperator(task_id="apple", source="apple")
     hook = op.get_hook()
     op.get_hook = lambda: hook
+    hook._load()  # reads the connection (execute would do it on the first request)
+    assert hook.limiter is not None and hook.limiter.interval == pytest.approx(0.1)  # 600 per minute from the connection's extras
+    # A clock that stands still: every request after the first must wait its turn, whatever the
+    # machine's load (a real clock lets a slow machine space the requests out by itself).
+    sleeps: list[float] = []
+    hook.limiter._clock, hook.limiter._sleep = (lambda: 0.0), sleeps.append
     op.execute(_context())
-    assert hook.limiter.interval == pytest.approx(0.1) and hook.limiter.waited > 0  # 2 requests, 0.1 s apart
+    asked = env.stub.counters()["requests"]["apple_lookup"]
+    assert asked >= 2
+    assert sleeps == pytest.approx([0.1 * k for k in range(1, asked)])
 
 
 def test_manual_run_without_logical_date_uses_run_after(env):
