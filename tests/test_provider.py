@@ -340,3 +340,20 @@ def test_hook_default_rate_for_apple_stays_20():
 
     assert AppleLookupHook.default_extras["requests_per_minute"] == 20
 
+
+@pytest.mark.parametrize("conn_type", sorted(CONNECTION_TYPES))
+def test_underscore_connection_types_round_trip_through_uris(conn_type):
+    """Why the connection types keep their ``_``: Airflow core's ``Connection.get_uri`` (called by Airflow
+    itself — the secrets cache of ``get_connection_from_secrets`` on every task connection fetch through
+    the execution API, ``airflow connections get``) logs "shall not contain '_' according to RFC3986"
+    for any such type (Airflow's own ``package_index`` too), but writes the scheme with ``-`` and parses
+    it back to ``_``: nothing is lost. Renaming the types would orphan stored connections,
+    ``AIRFLOW_CONN_*`` values and settings files of existing deployments, so the warning stays."""
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="x", conn_type=conn_type, host="example.org", login="u", password="p/;@", port=8443)
+    uri = conn.get_uri()  # airflow/models/connection.py (3.3.2) logs the RFC3986 message here
+    assert uri.startswith(conn_type.replace("_", "-") + "://")
+    back = Connection(conn_id="x", uri=uri)
+    assert (back.conn_type, back.host, back.login, back.password, back.port) == (
+        conn_type, "example.org", "u", "p/;@", 8443)
