@@ -4,7 +4,12 @@ Every test still starts from a freshly migrated, EMPTY store, but Alembic runs o
 module: on SQLite each test gets a copy of the migrated file; on PostgreSQL the module's schema is
 emptied (``TRUNCATE … RESTART IDENTITY``, so ids start at 1 again as in a new schema) before each test.
 
-Use from a test module::
+Use from a test module (both names must be bound at module level; ``store_engine`` then overrides
+tests/conftest.py's)::
+
+    _migrated_store, store_engine = store_engine_fixtures()
+
+which is::
 
     @pytest.fixture(scope="module", params=STORE_BACKENDS)
     def _migrated_store(request, tmp_path_factory):
@@ -75,3 +80,20 @@ def empty_store_engine(template: tuple[str, Any, Any], tmp_path: Path) -> Iterat
     with base.begin() as conn:
         conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in empty) + " RESTART IDENTITY CASCADE"))
     yield base
+
+
+def store_engine_fixtures() -> tuple[Any, Any]:
+    """The module's ``(_migrated_store, store_engine)`` fixtures: one migrated store per backend
+    (SQLite, PostgreSQL) for the module, an empty copy of it per test. Bind both in the test module:
+    ``_migrated_store, store_engine = store_engine_fixtures()``."""
+
+    @pytest.fixture(scope="module", params=STORE_BACKENDS)
+    def _migrated_store(request, tmp_path_factory):
+        yield from migrated_store_template(request.param, tmp_path_factory)
+
+    @pytest.fixture
+    def store_engine(_migrated_store, tmp_path):
+        """A migrated, empty store on each backend, and its engine (overrides tests/conftest.py's)."""
+        yield from empty_store_engine(_migrated_store, tmp_path)
+
+    return _migrated_store, store_engine

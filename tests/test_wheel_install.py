@@ -286,10 +286,10 @@ def test_connection_types_registered(clean: CleanEnv):
     # the connection form gets the fingertip fields (conn-fields / widgets) and they load
     code = (
         "import json\n"
-        "from airflow.providers_manager import ProvidersManager\n"
-        "pm = ProvidersManager()\n"
+        "from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime\n"
+        "hooks = ProvidersManagerTaskRuntime().hooks\n"  # ProvidersManager().hooks is deprecated in 3.3
         f"types = {sorted(CONNECTION_TYPES)!r}\n"
-        "print(json.dumps({t: pm.hooks[t] is not None for t in types}))\n"
+        "print(json.dumps({t: hooks[t] is not None for t in types}))\n"
     )
     loaded = json.loads(clean.python(code).stdout.strip().splitlines()[-1])
     assert all(loaded.values()), loaded

@@ -39,7 +39,9 @@ def test_airflow_sees_the_celery_executor_and_postgres_connection_type():
     providers = ProvidersManager().providers
     assert "apache-airflow-providers-celery" in providers
     assert "apache-airflow-providers-postgres" in providers
-    assert "postgres" in ProvidersManager().hooks
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    assert "postgres" in ProvidersManagerTaskRuntime().hooks  # ProvidersManager().hooks is deprecated in 3.3
 
     from airflow.providers.celery.executors.celery_executor import CeleryExecutor
 

@@ -127,6 +127,8 @@ def test_entity_case_batch_report_endpoints(admin):
     c = admin.get("/fingertip/api/cases/CASE-1").json()
     assert c["case"]["state"] == "proposed" and c["documents"][0]["doc_kind"] == "announcement"
     assert admin.get("/fingertip/api/batches/1").json()["bad_rows"] == 2
+    assert admin.get("/fingertip/quality/1").status_code == 200
+    assert admin.get("/fingertip/quality/１").status_code == 404  # full-width digit: not batch 1
     assert admin.get("/fingertip/api/quarantine", params={"batch": 1}).json()["total"] == 2
     assert admin.get("/fingertip/api/reports").json()["items"][0]["run_key"] == "periodic_report/2026-11"
     assert admin.get("/fingertip/api/entities", params={"type": "account"}).json()["total"] == 1

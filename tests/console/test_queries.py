@@ -85,3 +85,35 @@ def test_entity_and_case_records(conn):
     with pytest.raises(queries.QueryError):
         queries.entity(conn, "table; drop", "x")
     assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+
+
+# Full-width (４４) and other Unicode digits pass ``str.isdigit`` and ``int()``: the console's filters
+# refuse them like periods and credit codes do (half-width ASCII only), and accept their ASCII form.
+# Each row: filter, refused value, its NFKC form (accepted).
+NON_ASCII_FILTERS = [
+    ("province", "４４", "44"),
+    ("province", "4４", "44"),
+    ("province", "４４００００", "440000"),
+    ("province", "٤٤", None),  # Arabic-Indic digits: NFKC does not fold them, still refused
+    ("division", "４４０１０３", "440103"),
+    ("division", "44010３", "440103"),
+    ("division", "１１００００", "110000"),
+    ("division", "४४०१०३", None),  # Devanagari digits
+    ("sponsor", "１２", "12"),
+    ("sponsor", "1２", "12"),
+]
+
+
+@pytest.mark.parametrize("name,value,ascii_value", NON_ASCII_FILTERS, ids=[f"{r[0]}={r[1]}" for r in NON_ASCII_FILTERS])
+def test_filters_refuse_non_ascii_digits(name, value, ascii_value):
+    import unicodedata
+
+    build = queries.FINDINGS.filters[name]
+    with pytest.raises(queries.QueryError, match="半角"):
+        build(value)
+    folded = unicodedata.normalize("NFKC", value)
+    if ascii_value is None:
+        assert not folded.isascii()
+    else:
+        assert folded == ascii_value
+        build(ascii_value)  # the half-width form is accepted

@@ -1,11 +1,16 @@
-"""Builders of inventory files for the quality tests (generated; nothing binary is committed)."""
+"""Builders of inventory files for the quality tests (generated; nothing binary is committed), and the
+staged import of such a file into a store (quality and rules tests)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
+
+import sqlalchemy as sa
 
 from fingertip.identifiers import make_credit_code, make_filing_number
+from fingertip.inventory.importer import import_file
 
 APP_HEADER = ["序号", "应用名称", "应用类型", "主办单位", "统一社会信用代码", "行政区划代码", "备案号", "上线时间", "投诉渠道"]
 ACCOUNT_HEADER = ["序号", "账号名称", "平台", "账号ID", "主办单位", "统一社会信用代码", "行政区划代码", "开通时间", "互动渠道"]
@@ -45,3 +50,15 @@ def app_csv(n: int, bad: dict[int, dict[int, object]] | None = None) -> bytes:
         for col, value in cells.items():
             rows[idx][col] = value
     return csv_bytes(APP_HEADER, rows)
+
+
+def import_staged(engine: sa.Engine, tmp_path: Path, name: str, data: bytes) -> int:
+    """Deliver ``data`` as ``<tmp_path>/inbox/<name>``, import it and return the staged batch's id
+    (asserts the import staged it; validation is the caller's)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    result = import_file(engine, path)
+    assert result.status == "staged", result.message
+    return result.batch_id

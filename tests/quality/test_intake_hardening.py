@@ -11,13 +11,11 @@ import datetime as dt
 import io
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 from stdnum.cn import uscc
-from tests.quality.helpers import APP_HEADER, app_csv, app_row
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.quality.helpers import APP_HEADER, app_csv, app_row, import_staged
+from tests.store_templates import store_engine_fixtures
 
-from fingertip.inventory.importer import import_file
 from fingertip.quality.validate import validate_batch
 from fingertip.store import schema
 
@@ -26,23 +24,8 @@ TODAY = dt.date(2026, 11, 23)
 NAME, SPONSOR, CREDIT, DIVISION, FILING = 1, 3, 4, 5, 6
 
 
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    yield from empty_store_engine(_migrated_store, tmp_path)
-
-
-def _import(engine, tmp_path, name: str, data: bytes) -> int:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir(exist_ok=True)
-    (inbox / name).write_bytes(data)
-    result = import_file(engine, inbox / name)
-    assert result.status == "staged", result.message
-    return result.batch_id
+_migrated_store, store_engine = store_engine_fixtures()
+_import = import_staged
 
 
 def _quarantine(engine, batch_id):

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
-from tests.quality.helpers import ACCOUNT_HEADER, APP_HEADER, account_row, app_csv, app_row, csv_bytes
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.quality.helpers import ACCOUNT_HEADER, APP_HEADER, account_row, app_csv, app_row, csv_bytes, import_staged
+from tests.store_templates import store_engine_fixtures
 
-from fingertip.inventory.importer import import_file
 from fingertip.quality.validate import validate_batch
 from fingertip.store import schema
 
@@ -19,26 +17,9 @@ HOSTILE_HTML = "<script>alert(1)</script>"
 TODAY = dt.date(2026, 11, 23)
 
 
-# -- one migrated store per backend for the module (tests/store_templates.py) -----------------------
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    """A migrated, empty store on each backend, and its engine (overrides tests/conftest.py's)."""
-    yield from empty_store_engine(_migrated_store, tmp_path)
-
-
-def _import(engine, tmp_path, name: str, data: bytes) -> int:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir(exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    result = import_file(engine, path)
-    assert result.status == "staged", result.message
-    return result.batch_id
+# one migrated store per backend for the module, empty per test (tests/store_templates.py)
+_migrated_store, store_engine = store_engine_fixtures()
+_import = import_staged
 
 
 def _quarantine(engine, batch_id):

@@ -86,6 +86,14 @@ def test_national_quarter(dataset_engine):
     assert dict(keys)["F2"] == "<script>alert(1)</script>"
 
 
+@pytest.mark.parametrize("province", ["４４００００", "44000０", "٤٤٠٠٠٠", "४४००००"])
+def test_province_refuses_non_ascii_digits(dataset_engine, province):
+    """Full-width and other Unicode digits pass ``str.isdigit``: refused, like periods and credit codes
+    (the ASCII form, 440000, is the scope of test_province_self_inspection below)."""
+    with pytest.raises(ValueError, match="6-digit division code"):
+        compute_figures(dataset_engine, parse_period("2026Q3"), province=province, articles=ARTICLES)
+
+
 def test_province_self_inspection(dataset_engine):
     f = compute_figures(dataset_engine, parse_period("2026Q3"), province="440000", articles=ARTICLES)
     assert f["province_name"] == "广东省"

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
-from tests.quality.helpers import ACCOUNT_HEADER, APP_HEADER, account_row, app_row, csv_bytes
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.quality.helpers import ACCOUNT_HEADER, APP_HEADER, account_row, app_row, csv_bytes, import_staged
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.inventory.importer import import_file
 from fingertip.quality.validate import validate_batch
@@ -31,23 +30,11 @@ APPS = {
 }
 
 
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    yield from empty_store_engine(_migrated_store, tmp_path)
+_migrated_store, store_engine = store_engine_fixtures()
 
 
 def _import(engine, tmp_path, name: str, data: bytes) -> None:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir(exist_ok=True)
-    (inbox / name).write_bytes(data)
-    result = import_file(engine, inbox / name)
-    assert result.status == "staged", result.message
-    verdict = validate_batch(engine, result.batch_id, today=TODAY)
+    verdict = validate_batch(engine, import_staged(engine, tmp_path, name, data), today=TODAY)
     assert verdict.status == "promoted" and verdict.bad_rows == 0, verdict.message
 
 

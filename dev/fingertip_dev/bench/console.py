@@ -21,15 +21,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
+
+from fingertip_dev.bench.common import emit, fresh_store, generate_in_child
 
 AS_OF = dt.date(2026, 6, 30)
 SEED = 20261123
@@ -119,25 +117,10 @@ def measure(url: str, requests: int) -> dict:
 def run(entities: int, store_url: str, requests: int) -> dict:
     from fingertip.rules import detect, load_policy
     from fingertip.store.engine import create_store_engine
-    from fingertip_dev.bench.sample import _drop_pg_schema, _fresh_pg_schema
 
-    backend = sa.make_url(store_url).get_backend_name()
-    tmp = Path(tempfile.mkdtemp(prefix="fingertip-console-bench-"))
-    schema = None
-    try:
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp / 'bench.db'}"
-        elif backend == "postgresql":
-            url, schema = _fresh_pg_schema(store_url)
-        else:
-            raise SystemExit(f"unsupported backend {backend!r}")
-        code = ("import datetime as dt; from pathlib import Path; "
-                "from fingertip_dev.sample.load import generate_into_store; "
-                f"generate_into_store({url!r}, {entities}, {SEED}, dt.date.fromisoformat({AS_OF.isoformat()!r}), "
-                f"Path({str(tmp / 'sample')!r}), inventory=False)")
-        gen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-        if gen.returncode != 0:
-            raise SystemExit(f"sample generation failed: {gen.stderr[-2000:]}")
+    with fresh_store(store_url, "fingertip-console-bench-") as store:
+        url, backend = store.url, store.backend
+        generate_in_child(url, entities, SEED, AS_OF, store.tmp / "sample")
         engine = create_store_engine(url)
         detect(engine, load_policy(), check_date=AS_OF, persist=True, collect=False)
         # Steady state of a live store: planner statistics and (PostgreSQL) the visibility map that
@@ -150,10 +133,6 @@ def run(entities: int, store_url: str, requests: int) -> dict:
                 conn.execute(sa.text("ANALYZE"))
         engine.dispose()
         result = measure(url, requests)
-    finally:
-        if schema is not None:
-            _drop_pg_schema(store_url, schema)
-        shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps({"p95_ms": result["p95_ms"]}, ensure_ascii=False), file=sys.stderr)
     return {"entities": entities, "backend": backend, "requests": requests, **result,
             "target_p95_ms": TARGET_P95_MS, "load_average_1m": round(os.getloadavg()[0], 1),
@@ -168,13 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args.entities, args.store_url, args.requests)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for label, ms in result["p95_ms"].items():
-            print(f"{label:<28} p95 {ms:8.1f} ms")
-        print(f"slowest: {result['slowest']} {result['p95_max_ms']} ms (target ≤ {TARGET_P95_MS} ms); "
-              f"load average {result['load_average_1m']} on {result['cpus']} CPUs")
+    emit(result, args.json, lambda r: "\n".join(
+        [*(f"{label:<28} p95 {ms:8.1f} ms" for label, ms in r["p95_ms"].items()),
+         f"slowest: {r['slowest']} {r['p95_max_ms']} ms (target ≤ {TARGET_P95_MS} ms); "
+         f"load average {r['load_average_1m']} on {r['cpus']} CPUs"]))
     return 0
 
 

@@ -13,7 +13,6 @@ names the falsifying example.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import resource
@@ -21,6 +20,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from fingertip_dev.bench.common import emit
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -54,11 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = parser.parse_args(argv)
     result = run(args.examples)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        print(f"hostile corpus, {args.examples} examples per writer: {result['corpus_seconds']} s wall, "
-              f"{result['cpu_seconds']} s CPU — {result['summary']}")
+    emit(result, args.json, lambda r: f"hostile corpus, {args.examples} examples per writer: {r['corpus_seconds']} s wall, "
+                                      f"{r['cpu_seconds']} s CPU — {r['summary']}")
     return 0
 
 

@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
+
+from fingertip_dev.bench.common import emit, fresh_store, generate_in_child
 
 AS_OF = dt.date(2026, 6, 30)
 SEED = 20261123
@@ -37,26 +34,11 @@ SEED = 20261123
 def run(entities: int, store_url: str = "sqlite://") -> dict:
     from fingertip.rules import detect, load_policy
     from fingertip.store.engine import create_store_engine
-    from fingertip_dev.bench.sample import _drop_pg_schema, _fresh_pg_schema
     from fingertip_dev.evaluation import evaluate, read_ground_truth
 
-    backend = sa.make_url(store_url).get_backend_name()
-    tmp = Path(tempfile.mkdtemp(prefix="fingertip-rules-bench-"))
-    schema = None
-    try:
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp / 'bench.db'}"
-        elif backend == "postgresql":
-            url, schema = _fresh_pg_schema(store_url)
-        else:
-            raise SystemExit(f"unsupported backend {backend!r}")
-        code = ("import datetime as dt, sys; from pathlib import Path; "
-                "from fingertip_dev.sample.load import generate_into_store; "
-                f"generate_into_store({url!r}, {entities}, {SEED}, dt.date.fromisoformat({AS_OF.isoformat()!r}), "
-                f"Path({str(tmp / 'sample')!r}), inventory=False)")
-        gen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-        if gen.returncode != 0:
-            raise SystemExit(f"sample generation failed: {gen.stderr[-2000:]}")
+    with fresh_store(store_url, "fingertip-rules-bench-") as store:
+        url, tmp, backend = store.url, store.tmp, store.backend
+        generate_in_child(url, entities, SEED, AS_OF, tmp / "sample")
         engine = create_store_engine(url)
         policy = load_policy()
         start = time.perf_counter()
@@ -72,10 +54,6 @@ def run(entities: int, store_url: str = "sqlite://") -> dict:
                                   .where(store_schema.findings.c.state != "resolved")).all()
         quality = evaluate(read_ground_truth(tmp / "sample" / "ground_truth.jsonl"), stored)
         engine.dispose()
-    finally:
-        if schema is not None:
-            _drop_pg_schema(store_url, schema)
-        shutil.rmtree(tmp, ignore_errors=True)
     summary = result.summary()
     return {
         "entities": entities,
@@ -106,12 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args.entities, args.store_url)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        print(f"detection over {result['entities']:,} entities on {result['backend']}: {result['seconds']} s "
-              f"(re-run {result['rerun_seconds']} s), peak RSS {result['peak_rss_mb']} MB, recall {result['recall']}, "
-              f"clean flagged {result['clean_flagged']} of {result['clean_entities']}")
+    emit(result, args.json, lambda r: f"detection over {r['entities']:,} entities on {r['backend']}: {r['seconds']} s "
+                                      f"(re-run {r['rerun_seconds']} s), peak RSS {r['peak_rss_mb']} MB, recall {r['recall']}, "
+                                      f"clean flagged {r['clean_flagged']} of {r['clean_entities']}")
     return 0
 
 

@@ -567,7 +567,7 @@ def _page_routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of small p
     def batch_page(request: Request, ref: str, _user: Reader, page: PageArg = 1, page_size: SizeArg = 50,
                    sort: SortArg = None) -> HTMLResponse:
         item = None
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():  # a batch id; "１２" (full-width) is not batch 12
             with _conn() as conn:
                 item = queries.batch(conn, int(ref))
         quarantine = _page_for(request, queries.QUARANTINE, {"batch": ref}) if item else None

@@ -26,7 +26,16 @@ class QueryError(ValueError):
     """A filter, sort key or page that the list does not accept (the message names it)."""
 
 
+def _refuse_non_ascii(value: str, what: str) -> None:
+    """Filters take half-width ASCII only: ``str.isdigit`` and ``int()`` also accept full-width (４４) and
+    other Unicode digits, which no stored code holds — refused with their own message, never folded
+    (the same rule as report periods and credit codes)."""
+    if not value.isascii():
+        raise QueryError(f"{what}含有全角或非 ASCII 字符，请使用半角数字: {value!r}")
+
+
 def _province_range(col: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+    _refuse_non_ascii(value, "省份代码")
     code = value.strip()[:2]
     if len(code) != 2 or not code.isdigit():
         raise QueryError(f"省份代码应为两位数字或六位区划代码: {value!r}")
@@ -34,6 +43,7 @@ def _province_range(col: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[
 
 
 def _division(col: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+    _refuse_non_ascii(value, "区划代码")
     code = value.strip()
     if not code.isdigit() or len(code) != 6:
         raise QueryError(f"区划代码应为六位数字: {value!r}")
@@ -52,6 +62,7 @@ def _date(value: str) -> dt.date:
 
 
 def _int(value: str) -> int:
+    _refuse_non_ascii(value, "整数")
     try:
         return int(value)
     except ValueError:

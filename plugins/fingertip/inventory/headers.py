@@ -28,7 +28,7 @@ from fingertip.sources.tables import header_variants, normalise_header
 log = logging.getLogger(__name__)
 
 ENTITY_TYPES = ("app", "account", "work_group")
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
 #: Rank added to a synonym found only after dropping a trailing note: exact matches always win.
 _FALLBACK_RANK = 10_000
 

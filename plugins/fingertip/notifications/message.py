@@ -64,12 +64,13 @@ _MIME_TYPES = {
     ".zip": "application/zip",
 }
 
-_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable ASCII except ':'
+# Validation patterns end in \Z, never $: "$" also matches before a trailing newline ("X-Key\n").
+_HEADER_NAME = re.compile(r"^[!-9;-~]+\Z")  # RFC 5322 field name: printable ASCII except ':'
 _RESERVED_HEADERS = {"subject", "from", "to", "cc", "bcc", "reply-to", "date", "message-id", "mime-version",
                      "content-type", "content-transfer-encoding", "content-disposition"}
-_CID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_SAFE_FILENAME = re.compile(r"^[A-Za-z0-9 ._()\-]{1,60}$")
+_CID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}\Z")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_SAFE_FILENAME = re.compile(r"^[A-Za-z0-9 ._()\-]{1,60}\Z")
 # Room per encoded chunk: keeps every header line of an attachment under 78 characters.
 _EW_BYTES = 39       # RFC 2047 word: 39 bytes → 52 base64 chars → 64-char encoded word
 _RFC2231_BYTES = 20  # RFC 2231 segment: at most 20 bytes → at most 60 %-escaped chars

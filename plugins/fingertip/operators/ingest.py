@@ -72,7 +72,7 @@ SOURCES: dict[Source, _SourceSpec] = {
                                  "activity", "accounts"),
 }
 
-_PROVINCE = re.compile(r"^(\d{2})(\d{4})?$")
+_PROVINCE = re.compile(r"^([0-9]{2})([0-9]{4})?\Z", re.ASCII)  # \Z: "$" would also take "44\n"
 
 
 class PartitionsFailed(AirflowException):

@@ -114,7 +114,7 @@ def _division_codes() -> frozenset[str]:
     return frozenset(d.code for d in reference.load_divisions())
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")  # \Z, not $: no trailing newline
 _MANGLED = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$|^\d{16,}\.0+$")
 
 

@@ -44,7 +44,7 @@ from fingertip.store import schema
 PLATFORMS = tuple(dict.fromkeys((*schema.STORES, *schema.MINI_PROGRAM_HOSTS, *schema.ACCOUNT_PLATFORMS, *schema.GROUP_PLATFORMS)))
 LIST_FIELDS = ("provinces", "divisions", "sponsor_credit_codes", "app_keys", "account_keys", "platforms",
                "families", "recipients", "formats")
-_CODE = re.compile(r"^[0-9]{6}$", re.ASCII)
+_CODE = re.compile(r"^[0-9]{6}\Z", re.ASCII)  # \Z: "$" would also take "440000\n"
 
 
 def families() -> dict[str, str]:

@@ -638,8 +638,12 @@ class FigureBuilder:
 def compute_figures(engine: sa.Engine, period: Period, *, province: str | None = None,
                     document_rows: int = 20, key_findings_limit: int = 5000,
                     articles: dict[str, str] | None = None) -> ReportFigures:
-    """All figures of one report; ``province`` (6-digit code) limits them to one province."""
-    if province is not None and (len(province) != 6 or not province.isdigit()):
+    """All figures of one report; ``province`` (6-digit code) limits them to one province.
+
+    ASCII digits only: full-width (４４００００) and other Unicode digits pass ``str.isdigit`` but are
+    refused, like report periods and credit codes (:mod:`fingertip.reports.periods`).
+    """
+    if province is not None and (len(province) != 6 or not province.isascii() or not province.isdigit()):
         raise ValueError(f"province must be a 6-digit division code, got {province!r}")
     with engine.connect() as conn:
         return FigureBuilder(conn, period, province=province, document_rows=document_rows,

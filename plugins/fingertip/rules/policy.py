@@ -46,7 +46,9 @@ BASIS_KINDS: dict[str, str] = {
     "default": "Fingertip默认值",
 }
 ARTICLE_KEYS = {"kind", "document", "article", "wording", "label", "text", "locality", "source", "note"}
-_ID_RE = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
+_ID_RE = re.compile(r"^[a-z_]+\.[a-z0-9_]+\Z")
+_THRESHOLD_NAME = re.compile(r"^[a-z_][a-z0-9_]*\Z")
+_PROVINCE_CODE = re.compile(r"^[0-9]{2}0000\Z", re.ASCII)
 
 
 def default_dir() -> Path:
@@ -571,7 +573,7 @@ def _thresholds(raw: Any, path: Path, item: Mapping, where: str) -> dict[str, fl
     raw = _mapping(raw, path, line_of(item, "thresholds"), f"{where}: 'thresholds'")
     out = {}
     for name, value in raw.items():
-        if not isinstance(name, str) or not re.match(r"^[a-z_][a-z0-9_]*$", name):
+        if not isinstance(name, str) or not _THRESHOLD_NAME.match(name):
             raise PolicySourceError(path, line_of(raw, name), f"{where}: bad threshold name {name!r}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise PolicySourceError(path, line_of(raw, name), f"{where}: threshold {name!r} must be a non-negative "
@@ -587,7 +589,7 @@ def _load_override(path: Path, rules: Mapping[str, Rule]) -> Override:
         raise PolicySourceError(path, line_of(doc, sorted(unknown)[0]), f"unknown key {sorted(unknown)[0]!r} "
                                                                        "(an override has 'province' and 'rules')")
     province = str(doc.get("province", ""))
-    if not re.match(r"^\d{2}0000$", province):
+    if not _PROVINCE_CODE.match(province):
         raise PolicySourceError(path, line_of(doc, "province"), f"province must be a PP0000 division code, got "
                                                                 f"{province!r}")
     if path.stem != province:

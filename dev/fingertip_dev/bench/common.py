@@ -1,0 +1,85 @@
+"""What the store benchmarks share: a fresh store per run, the sample generated into it in a child
+process, and the last stdout line (one JSON object with ``--json``, else a one-line summary)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+def fresh_pg_schema(url: str) -> tuple[str, str]:
+    """A new schema in the database of ``url``; returns the URL scoped to it (``search_path``) and its name."""
+    schema = f"ft_bench_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        engine.dispose()
+    scoped = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), schema
+
+
+def drop_pg_schema(url: str, schema: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class FreshStore:
+    url: str  #: the store to use (not migrated yet)
+    backend: str  #: "sqlite" or "postgresql"
+    tmp: Path  #: a scratch folder, removed afterwards
+
+
+@contextmanager
+def fresh_store(store_url: str, prefix: str) -> Iterator[FreshStore]:
+    """A fresh store on the backend of ``store_url``: for SQLite a file in a temporary folder (any
+    sqlite URL), for PostgreSQL a new schema in its database, dropped afterwards with the folder."""
+    backend = sa.make_url(store_url).get_backend_name()
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    schema = None
+    try:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp / 'bench.db'}"
+        elif backend == "postgresql":
+            url, schema = fresh_pg_schema(store_url)
+        else:
+            raise SystemExit(f"unsupported backend {backend!r}")
+        yield FreshStore(url, backend, tmp)
+    finally:
+        if schema is not None:
+            drop_pg_schema(store_url, schema)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def generate_in_child(url: str, entities: int, seed: int, as_of: dt.date, folder: Path) -> None:
+    """The sample population (no inventory files) into ``url``, in a child process: the parent's peak
+    RSS and imports stay those of what it measures."""
+    code = ("import datetime as dt; from pathlib import Path; "
+            "from fingertip_dev.sample.load import generate_into_store; "
+            f"generate_into_store({url!r}, {entities}, {seed}, dt.date.fromisoformat({as_of.isoformat()!r}), "
+            f"Path({str(folder)!r}), inventory=False)")
+    gen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if gen.returncode != 0:
+        raise SystemExit(f"sample generation failed: {gen.stderr[-2000:]}")
+
+
+def emit(result: dict, as_json: bool, text: Callable[[dict], str]) -> None:
+    """Print the result: one JSON object (what scripts/bench.py reads), or ``text(result)``."""
+    print(json.dumps(result, ensure_ascii=False) if as_json else text(result))
