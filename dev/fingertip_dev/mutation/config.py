@@ -36,7 +36,8 @@ TARGETS: tuple[Target, ...] = (
     Target("fingertip.rules.policy", ("tests/rules/test_policy_checker_table.py", "tests/rules/test_policy.py"),
            sample=150),
     Target("fingertip.lifecycle.cases", ("tests/lifecycle/test_cases.py",), sample=100, options=NOT_PG),
-    Target("fingertip.quality.promote", ("tests/quality/test_validate.py",), sample=80, options=NOT_PG),
+    Target("fingertip.quality.promote", ("tests/quality/test_gate_table.py",), sample=80),
+    Target("fingertip.quality.validate", ("tests/quality/test_gate_table.py",), sample=80),
 )
 
 #: Test files added for issue 17 (``--before`` leaves them out: the scores before they existed).
@@ -44,6 +45,7 @@ ADDED_TESTS = frozenset({
     "tests/test_identifiers_table.py", "tests/rules/test_conditions_table.py",
     "tests/rules/test_policy_checker_table.py", "tests/rules/test_evaluation_table.py",
     "tests/reports/test_periods_table.py", "tests/notifications/test_ledger_states.py",
+    "tests/quality/test_gate_table.py",
 })
 
 #: The CI smoke: one small module, all its mutants, judged by its fast table test only.
@@ -55,6 +57,8 @@ SMOKE: tuple[Target, ...] = (Target("fingertip.reports.periods", ("tests/reports
 _P = "fingertip.reports.periods"
 _QUARTER_ZH = "return f\"{self.start.year}年第{'一二三四'[(self.start.month - 1) // 3]}季度\""
 _DEFAULTS = 'defaults = {"monthly": list(range(1, 13)), "quarterly": [1, 4, 7, 10], "annual": [1]}'
+_Q = "fingertip.quality.promote"
+_LEVELS = '_LEVELS = {"province": "provincial", "prefecture": "prefectural", "county": "county"}'
 EQUIVALENT: dict[str, str] = {
     f"{_P} | {_QUARTER_ZH} | - → +": "quarter starts are months 1/4/7/10: (m+1)//3 == (m-1)//3 for them",
     f"{_P} | {_QUARTER_ZH} | 1 → 0": "quarter starts are months 1/4/7/10: m//3 == (m-1)//3 for them",
@@ -75,6 +79,20 @@ EQUIVALENT: dict[str, str] = {
     f"{_P} | {_DEFAULTS} | 13 → 14": "month 13 never occurs: range(1, 14) and range(1, 13) match the same months",
     "fingertip.identifiers | CREDIT_CODE_ALPHABET = \"0123456789ABCDEFGHJKLMNPQRTUWXY\" | "
     "'0123456789ABCDEFGHJKLMNPQRTUWX' → 'XX…XX'": "'XX' + alphabet + 'XX' adds only X, which the alphabet already has",
+    f"{_Q} | {_LEVELS} | 'county' → 'XX…XX'":
+        "the key 'county' (the value 'county' is checked by a county sponsor): an unknown level falls back "
+        "to the default 'county', the same value",
+    f'{_Q} | return int(v) if v not in (None, "") else None | \'\' → \'XX…XX\'':
+        "int('') raises ValueError, which the next line turns into None as well",
+    f"{_Q} | for chunk in chunks(updates, 1000): | 1000 → 1001": "chunk size of an executemany: the same rows",
+    f"{_Q} | for chunk in chunks(list(sponsors), 500): | 500 → 501": "chunk size of an IN query: the same rows",
+    f'{_Q} | sponsor_ids = sorted({{r["sponsor_id"] for r in rows.values() if r.get("sponsor_id") is not None}}) | '
+    "comprehension filter negated":
+        "read only for an identity with sponsor_id after its first column; every identity promote passes "
+        "starts with sponsor_id or has none",
+    "fingertip.quality.validate | frames.append(_Frame(entity, normalise(df.reset_index(drop=True), entity, "
+    "header_map), staged, headers)) | True → False":
+        "from_records already gives a RangeIndex: drop=False only adds an 'index' column no code reads",
     "fingertip.identifiers | return ord(ch) - 55 | - → +":
         "ord(ch) + 55 = (ord(ch) - 55) + 110 and 110 = 10 x 11: the same weighted sum modulo 11",
 }
