@@ -9,8 +9,6 @@ import smtplib
 import threading
 import time
 
-import pytest
-
 from fingertip_dev.mailcatcher import MailCatcher
 
 MESSAGE = "From: a@x.cn\r\nTo: b@x.cn\r\nSubject: t\r\nMessage-ID: <m1@x>\r\n\r\nbody\r\n"
@@ -51,8 +49,7 @@ def test_a_held_session_delivers_nothing_and_the_next_one_does(tmp_path):
         assert [m["message_id"] for m in catcher.messages()] == ["<m1@x>"]
 
 
-@pytest.mark.parametrize("stall_exists", [False])
-def test_without_the_file_nothing_is_held(tmp_path, stall_exists):
+def test_without_the_file_nothing_is_held(tmp_path):
     with MailCatcher(tmp_path / "mail", port=0, stall_file=tmp_path / "stall") as catcher:
         outcome: list = []
         _send(catcher.port, outcome)
