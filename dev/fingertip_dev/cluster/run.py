@@ -183,6 +183,9 @@ class Cluster:
             "AIRFLOW__CELERY__BROKER_URL": f"{REDIS}/{redis_db}",
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + self.pg_url(meta, "postgresql"),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            # workers' calls to the execution API: 5 s by default; a loaded shared machine answers slower
+            # (a task process was killed after four timed-out calls before its first line of work)
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.ports["triggerer_logs"]),
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
