@@ -11,12 +11,13 @@ ENV    := source bin/env.sh &&
 ENTITIES ?= 10000
 SEED     ?= 20261123
 
-.PHONY: help install fonts browser airflow-home store demo test bench bench-1m lock clean standalone lint dist mutation mutation-smoke cluster
+.PHONY: help install fonts browser airflow-home store demo test bench bench-1m bench-cluster lock clean standalone lint dist mutation mutation-smoke cluster
 
 help:
 	@echo "make demo      install, set up Airflow and the store, run the pipeline end to end (outputs in out/)"
 	@echo "make test      install and run the whole test suite"
 	@echo "make bench     benchmarks (out/bench.json); make bench-1m adds the 1M-entity run"
+	@echo "make bench-cluster  opt-in: the daily cycle on the Celery cluster vs airflow dags test (CLUSTER_BENCH_SIZES=2000,20000)"
 	@echo "make standalone  the Airflow UI on the same project-local home"
 	@echo "make mutation  mutation testing of the core modules (out/mutation.json, out/mutation-survivors.txt)"
 	@echo "make lint      ruff (plugins, dags, dev, tests) and mypy (the runtime package)"
@@ -81,6 +82,11 @@ bench: install
 
 bench-1m: install
 	@$(ENV) $(PY) scripts/bench.py --with-1m
+
+# Opt-in (about ten minutes at 2,000 entities): the daily cycle on the `make cluster` deployment against
+# `airflow dags test`. CLUSTER_BENCH_SIZES: comma-separated entity counts (default the bench's 2,000).
+bench-cluster: install
+	@$(ENV) $(PY) scripts/bench.py --with-cluster --only "Celery cluster" $(if $(CLUSTER_BENCH_SIZES),--sizes $(CLUSTER_BENCH_SIZES))
 
 # Mutation testing of the core modules (dev/fingertip_dev/mutation): every module must kill >= 85 %.
 # MUTATION_JOBS: parallel mutants (default: one per core). mutation-smoke: one small module (CI).

@@ -68,11 +68,46 @@ def run_dag(ctx: DemoContext, dag_id: str, conf: dict[str, Any] | None = None,
               "log": str(log_path)}
     ctx.dag_runs.append(record)
     print(f"  {dag_id:<32} {state:<10} {seconds:>6.1f}s  log: {log_path}", flush=True)
+    red = _red_by_design(dag_id, state)
+    if red:
+        record["red_by_design"] = red
+        print(f"  {dag_id}: red by design — only {', '.join(red)} failed (the quality gate rejected a batch; "
+              "the good batches were promoted)", flush=True)
+        return record
     if exit_code != 0 or state != "success":
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
         print("\n".join(tail), file=sys.stderr)
         raise SystemExit(f"demo: DAG {dag_id} ended {state} (exit {exit_code}); full log: {log_path}")
     return record
+
+
+#: tasks whose failure leaves a run red by design, its other work done: validation's quality gate of a
+#: batch it rejected and the outcome task that reports it (``make cluster`` accepts the same)
+RED_BY_DESIGN = {"validate_inventory": frozenset({"gate", "outcome"})}
+
+
+def _red_by_design(dag_id: str, state: str) -> list[str]:
+    """The failed tasks of the DAG's last run when they are all in :data:`RED_BY_DESIGN`, else []."""
+    if state != "failed" or dag_id not in RED_BY_DESIGN:
+        return []
+    out = subprocess.run(airflow_cli() + ["dags", "list-runs", dag_id, "-o", "json"],
+                         capture_output=True, text=True, env=os.environ.copy(), check=False)
+    runs = _json_list(out.stdout)
+    if not runs:
+        return []
+    runs.sort(key=lambda r: r.get("start_date") or "", reverse=True)
+    out = subprocess.run(airflow_cli() + ["tasks", "states-for-dag-run", dag_id, runs[0]["run_id"], "-o", "json"],
+                         capture_output=True, text=True, env=os.environ.copy(), check=False)
+    failed = sorted({t["task_id"] for t in _json_list(out.stdout) if t.get("state") == "failed"})
+    return failed if failed and set(failed) <= RED_BY_DESIGN[dag_id] else []
+
+
+def _json_list(text: str) -> list[dict[str, Any]]:
+    lines = [ln for ln in text.splitlines() if ln.startswith("[{") or ln.strip() == "[]"]
+    try:
+        return list(json.loads(lines[-1]))
+    except (IndexError, ValueError):
+        return []
 
 
 def _run_dag_cli(dag_id: str, conf: dict[str, Any] | None, logical_date: str | None,

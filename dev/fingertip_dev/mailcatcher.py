@@ -81,10 +81,30 @@ def _sanitize(message_id: str) -> str:
 class _SaveHandler:
     """aiosmtpd handler: write the message and a line of the index."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, stall_file: Path | None = None) -> None:
         self.folder = folder
         self.lock = threading.Lock()
         self.count = 0
+        self.stall_file = stall_file
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802 (aiosmtpd)
+        """Accept the recipient — unless the stall file exists: then the session is held at RCPT (the
+        sender is mid-send: recipient claimed, nothing transferred) until the file is removed, and ends
+        with 421 without reaching DATA. ``<stall file>.reached`` gets one JSON line per held session."""
+        if self.stall_file is not None and self.stall_file.exists():
+            import asyncio
+
+            held = {"held_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    "mail_from": envelope.mail_from, "rcpt": address}
+            with self.lock, open(str(self.stall_file) + ".reached", "a", encoding="utf-8") as out:
+                out.write(json.dumps(held, ensure_ascii=False) + "\n")
+            log.warning("mailcatcher: holding the session of %s at RCPT (stall file %s)", address, self.stall_file)
+            deadline = time.monotonic() + 600
+            while self.stall_file.exists() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            return "421 4.3.0 session ended by the stall (nothing was delivered)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         try:
@@ -144,11 +164,11 @@ class MailCatcher:
     """The catcher as an in-process SMTP server (aiosmtpd ``Controller`` on its own thread)."""
 
     def __init__(self, dir: str | os.PathLike | None = None, host: str = DEFAULT_HOST,
-                 port: int = DEFAULT_PORT, *, quiet: bool = True) -> None:
+                 port: int = DEFAULT_PORT, *, quiet: bool = True, stall_file: str | os.PathLike | None = None) -> None:
         self.dir = local_dir(dir) if dir is not None else default_dir()
         self.host = host
         self.port = port or free_port(host)
-        self.handler = _SaveHandler(self.dir)
+        self.handler = _SaveHandler(self.dir, Path(stall_file) if stall_file else None)
         self._controller = None
         if quiet:  # aiosmtpd logs every SMTP command at INFO
             logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -204,7 +224,7 @@ def answers(host: str, port: int, timeout: float = 2.0) -> bool:
 
 def start_subprocess(dir: str | os.PathLike | None = None, port: int = DEFAULT_PORT,
                      host: str = DEFAULT_HOST, log_path: str | os.PathLike | None = None,
-                     timeout: float = 30.0) -> subprocess.Popen:
+                     timeout: float = 30.0, stall_file: str | os.PathLike | None = None) -> subprocess.Popen:
     """Start ``python -m fingertip_dev mailcatcher`` and wait until the port answers SMTP.
 
     ``port=0`` picks a free port (then read it from ``proc.catcher_port``). Output goes to
@@ -218,6 +238,8 @@ def start_subprocess(dir: str | os.PathLike | None = None, port: int = DEFAULT_P
     cmd = [sys.executable, "-m", "fingertip_dev", "mailcatcher", "--host", host, "--port", str(port)]
     if dir is not None:
         cmd += ["--dir", str(local_dir(dir))]
+    if stall_file is not None:
+        cmd += ["--stall-file", str(stall_file)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(plugins_dir), env.get("PYTHONPATH")) if p)
     log_file = Path(log_path) if log_path else Path(tempfile.mkdtemp(prefix="fingertip-mail-")) / "mailcatcher.log"
@@ -265,9 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("FINGERTIP_SMTP_HOST", DEFAULT_HOST))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FINGERTIP_SMTP_PORT", DEFAULT_PORT)),
                         help="0 picks a free port")
+    parser.add_argument("--stall-file", default=None,
+                        help="while this file exists, hold every SMTP session at RCPT (fault tests: a sender "
+                             "mid-send); it then ends with 421, nothing delivered")
     args = parser.parse_args(argv)
     try:
-        catcher = MailCatcher(args.dir, host=args.host, port=args.port).start()
+        catcher = MailCatcher(args.dir, host=args.host, port=args.port, stall_file=args.stall_file).start()
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"mailcatcher: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ connection ``store_conn_id`` → the embedded SQLite file): see :func:`fingertip
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.resources
 import os
 from dataclasses import dataclass
@@ -82,6 +83,10 @@ OPTIONS: tuple[Option, ...] = (
            "YAML file of report settings. Default: the file shipped in the package.", None),
     Option("console_url", "FINGERTIP_CONSOLE_URL", None,
            "Base URL of the governance console, used by operator links (empty: links to outputs).", None),
+    Option("mail_lease_minutes", "FINGERTIP_MAIL_LEASE_MINUTES", "15",
+           "Minutes a mail claimed for sending may stay unconfirmed before a later delivery (a task retry) "
+           "resends it with the same Message-ID: the process that claimed it is then taken for dead. Keep it "
+           "well above the longest SMTP session.", None),
 )
 _BY_NAME = {o.name: o for o in OPTIONS}
 
@@ -166,6 +171,20 @@ def inbox_url() -> str:
 
 def exports_url() -> str:
     return get("exports_url") or (data_dir() / "exports").as_uri()
+
+
+def mail_lease() -> dt.timedelta:
+    """The notification ledger's lease (``mail_lease_minutes``): a positive duration."""
+    raw = get("mail_lease_minutes") or "15"
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"[fingertip] mail_lease_minutes / FINGERTIP_MAIL_LEASE_MINUTES: {raw!r} "
+                                 "is not a number of minutes") from None
+    if not minutes > 0:
+        raise ConfigurationError(f"[fingertip] mail_lease_minutes / FINGERTIP_MAIL_LEASE_MINUTES must be > 0, "
+                                 f"got {raw!r}")
+    return dt.timedelta(minutes=minutes)
 
 
 def timezone() -> str:

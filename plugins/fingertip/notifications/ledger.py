@@ -17,8 +17,8 @@ One row per notification and recipient, keyed by ``notification_key`` (unique). 
   the claim, so a row is never sent twice by two workers.
 * While a row is ``sending``, ``sent_at`` holds the time of the claim (the lease start); once the
   row is ``sent`` it holds the time the server accepted the message. A row left in ``sending``
-  longer than the lease (15 minutes by default: the process died between claim and the final
-  update) is claimed again and resent **with the same Message-ID** (derived from the key), so the
+  longer than the lease (``[fingertip] mail_lease_minutes``, 15 by default: the process died between
+  claim and the final update) is claimed again and resent **with the same Message-ID** (derived from the key), so the
   receiving side can drop the duplicate. That window — the server accepted the message but the
   ledger update was lost — is the only way a message can go out twice. A :func:`deliver` of explicit
   keys (a send task) that finds one of its rows ``sending`` within the lease raises
@@ -45,6 +45,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from fingertip import config
 from fingertip.notifications.message import (
     Attachment,
     Email,
@@ -359,10 +360,15 @@ def _mark_not_attempted(engine: Engine, row: Any, error: str) -> None:
                      .values(status="failed", last_error=error[:4000]))
 
 
+def _lease(lease: dt.timedelta | None) -> dt.timedelta:
+    """The caller's lease, else ``[fingertip] mail_lease_minutes``."""
+    return config.mail_lease() if lease is None else lease
+
+
 def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | None = None,
             now: dt.datetime | None = None, smtp_conn_id: str = DEFAULT_CONN_ID,
             max_attempts: int = DEFAULT_MAX_ATTEMPTS, raise_on_permanent: bool = False,
-            lease: dt.timedelta = DEFAULT_LEASE, key_prefix: str | None = None, send_retries: int = 2,
+            lease: dt.timedelta | None = None, key_prefix: str | None = None, send_retries: int = 2,
             retry_backoff: float = 1.0, sender_name: str | None = None) -> DeliveryReport:
     """Send every due ledger row (optionally only ``keys``, one ``kind`` or a ``key_prefix``).
 
@@ -380,6 +386,7 @@ def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | No
     """
     fixed_clock = now is not None
     now = _naive_utc(now) or utcnow()
+    lease = _lease(lease)
     report = DeliveryReport()
     conds = _filters(keys, kind, key_prefix)
     due = _due_condition(now, max_attempts, lease)
