@@ -331,8 +331,15 @@ def test_fingertip_cli_help_and_rules_check(clean: CleanEnv):
     assert Path(summary["directory"]).is_relative_to(clean.venv), summary["directory"]
 
 
-def test_store_upgrade_creates_the_embedded_store_under_airflow_home(clean: CleanEnv):
-    proc = clean.run("fingertip", "store", "upgrade")
+@pytest.fixture(scope="module")
+def upgraded_store(clean: CleanEnv) -> subprocess.CompletedProcess[str]:
+    """``fingertip store upgrade`` run once: its output is checked below, and the reference task runs on
+    the store it created (a second upgrade there would only start one more process)."""
+    return clean.run("fingertip", "store", "upgrade")
+
+
+def test_store_upgrade_creates_the_embedded_store_under_airflow_home(clean: CleanEnv, upgraded_store):
+    proc = upgraded_store
     db = clean.home / "fingertip" / "data" / "fingertip.db"
     assert db.is_file(), f"no store at {db}:\n{proc.stdout}\n{proc.stderr}"
     assert str(db) in proc.stdout, proc.stdout
@@ -375,10 +382,9 @@ def test_airflow_dags_list_import_errors_is_empty(clean: CleanEnv, dags_copied: 
     assert errors == [], json.dumps(errors, indent=1)
 
 
-def test_a_reference_task_runs_from_the_wheel(clean: CleanEnv, dags_copied: list[str]):
+def test_a_reference_task_runs_from_the_wheel(clean: CleanEnv, dags_copied: list[str], upgraded_store):
     """``detect_findings.detect`` runs against the embedded store: policy files from the package,
     outputs under ``$AIRFLOW_HOME/fingertip/out`` (the default layout), nothing in the checkout."""
-    clean.run("fingertip", "store", "upgrade")
     proc = clean.run("airflow", "tasks", "test", "detect_findings", "detect", "2026-11-20", timeout=600)
     assert "new_state=success" in proc.stdout + proc.stderr, (proc.stdout[-3000:], proc.stderr[-3000:])
     summary = clean.home / "fingertip" / "out" / "findings" / "2026-11-20" / "summary.json"
