@@ -32,10 +32,12 @@ TARGETS: tuple[Target, ...] = (
     Target("fingertip.rules.conditions", ("tests/rules/test_conditions_table.py", "tests/rules/test_conditions.py")),
     Target("fingertip.identifiers", ("tests/test_identifiers_table.py", "tests/sample/test_identifiers.py")),
     Target("fingertip.notifications.ledger", ("tests/notifications/test_ledger_states.py",
-                                              "tests/notifications/test_ledger.py"), sample=120, options=NOT_PG),
+                                              "tests/notifications/test_ledger.py",
+                                              "tests/notifications/test_ledger_rows.py"), sample=120, options=NOT_PG),
     Target("fingertip.rules.policy", ("tests/rules/test_policy_checker_table.py", "tests/rules/test_policy.py"),
            sample=150),
-    Target("fingertip.lifecycle.cases", ("tests/lifecycle/test_cases.py",), sample=100, options=NOT_PG),
+    Target("fingertip.lifecycle.cases", ("tests/lifecycle/test_cases.py", "tests/lifecycle/test_case_rows.py"),
+           sample=100, options=NOT_PG),
     Target("fingertip.quality.promote", ("tests/quality/test_validate.py",), sample=80, options=NOT_PG),
 )
 
@@ -44,6 +46,7 @@ ADDED_TESTS = frozenset({
     "tests/test_identifiers_table.py", "tests/rules/test_conditions_table.py",
     "tests/rules/test_policy_checker_table.py", "tests/rules/test_evaluation_table.py",
     "tests/reports/test_periods_table.py", "tests/notifications/test_ledger_states.py",
+    "tests/notifications/test_ledger_rows.py", "tests/lifecycle/test_case_rows.py",
 })
 
 #: The CI smoke: one small module, all its mutants, judged by its fast table test only.
@@ -75,6 +78,13 @@ EQUIVALENT: dict[str, str] = {
     f"{_P} | {_DEFAULTS} | 13 → 14": "month 13 never occurs: range(1, 14) and range(1, 13) match the same months",
     "fingertip.identifiers | CREDIT_CODE_ALPHABET = \"0123456789ABCDEFGHJKLMNPQRTUWXY\" | "
     "'0123456789ABCDEFGHJKLMNPQRTUWX' → 'XX…XX'": "'XX' + alphabet + 'XX' adds only X, which the alphabet already has",
+    "fingertip.lifecycle.cases | return f\"SC-{target_type.upper().replace('_', '')[:4]}-{target_digest(target_type, "
+    "target_key)[:10]}-{sequence}\" | '_' → 'XX…XX'":
+        "the only target type with '_' is work_group, whose first four letters are WORK with or without it",
+    "fingertip.lifecycle.cases | raise CaseError(f\"unknown target type {target_type!r}; expected one of "
+    "{', '.join(schema.CASE_TARGET_TYPES)}\") | raise removed":
+        "target_row() then raises the same CaseError with the same text (its table keys are CASE_TARGET_TYPES, "
+        "in the same order)",
     "fingertip.identifiers | return ord(ch) - 55 | - → +":
         "ord(ch) + 55 = (ord(ch) - 55) + 110 and 110 = 10 x 11: the same weighted sum modulo 11",
 }
