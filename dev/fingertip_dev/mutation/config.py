@@ -31,13 +31,15 @@ TARGETS: tuple[Target, ...] = (
                                         "tests/rules/test_engine.py::test_recall_is_complete_and_clean_population_is_not_flagged")),
     Target("fingertip.rules.conditions", ("tests/rules/test_conditions_table.py", "tests/rules/test_conditions.py")),
     Target("fingertip.identifiers", ("tests/test_identifiers_table.py", "tests/sample/test_identifiers.py")),
-    Target("fingertip.notifications.ledger", ("tests/notifications/test_ledger_states.py",
+    Target("fingertip.notifications.ledger", ("tests/notifications/test_ledger_rows.py",
+                                              "tests/notifications/test_ledger_states.py",
                                               "tests/notifications/test_ledger.py"), sample=120, options=NOT_PG),
     Target("fingertip.rules.policy", ("tests/rules/test_policy_checker_table.py", "tests/rules/test_policy.py"),
            sample=150),
-    Target("fingertip.lifecycle.cases", ("tests/lifecycle/test_cases.py",), sample=100, options=NOT_PG),
     Target("fingertip.quality.promote", ("tests/quality/test_gate_table.py",), sample=80),
     Target("fingertip.quality.validate", ("tests/quality/test_gate_table.py",), sample=80),
+    Target("fingertip.lifecycle.cases", ("tests/lifecycle/test_case_rows.py", "tests/lifecycle/test_cases.py"),
+           sample=100, options=NOT_PG),
 )
 
 #: Test files added for issue 17 (``--before`` leaves them out: the scores before they existed).
@@ -46,6 +48,7 @@ ADDED_TESTS = frozenset({
     "tests/rules/test_policy_checker_table.py", "tests/rules/test_evaluation_table.py",
     "tests/reports/test_periods_table.py", "tests/notifications/test_ledger_states.py",
     "tests/quality/test_gate_table.py",
+    "tests/notifications/test_ledger_rows.py", "tests/lifecycle/test_case_rows.py",
 })
 
 #: The CI smoke: one small module, all its mutants, judged by its fast table test only.
@@ -93,6 +96,13 @@ EQUIVALENT: dict[str, str] = {
     "fingertip.quality.validate | frames.append(_Frame(entity, normalise(df.reset_index(drop=True), entity, "
     "header_map), staged, headers)) | True → False":
         "from_records already gives a RangeIndex: drop=False only adds an 'index' column no code reads",
+    "fingertip.lifecycle.cases | return f\"SC-{target_type.upper().replace('_', '')[:4]}-{target_digest(target_type, "
+    "target_key)[:10]}-{sequence}\" | '_' → 'XX…XX'":
+        "the only target type with '_' is work_group, whose first four letters are WORK with or without it",
+    "fingertip.lifecycle.cases | raise CaseError(f\"unknown target type {target_type!r}; expected one of "
+    "{', '.join(schema.CASE_TARGET_TYPES)}\") | raise removed":
+        "target_row() then raises the same CaseError with the same text (its table keys are CASE_TARGET_TYPES, "
+        "in the same order)",
     "fingertip.identifiers | return ord(ch) - 55 | - → +":
         "ord(ch) + 55 = (ord(ch) - 55) + 110 and 110 = 10 x 11: the same weighted sum modulo 11",
 }
