@@ -272,7 +272,11 @@ def small_policy(tmp_path) -> Path:
     d = tmp_path / "small"
     (d / "rules").mkdir(parents=True)
     (d / "texts").mkdir()
-    shutil.copy(default_dir() / "settings.yaml", d / "settings.yaml")
+    # the shipped settings, their bases pointed at the small folder's articles (same line count)
+    settings = (default_dir() / "settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("basis: opinions-16", "basis: rule-a").replace(
+        "default: default-risk-tier-uses", "default: default-a")
+    (d / "settings.yaml").write_text(settings, encoding="utf-8")
     shutil.copy(default_dir() / "texts" / "opinions.txt", d / "texts" / "opinions.txt")
     (d / "articles.yaml").write_text(SMALL_ARTICLES, encoding="utf-8")
     (d / "rules" / "zz.yaml").write_text(SMALL_RULE, encoding="utf-8")
