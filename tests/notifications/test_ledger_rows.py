@@ -241,7 +241,7 @@ def _on_data(server, action):
     server.handle_DATA = handle_DATA
 
 
-def test_a_row_claimed_by_another_deliverer_meanwhile_is_skipped(store, smtp_server, smtp_conn):
+def test_a_row_claimed_by_another_deliverer_meanwhile_is_in_progress_and_the_call_fails(store, smtp_server, smtp_conn):
     queue(store, key="k1", recipient="a@x.cn")
     queue(store, key="k2", recipient="b@x.cn")
     taken = NOW - dt.timedelta(seconds=5)
@@ -251,11 +251,31 @@ def test_a_row_claimed_by_another_deliverer_meanwhile_is_skipped(store, smtp_ser
             set_row(store, "k2", status="sending", attempts=1, sent_at=taken, message_id=mid("k2"))
 
     _on_data(smtp_server, other_worker_claims_k2)
-    report = ledger.deliver(store, now=NOW, **FAST)
-    assert (report.sent, report.skipped, report.failed_temporary) == (1, 1, 0)
+    # k2 is not known to be delivered: the call must not succeed (the task retries after the lease)
+    with pytest.raises(ledger.MailInProgress, match="first: k2 claimed until the end of its lease") as exc:
+        ledger.deliver(store, now=NOW, **FAST)
+    report = exc.value.report
+    assert (report.sent, report.skipped, report.in_progress, report.failed_temporary) == (1, 1, 1, 0)
     assert [(d["key"], d["outcome"]) for d in report.details] == [("k1", "sent"), ("k2", "in_progress")]
     assert state(row(store, "k1")) == ("sent", 1, None, NOW)
     assert state(row(store, "k2")) == ("sending", 1, None, taken)  # the other worker's claim is intact
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["a@x.cn"]]
+
+
+def test_a_row_another_deliverer_confirmed_meanwhile_counts_as_already_sent(store, smtp_server, smtp_conn):
+    queue(store, key="k1", recipient="a@x.cn")
+    queue(store, key="k2", recipient="b@x.cn")
+    done = NOW - dt.timedelta(seconds=5)
+
+    def other_worker_sends_k2(envelope):
+        if envelope.rcpt_tos == ["a@x.cn"]:
+            set_row(store, "k2", status="sent", attempts=1, sent_at=done, message_id=mid("k2"))
+
+    _on_data(smtp_server, other_worker_sends_k2)
+    report = ledger.deliver(store, now=NOW, **FAST)  # k2 is known delivered: success
+    assert (report.sent, report.already_sent, report.skipped, report.in_progress) == (1, 1, 0, 0)
+    assert [(d["key"], d["outcome"]) for d in report.details] == [("k1", "sent"), ("k2", "already_sent")]
+    assert state(row(store, "k2")) == ("sent", 1, None, done)
     assert [m.rcpt_tos for m in smtp_server.messages] == [["a@x.cn"]]
 
 

@@ -443,6 +443,7 @@ def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | No
                              report=report, sender_name=sender_name)
         finally:
             transport.close()
+    _settle_in_progress(engine, report)
 
     log.info("mail: deliver (%s%s): %s", f"kind={kind}, " if kind else "",
              f"{len(keys)} keys" if keys is not None else "all due", report.summary())
@@ -458,12 +459,28 @@ def deliver(engine: Engine, *, keys: Sequence[str] | None = None, kind: str | No
         pending = [d for d in report.details if d["outcome"] == "in_progress"]
         raise MailInProgress(
             f"{report.in_progress} notification(s) are being sent by another delivery and not confirmed "
-            f"({report.summary()}); first: {pending[0]['key']} claimed until {pending[0]['lease_until']} "
+            f"({report.summary()}); first: {pending[0]['key']} claimed until "
+            f"{pending[0]['lease_until'] or 'the end of its lease (claimed just now)'} "
             "(retried after the lease with the same Message-ID)", report=report)
     if raise_on_permanent and report.failed_permanent:
         raise MailPermanentError(f"{report.failed_permanent} notification(s) failed permanently: "
                                  f"{_first_error(report, 'failed_permanent')}", report=report)
     return report
+
+
+def _settle_in_progress(engine: Engine, report: DeliveryReport) -> None:
+    """Rows another delivery was sending: those it has confirmed sent by now count as already sent."""
+    ids = [d["id"] for d in report.details if d["outcome"] == "in_progress"]
+    if not ids:
+        return
+    with engine.connect() as conn:
+        sent = set(conn.execute(sa.select(N.c.id).where(N.c.id.in_(ids), N.c.status == "sent")).scalars())
+    for d in report.details:
+        if d["outcome"] == "in_progress" and d["id"] in sent:
+            d["outcome"] = "already_sent"
+            report.in_progress -= 1
+            report.skipped -= 1
+            report.already_sent += 1
 
 
 def _first_error(report: DeliveryReport, outcome: str) -> str:
@@ -487,8 +504,11 @@ def _deliver_row(engine: Engine, transport: SmtpTransport, row: Any, *, now: dt.
         return
     message_id = message_id_for(key)
     if not _claim(engine, row, now, message_id):
+        # Another delivery claimed the row between our read and our claim: it is being sent (or that
+        # process dies mid-send), not known to be delivered, so this call must not report success.
         report.skipped += 1
-        report.add("in_progress", row, message_id=message_id)
+        report.in_progress += 1
+        report.add("in_progress", row, message_id=message_id, lease_until=None)
         log.info("mail: %s claimed by another deliverer; skipped", key)
         return
     attempts = row.attempts + 1
