@@ -13,6 +13,7 @@ import shutil
 import textwrap
 
 import pytest
+from tests.rules.policy_texts import RULE
 
 from fingertip.inventory import headers
 from fingertip.notifications import message
@@ -67,21 +68,6 @@ def test_inline_image_content_id_with_newline_is_refused():
     assert message.InlineImage(cid="chart", content=b"\x89PNG").cid == "chart"
 
 
-RULE = """\
-rules:
-  - id: account.test_rule
-    title_zh: 测试规则
-    target: account
-    family: stale_account
-    severity: low
-    basis: [opinions-7]
-    thresholds: {days: 3}
-    when:
-      all:
-        - {fact: days_since_last_post, gt: $days}
-    remediation_zh: 测试
-    threshold_basis: {days: opinions-7}
-"""
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.store_templates import store_engine_fixtures
 
 # set_target_status imports fingertip.runtime (and Airflow with it) on first use; imported here, at
 # collection, ``make mutation``'s forked children inherit it instead of importing Airflow once per mutant.
@@ -46,14 +46,7 @@ PAIRS = [(a, b) for a in STATES for b in STATES if a != b]
 NEXT = {s: ", ".join(sorted(DOCUMENTED[s])) or "none" for s in STATES}
 
 
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    yield from empty_store_engine(_migrated_store, tmp_path)
+_migrated_store, store_engine = store_engine_fixtures()
 
 
 def utc() -> dt.datetime:

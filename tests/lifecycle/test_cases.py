@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 import sqlalchemy as sa
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.lifecycle import cases
 from fingertip.lifecycle.settings import SettingsError, load_settings, parse
@@ -23,15 +23,7 @@ ALLOWED = {("proposed", "approved"), ("proposed", "rejected"), ("proposed", "can
 
 
 # -- one migrated store per backend for the module (tests/store_templates.py) -----------------------
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    """A migrated, empty store on each backend, and its engine (overrides tests/conftest.py's)."""
-    yield from empty_store_engine(_migrated_store, tmp_path)
+_migrated_store, store_engine = store_engine_fixtures()
 
 
 def _open(engine, target="APP-Z"):

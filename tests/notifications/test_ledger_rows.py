@@ -24,7 +24,7 @@ import sqlalchemy as sa
 # means ``make mutation``'s forked children inherit it instead of importing Airflow once per mutant.
 from airflow.providers.smtp.hooks.smtp import SmtpHook  # noqa: F401
 from tests.notifications.helpers import FAST
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.notifications import (
     Attachment,
@@ -42,14 +42,12 @@ SUBJECT = "【提醒】关停公告即将到期"
 LOGGER = "fingertip.notifications.ledger"
 
 
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
+_migrated_store, store_engine = store_engine_fixtures()
 
 
 @pytest.fixture
-def store(_migrated_store, tmp_path):
-    yield from empty_store_engine(_migrated_store, tmp_path)
+def store(store_engine):
+    return store_engine
 
 
 def mid(key: str) -> str:

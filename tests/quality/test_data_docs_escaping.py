@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import pytest
 from tests.quality.helpers import app_csv
 from tests.quality.test_validate import TODAY, _import
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.quality.validate import validate_batch
 
@@ -15,14 +14,7 @@ XSS_DIVISION = '<img src=x onerror=alert("division")>'
 XSS_DATE = '<script>alert("date")</script>'
 
 
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    yield from empty_store_engine(_migrated_store, tmp_path)
+_migrated_store, store_engine = store_engine_fixtures()
 
 
 class _Page(HTMLParser):

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
-from tests.store_templates import STORE_BACKENDS, empty_store_engine, migrated_store_template
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.quality import promote
 from fingertip.store import schema
 
-
-@pytest.fixture(scope="module", params=STORE_BACKENDS)
-def _migrated_store(request, tmp_path_factory):
-    yield from migrated_store_template(request.param, tmp_path_factory)
-
-
-@pytest.fixture
-def store_engine(_migrated_store, tmp_path):
-    yield from empty_store_engine(_migrated_store, tmp_path)
+_migrated_store, store_engine = store_engine_fixtures()
 
 
 S, H = schema.sponsors, schema.inventory_history

@@ -11,25 +11,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests.rules.policy_texts import RULE
 
 from fingertip.rules import PolicySourceError, load_policy
 from fingertip.rules.policy import default_dir
 
-RULE = """\
-rules:
-  - id: account.test_rule
-    title_zh: 测试规则
-    target: account
-    family: stale_account
-    severity: low
-    basis: [opinions-7]
-    thresholds: {days: 3}
-    when:
-      all:
-        - {fact: days_since_last_post, gt: $days}
-    remediation_zh: 测试
-    threshold_basis: {days: opinions-7}
-"""
 SEVERITY = "    severity: low\n"
 
 
