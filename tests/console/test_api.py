@@ -180,6 +180,14 @@ def test_pages_render_hostile_values_as_text(admin):
     assert "/dags/shutdown_cases/runs/manual__2026-12-01/required_actions" in case
 
 
+
+def test_overview_says_which_score_it_shows(admin):
+    """The overview's per-province rate is Fingertip's own evaluation (inspections), not the 19号 indicator."""
+    page = admin.get("/fingertip/").text
+    assert "治理评估合格率（Fingertip评分" in page and "默认阈值" in page
+    assert "数据缺失（不计入合格率）" in page
+    assert "检查合格率" not in page
+
 # --- the pages in a real browser ---------------------------------------------------------------------
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SHOTS = ROOT / "out" / "ui"
