@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.airflow_templates import copy_migrated_airflow_home
 from tests.conftest import ROOT
 from tests.console.seed import seed
 
@@ -56,8 +57,7 @@ def console(tmp_path_factory) -> dict:
         "PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT / 'dev'}:{os.environ.get('PYTHONPATH', '')}",
     }
     airflow = str(Path(sys.executable).parent / "airflow")
-    proc = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    copy_migrated_airflow_home(tmp_path_factory, home)  # = airflow db migrate there (tests/airflow_templates.py)
     log = (home / "api-server.log").open("w")
     server = subprocess.Popen([airflow, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
