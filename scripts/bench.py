@@ -235,6 +235,19 @@ def benches(with_1m: bool, with_cluster: bool = False) -> list[Bench]:
             ],
         ),
         Bench(
+            # tests/quality/test_corpus.py's big_csv case at full size (the suite runs 8,009 rows)
+            name="inventory intake, one big CSV (import + validate)",
+            command=[sys.executable, "-m", "fingertip_dev.bench.intake", "--rows", "{n}", "--json"],
+            sizes=[100_000],
+            backends=["sqlite"],
+            metrics=[
+                Metric("intake_seconds", "s", None, higher_is_better=False),
+                Metric("cpu_seconds", "s", None, higher_is_better=False),
+                Metric("passed", "tests", 1),
+                Metric("failed", "tests", 0, higher_is_better=False),
+            ],
+        ),
+        Bench(
             name="mail ledger (500 mails, 200 KB each)",
             command=[sys.executable, "-m", "fingertip_dev.bench.notifications", "--messages", "{n}",
                      "--store-url", "{url}"],

@@ -2,7 +2,8 @@
 
 Airflow reads AIRFLOW_HOME and the database URL once, when it is first imported, so everything that
 touches Airflow runs in subprocesses with their own environment: one ``airflow db migrate`` per
-session builds a template home (SQLite database and ``airflow.cfg`` with its Fernet key), each test
+run builds a template home (SQLite database and ``airflow.cfg`` with its Fernet key; shared with other
+modules, tests/airflow_templates.py), each test
 works on a fresh copy of it, and the database is checked with ``sqlite3`` plus the Fernet key,
 independently of the loader's own code. The copy is always made at the same path, so that every test
 has the same Airflow configuration and the loader's processes are forks of one server that has imported
@@ -19,12 +20,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from tests.airflow_templates import copy_migrated_airflow_home
 from tests.helpers import run_python
 
 from fingertip_dev.airflow_settings import InterpolationError, SettingsError, interpolate, parse_settings
@@ -135,17 +136,11 @@ class AirflowHome:
 
 @pytest.fixture(scope="session")
 def migrated_home(tmp_path_factory) -> Path:
-    """One ``airflow db migrate`` per session, into a template home that tests copy."""
+    """A migrated template home that tests copy: ``airflow db migrate``'s result, made once per run
+    (tests/airflow_templates.py)."""
     home = tmp_path_factory.mktemp("airflow_template")
     (home / "dags").mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env=_clean_env(home, f"sqlite:///{home / 'airflow.db'}"),
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    copy_migrated_airflow_home(tmp_path_factory, home)
     assert (home / "airflow.cfg").exists()
     return home
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fingertip.text import find_forbidden, neutralise, shorten
+from fingertip.text import find_forbidden, is_invisible, neutralise, shorten
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,15 @@ def test_describe_names_position_and_codepoint() -> None:
 
 def test_neutralise_removes_marks_and_xml_illegal() -> None:
     assert neutralise("a\u200fb\ufffec\u061cd") == "abcd"
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_neutralise_removes_exactly_what_is_invisible_says(multiline: bool) -> None:
+    """Every code point (neutralise uses a character class, is_invisible is the definition)."""
+    every = "".join(map(chr, range(0x110000)))
+    kept = "".join(ch for ch in every if not is_invisible(ch, multiline=multiline))
+    assert neutralise(every, multiline=multiline) == kept
+    assert neutralise("a\tb\nc\rd", multiline=multiline) == ("a\tb\nc\rd" if multiline else "abcd")
 
 
 @given(st.text())

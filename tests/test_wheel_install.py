@@ -221,6 +221,72 @@ def _ci_witness(clean: CleanEnv):
         Path(witness).write_text("tests/test_wheel_install.py ran\n", encoding="utf-8")
 
 
+#: One Python process in the clean venv answers what the tests below ask of the installed package (each
+#: part in its own try, so one failing part fails only its test): an import of Airflow costs about 2 s
+#: of CPU per process, the Airflow CLI commands and the console script still run as their own processes.
+_PROBE = """
+import json, os, sys, traceback
+out = {}
+def part(name, fn):
+    try:
+        out[name] = fn()
+    except BaseException:
+        out[name] = {"error": traceback.format_exc()[-3000:]}
+def installed():
+    import fingertip
+    return {"file": fingertip.__file__, "sys_path": sys.path}
+def public_api():
+    import fingertip.links, fingertip.notifiers as n, fingertip.operators as ops, fingertip.plugin
+    return {"operators": {k: getattr(ops, k).__module__ for k in OPERATORS}, "notifier": n.FingertipMailNotifier.__module__}
+def hooks():
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    loaded = ProvidersManagerTaskRuntime().hooks  # ProvidersManager().hooks is deprecated in 3.3
+    return {t: loaded[t] is not None for t in CONNECTION_TYPES}
+def timezone():
+    from airflow.configuration import conf
+    from fingertip import config
+    default = conf.get("fingertip", "timezone")  # what `airflow config get-value fingertip timezone` prints
+    os.environ["AIRFLOW__FINGERTIP__TIMEZONE"] = "Asia/Urumqi"  # the environment wins over the section
+    try:
+        return {"default": default, "from_env": config.timezone()}
+    finally:
+        del os.environ["AIRFLOW__FINGERTIP__TIMEZONE"]
+def dags():
+    from airflow.dag_processing.dagbag import DagBag
+    bag = DagBag(dag_folder=DAGS)
+    ops = sorted({type(t).__module__ + "." + type(t).__name__ for d in bag.dags.values() for t in d.tasks})
+    return {"errors": {k: v[-1500:] for k, v in bag.import_errors.items()}, "dag_ids": sorted(bag.dag_ids),
+            "operators": ops}
+part("dags", dags)  # first: the DAG files parse in a fresh interpreter, as in the DAG processor
+out["dev_modules_after_dags"] = [m for m in sys.modules if m.startswith("fingertip_dev")]
+for name, fn in (("installed", installed), ("public_api", public_api), ("hooks", hooks), ("timezone", timezone)):
+    part(name, fn)
+out["dev_modules"] = [m for m in sys.modules if m.startswith("fingertip_dev")]
+try:
+    import fingertip_dev  # noqa: F401
+    out["fingertip_dev"] = "importable"
+except ModuleNotFoundError as exc:
+    out["fingertip_dev"] = "ModuleNotFoundError: " + str(exc)
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(clean: CleanEnv, dags_copied: list[str]) -> dict:
+    """What one Python process in the clean venv found (see ``_PROBE``): the DAGs parsed first, then the
+    package's imports, hooks and configuration."""
+    code = (f"OPERATORS = {OPERATORS!r}\nCONNECTION_TYPES = {sorted(CONNECTION_TYPES)!r}\n"
+            f"DAGS = {str(clean.dags)!r}\n" + _PROBE)
+    out = clean.python(code, timeout=600).stdout.strip().splitlines()[-1]
+    return json.loads(out)
+
+
+def _part(probe: dict, name: str):
+    value = probe[name]
+    assert not (isinstance(value, dict) and set(value) == {"error"}), f"{name}:\n{value.get('error')}"
+    return value
+
+
 # -- the wheel file ------------------------------------------------------------------------------
 def test_wheel_holds_only_the_runtime_package(wheel: Path):
     with zipfile.ZipFile(wheel) as zf:
@@ -247,26 +313,19 @@ def test_wheel_holds_only_the_runtime_package(wheel: Path):
 
 
 # -- installed: isolation from the checkout --------------------------------------------------------
-def test_installed_package_comes_from_the_venv_and_dev_tools_are_absent(clean: CleanEnv):
-    out = clean.python("import fingertip, sys; print(fingertip.__file__); print(sys.path)").stdout
-    location = Path(out.splitlines()[0])
+def test_installed_package_comes_from_the_venv_and_dev_tools_are_absent(clean: CleanEnv, probe: dict):
+    installed = _part(probe, "installed")
+    location = Path(installed["file"])
     assert location.is_relative_to(clean.venv), f"fingertip imported from {location}, not the clean venv"
-    assert str(ROOT) not in out, f"the checkout is on sys.path of the clean venv:\n{out}"
-    proc = clean.python("import fingertip_dev", check=False)
-    assert proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr, proc.stderr
+    assert str(ROOT) not in json.dumps(installed["sys_path"]), f"the checkout is on sys.path of the clean venv:\n{installed}"
+    assert probe["fingertip_dev"].startswith("ModuleNotFoundError"), probe["fingertip_dev"]
 
 
-def test_public_api_imports_from_the_wheel(clean: CleanEnv):
-    code = (
-        "import json\n"
-        "import fingertip.operators as ops, fingertip.notifiers as n, fingertip.links, fingertip.plugin\n"
-        f"print(json.dumps({{k: getattr(ops, k).__module__ for k in {OPERATORS!r}}}))\n"
-        "print(n.FingertipMailNotifier.__module__)\n"
-    )
-    out = clean.python(code).stdout.splitlines()
-    modules = json.loads(out[0])
-    assert all(m.startswith("fingertip.") for m in modules.values()), modules
-    assert out[1].startswith("fingertip.")
+def test_public_api_imports_from_the_wheel(probe: dict):
+    api = _part(probe, "public_api")
+    modules = api["operators"]
+    assert set(modules) == set(OPERATORS) and all(m.startswith("fingertip.") for m in modules.values()), modules
+    assert api["notifier"].startswith("fingertip.")
 
 
 # -- Airflow sees the provider, its connection types, its config section and the plugin ------------
@@ -276,7 +335,7 @@ def test_airflow_providers_list_shows_fingertip(clean: CleanEnv):
     assert "fingertip" in names, names
 
 
-def test_connection_types_registered(clean: CleanEnv):
+def test_connection_types_registered(clean: CleanEnv, probe: dict):
     hooks = clean.json("airflow", "providers", "hooks", "-o", "json")
     ours = {h["connection_type"]: h for h in hooks if h.get("package_name") == "fingertip"}
     assert CONNECTION_TYPES <= set(ours), f"registered: {sorted(ours)}"
@@ -284,15 +343,8 @@ def test_connection_types_registered(clean: CleanEnv):
         assert hook["class"] and hook["class"].startswith("fingertip."), (conn_type, hook)
         assert hook["hook_name"], (conn_type, hook)
     # the connection form gets the fingertip fields (conn-fields / widgets) and they load
-    code = (
-        "import json\n"
-        "from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime\n"
-        "hooks = ProvidersManagerTaskRuntime().hooks\n"  # ProvidersManager().hooks is deprecated in 3.3
-        f"types = {sorted(CONNECTION_TYPES)!r}\n"
-        "print(json.dumps({t: hooks[t] is not None for t in types}))\n"
-    )
-    loaded = json.loads(clean.python(code).stdout.strip().splitlines()[-1])
-    assert all(loaded.values()), loaded
+    loaded = _part(probe, "hooks")
+    assert set(loaded) == CONNECTION_TYPES and all(loaded.values()), loaded
 
 
 def test_airflow_plugins_lists_fingertip(clean: CleanEnv):
@@ -303,9 +355,9 @@ def test_airflow_plugins_lists_fingertip(clean: CleanEnv):
     assert "fingertip" in names, names
 
 
-def test_fingertip_config_section(clean: CleanEnv):
-    value = clean.run("airflow", "config", "get-value", "fingertip", "timezone").stdout.strip().splitlines()[-1]
-    assert value == "Asia/Shanghai"
+def test_fingertip_config_section(clean: CleanEnv, probe: dict):
+    timezone = _part(probe, "timezone")
+    assert timezone["default"] == "Asia/Shanghai"  # conf.get, what `airflow config get-value` prints
     listed = clean.run("airflow", "config", "list", "--section", "fingertip").stdout
     assert "[fingertip]" in listed, listed
     from fingertip.config import OPTIONS  # the checkout's list; the wheel must declare the same options
@@ -313,10 +365,7 @@ def test_fingertip_config_section(clean: CleanEnv):
     missing = [o.name for o in OPTIONS if not re.search(rf"^#?\s*{o.name}\s*=", listed, flags=re.MULTILINE)]
     assert not missing, f"options missing from `airflow config list --section fingertip`: {missing}\n{listed}"
     # the environment wins over the section, as documented
-    env = dict(clean.env, AIRFLOW__FINGERTIP__TIMEZONE="Asia/Urumqi")
-    proc = subprocess.run([str(clean.bin / "python"), "-c", "from fingertip import config; print(config.timezone())"],
-                          cwd=clean.cwd, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.stdout.strip() == "Asia/Urumqi", proc.stderr
+    assert timezone["from_env"] == "Asia/Urumqi", timezone
 
 
 # -- the console script, outside the checkout -------------------------------------------------------
@@ -344,9 +393,13 @@ def test_store_upgrade_creates_the_embedded_store_under_airflow_home(clean: Clea
     assert db.is_file(), f"no store at {db}:\n{proc.stdout}\n{proc.stderr}"
     assert str(db) in proc.stdout, proc.stdout
     assert str(ROOT) not in proc.stdout + proc.stderr, "store upgrade refers to the checkout"
-    revision = clean.run("fingertip", "store", "current").stdout.strip().splitlines()[-1]
+    # `fingertip store current` and `fingertip config`, in one process (the console script itself ran above)
+    code = ("import sys\nfrom fingertip.cli import main\nrc = main(['store', 'current'])\n"
+            "print('-- fingertip config --', flush=True)\nsys.exit(rc or main(['config']))\n")
+    current, config = clean.python(code).stdout.split("-- fingertip config --\n")
+    revision = current.strip().splitlines()[-1]
     assert revision and revision != "(empty)"
-    config = clean.run("fingertip", "config").stdout
+    assert "-> store" in config and str(db) in config, config
     assert str(ROOT) not in config, f"the resolved configuration points into the checkout:\n{config}"
 
 
@@ -359,21 +412,13 @@ def dags_copied(clean: CleanEnv) -> list[str]:
     return files
 
 
-def test_dags_parse_with_the_wheel_only(clean: CleanEnv, dags_copied: list[str]):
-    code = (
-        "import json, sys\n"
-        "from airflow.dag_processing.dagbag import DagBag\n"
-        f"bag = DagBag(dag_folder={str(clean.dags)!r})\n"
-        "ops = sorted({type(t).__module__ + '.' + type(t).__name__ for d in bag.dags.values() for t in d.tasks})\n"
-        "print(json.dumps({'errors': {k: v[-1500:] for k, v in bag.import_errors.items()},"
-        " 'dag_ids': sorted(bag.dag_ids), 'operators': ops,"
-        " 'dev': [m for m in sys.modules if m.startswith('fingertip_dev')]}))\n"
-    )
-    out = clean.python(code, timeout=600).stdout.strip().splitlines()[-1]
-    result = json.loads(out)
+def test_dags_parse_with_the_wheel_only(probe: dict, dags_copied: list[str]):
+    result = _part(probe, "dags")
     assert result["errors"] == {}, json.dumps(result["errors"], indent=1)
     assert REFERENCE_DAGS <= set(result["dag_ids"]), result["dag_ids"]
-    assert result["dev"] == [], f"parsing the DAGs imported development modules: {result['dev']}"
+    dev = probe["dev_modules_after_dags"]
+    assert dev == [], f"parsing the DAGs imported development modules: {dev}"
+    assert probe["dev_modules"] == [], f"the public API imported development modules: {probe['dev_modules']}"
     assert any(o.startswith("fingertip.operators") for o in result["operators"]), result["operators"]
 
 

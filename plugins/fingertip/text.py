@@ -7,6 +7,7 @@ reorder what an officer reads. ``shorten`` is the one way to cut a text to a len
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -71,6 +72,17 @@ def is_invisible(ch: str, *, multiline: bool = False) -> bool:
     )
 
 
+#: What :func:`is_invisible` accepts, as one character class (tests/test_text.py compares the two over
+#: every code point): ``neutralise`` removes them in C instead of testing each character in Python,
+#: which mattered for long texts (a 35,000-character cell: seconds per workbook).
+_INVISIBLE_CLASS = ("\u202a-\u202e\u2066-\u2069"  # BIDI_CONTROLS
+                    "\u200e\u200f\u061c"  # BIDI_MARKS
+                    "\ud800-\udfff\ufffe\uffff"  # is_xml_illegal
+                    "\x7f-\x9f")  # is_control: DEL and C1 (C0 below)
+_INVISIBLE_RE = {False: re.compile(f"[\x00-\x1f{_INVISIBLE_CLASS}]"),
+                 True: re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_INVISIBLE_CLASS}]")}  # keeps \t \n \r
+
+
 def neutralise(text: str, *, multiline: bool = False) -> str:
     """``text`` without control, bidi and XML-illegal characters (line breaks kept if ``multiline``).
 
@@ -78,7 +90,7 @@ def neutralise(text: str, *, multiline: bool = False) -> str:
     """
     if text.isascii() and text.isprintable():
         return text
-    return "".join(ch for ch in text if not is_invisible(ch, multiline=multiline))
+    return _INVISIBLE_RE[multiline].sub("", text)
 
 
 def escape_invisible(json_text: str) -> str:

@@ -271,8 +271,12 @@ def test_console_in_the_browser(browser, console):
 
     # Airflow's navigation lists the console; its page shows the console inside Airflow's layout.
     browser.get(base + "/plugin/fingertip")
-    wait_for(lambda: browser.find_elements(By.TAG_NAME, "iframe"), what="the console inside Airflow")
-    time.sleep(2)
+    frame = wait_for(lambda: browser.find_elements(By.TAG_NAME, "iframe"), what="the console inside Airflow")[0]
+    browser.switch_to.frame(frame)  # the console's own page has loaded in it (a heading), then the screenshot
+    try:
+        wait_for(lambda: any(h.text for h in browser.find_elements(By.TAG_NAME, "h1")), what="the console's page")
+    finally:
+        browser.switch_to.default_content()
     shot(browser, "00-airflow-nav")
 
     pages = {"01-overview": "/fingertip/", "02-findings": "/fingertip/findings",

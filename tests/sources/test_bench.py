@@ -3,6 +3,9 @@
 It runs ``python -m fingertip_dev.bench.sources`` the way ``scripts/bench.py`` does (a subprocess
 printing one JSON object) and checks what the benchmark promises: every entity the world holds is
 stored, also when the stub injects 5xx and 429 answers, and Apple ids are looked up in batches.
+The 429s say ``Retry-After: 0`` here (``--retry-after 0``; ``make bench`` keeps 1 s): the same faults
+and retries without a second of idle wait each; that the hook waits what ``Retry-After`` says is
+tests/hooks/test_http.py::test_retry_after_is_honoured.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ def result(tmp_path_factory) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run(
-        [sys.executable, "-m", "fingertip_dev.bench.sources", "--entities", str(N), "--faults", "--json",
-         "--keep", str(keep)],
+        [sys.executable, "-m", "fingertip_dev.bench.sources", "--entities", str(N), "--faults", "--retry-after", "0",
+         "--json", "--keep", str(keep)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("{")]
@@ -69,6 +72,8 @@ def test_every_entity_is_stored_without_and_with_faults(result):
 def test_faults_were_injected_and_retried_not_lost(result):
     faults = result["faults"]
     assert faults["faults_injected"] > 0
+    assert faults["faults_by_kind"].get("rate_429", 0) > 0 and faults["faults_by_kind"].get("error_5xx", 0) > 0
+    assert faults["knobs"]["retry_after_s"] == 0  # the test's setting reached the stub's knobs
     assert faults["retries"] >= faults["faults_injected"]
     assert faults["requests_failed"] == 0
     # the clean run before it saw no fault at all

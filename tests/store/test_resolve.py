@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.airflow_templates import copy_migrated_airflow_home
 from tests.conftest import PG_URL, ROOT, require_pg
 from tests.helpers import run_python
 
@@ -130,10 +130,7 @@ def test_no_import_circle_between_hook_and_engine():
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("resolve-airflow")
-    env = _base_env(home)
-    proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    copy_migrated_airflow_home(tmp_path_factory, home)  # = airflow db migrate there (tests/airflow_templates.py)
     return home
 
 

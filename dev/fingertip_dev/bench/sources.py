@@ -1,6 +1,6 @@
 """Benchmark: ingest one day of a generated world over HTTP from the stub, print one JSON object.
 
-``python -m fingertip_dev.bench.sources --entities N [--faults] [--json] [--keep DIR] [--profile FILE]``
+``python -m fingertip_dev.bench.sources --entities N [--faults] [--retry-after S] [--json] [--keep DIR] [--profile FILE]``
 
 Setup (not timed, reported as ``setup_seconds``) runs in a child process, so the peak RSS reported
 for the ingestion is the ingestion's own: generate the world (``world.db``, N entities, fixed seed
@@ -18,7 +18,9 @@ number of stored entities whose main value disagrees with the world (``mismatche
 
 With ``--faults`` the same day is ingested again into the second store with the stub injecting
 5xx (10 %), 429 with ``Retry-After: 1`` (5 %), at most 2 consecutive faults per request, and hooks
-allowed 4 attempts: every entity must still be stored.
+allowed 4 attempts: every entity must still be stored. ``--retry-after 0`` (tests/sources/test_bench.py)
+answers the 429s with ``Retry-After: 0``: the same faults and retries without the idle second each
+(that the hook waits what ``Retry-After`` says is tests/hooks/test_http.py's).
 """
 
 from __future__ import annotations
@@ -396,7 +398,7 @@ def timed_run(store_path: Path, world_path: Path, base_url: str, stub_pid: int, 
 
 
 def run(entities: int, *, faults: bool = False, keep: Path | None = None, seed: int = SEED,
-        as_of: dt.date = AS_OF, profile: str | None = None) -> dict:
+        as_of: dt.date = AS_OF, profile: str | None = None, retry_after_s: int | None = None) -> dict:
     from fingertip_dev.stub.process import start_subprocess, stop_subprocess
 
     tmp = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="fingertip-ingest-bench-"))
@@ -416,7 +418,8 @@ def run(entities: int, *, faults: bool = False, keep: Path | None = None, seed: 
         clean = timed_run(store_path, world_path, base_url, proc.pid, as_of, profile=profile)
         faulted = None
         if faults:
-            _admin(base_url, "/_admin/faults", FAULTS)
+            knobs = FAULTS if retry_after_s is None else {**FAULTS, "retry_after_s": retry_after_s}
+            _admin(base_url, "/_admin/faults", knobs)
             set_connections(base_url, FAULT_EXTRAS)
             faulted = timed_run(faults_path, world_path, base_url, proc.pid, as_of)
             _admin(base_url, "/_admin/reset", {"faults": True})
@@ -437,7 +440,7 @@ def run(entities: int, *, faults: bool = False, keep: Path | None = None, seed: 
         "setup_seconds": round(setup_seconds, 2),
         "setup": setup,
         **{k: v for k, v in clean.items() if k not in ("faults_injected", "faults_by_kind")},
-        "faults": None if faulted is None else {"knobs": FAULTS, "hook_extras": FAULT_EXTRAS,
+        "faults": None if faulted is None else {"knobs": knobs, "hook_extras": FAULT_EXTRAS,
                                                 **{k: faulted[k] for k in keys_faults}},
         # flat copies for scripts/bench.py, which reads top-level keys only
         **{f"faults_{k}": (None if faulted is None else faulted[k])
@@ -477,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, required=True)
     parser.add_argument("--faults", action="store_true", help="also ingest into a second store under faults")
+    parser.add_argument("--retry-after", type=int, default=None, metavar="S",
+                        help=f"Retry-After seconds of the injected 429s (default {FAULTS['retry_after_s']})")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep world, stores and stub log")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -489,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     for name in ("fingertip", "airflow"):
         logging.getLogger(name).setLevel(logging.INFO if args.verbose else logging.WARNING)
-    result = run(args.entities, faults=args.faults, keep=args.keep, seed=args.seed, profile=args.profile)
+    result = run(args.entities, faults=args.faults, keep=args.keep, seed=args.seed, profile=args.profile,
+                 retry_after_s=args.retry_after)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:

@@ -48,7 +48,8 @@ def is_dangerous(text: str) -> bool:
 
 
 def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """UTF-16 code units (Excel's cell limit counts them): 2 for a character beyond the BMP, else 1."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _truncate(text: str) -> str:
