@@ -106,9 +106,15 @@ def drop_pg_schema(schema: str) -> None:
 def airflow_env(tmp_path_factory) -> dict[str, str]:
     """Environment of a migrated, throw-away Airflow home for real ``airflow dags test`` runs.
 
-    The store and outputs of those runs live in a fresh temporary folder, too.
+    The store and outputs of those runs live in a fresh temporary folder, too. The home's
+    ``config/airflow_local_settings.py`` (``tests/airflow_home_config/``) is a cluster policy that
+    shortens every task's retry delay to one second (no exponential backoff): ``dags test`` waits for a
+    retry as the scheduler would, so a DAG's production delay of minutes was idle time in the tests. The
+    retries themselves (their number, that they happen) stay the DAGs' own.
     """
     home = tmp_path_factory.mktemp("airflow-home")
+    (home / "config").mkdir()
+    shutil.copy(ROOT / "tests" / "airflow_home_config" / "airflow_local_settings.py", home / "config")
     work = tmp_path_factory.mktemp("fingertip-work")
     env = {
         **os.environ,
