@@ -143,7 +143,8 @@ def airflow_cmd(env: dict[str, str], *args: str, timeout: int = 600) -> subproce
     and then ``dag.test()`` re-syncs the whole folder anyway (so the other DAGs, e.g. asset-triggered
     ones, are still registered in the metadata database, as before).
     """
-    if args[:2] == ("dags", "test") and len(args) > 2 and not {"-f", "--dagfile-path"} & set(args):
+    if (args[:2] == ("dags", "test") and len(args) > 2 and not args[2].startswith("-")
+            and not {"-f", "--dagfile-path"} & set(args)):
         dagfile = dag_file(env, args[2])
         if dagfile is not None:
             args = (*args, "--dagfile-path", str(dagfile))
