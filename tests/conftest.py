@@ -106,9 +106,15 @@ def drop_pg_schema(schema: str) -> None:
 def airflow_env(tmp_path_factory) -> dict[str, str]:
     """Environment of a migrated, throw-away Airflow home for real ``airflow dags test`` runs.
 
-    The store and outputs of those runs live in a fresh temporary folder, too.
+    The store and outputs of those runs live in a fresh temporary folder, too. The home's
+    ``config/airflow_local_settings.py`` (``tests/airflow_home_config/``) is a cluster policy that
+    shortens every task's retry delay to one second (no exponential backoff): ``dags test`` waits for a
+    retry as the scheduler would, so a DAG's production delay of minutes was idle time in the tests. The
+    retries themselves (their number, that they happen) stay the DAGs' own.
     """
     home = tmp_path_factory.mktemp("airflow-home")
+    (home / "config").mkdir()
+    shutil.copy(ROOT / "tests" / "airflow_home_config" / "airflow_local_settings.py", home / "config")
     work = tmp_path_factory.mktemp("fingertip-work")
     env = {
         **os.environ,
@@ -131,8 +137,29 @@ def airflow_cmd(env: dict[str, str], *args: str, timeout: int = 600) -> subproce
 
     Through a warmed-up fork server of the same Airflow configuration (``tests/helpers.py``), which
     saves the ≈ 10 s of imports a fresh ``airflow dags test`` process pays each time.
+
+    ``dags test <dag_id>`` gets ``--dagfile-path <the file defining it>`` (unless the caller gave one):
+    without it the CLI parses, serialises and syncs every file of the DAGs folder just to find the DAG,
+    and then ``dag.test()`` re-syncs the whole folder anyway (so the other DAGs, e.g. asset-triggered
+    ones, are still registered in the metadata database, as before).
     """
+    if (args[:2] == ("dags", "test") and len(args) > 2 and not args[2].startswith("-")
+            and not {"-f", "--dagfile-path"} & set(args)):
+        dagfile = dag_file(env, args[2])
+        if dagfile is not None:
+            args = (*args, "--dagfile-path", str(dagfile))
     return run_airflow(env, *args, timeout=timeout)
+
+
+def dag_file(env: dict[str, str], dag_id: str) -> Path | None:
+    """The file of the env's DAGs folder that defines ``dag_id`` (``<dag_id>.py``, else the only file
+    that names it in quotes), or None when that is not clear (then the CLI searches the whole folder)."""
+    folder = Path(env.get("AIRFLOW__CORE__DAGS_FOLDER") or ROOT / "dags")
+    if (folder / f"{dag_id}.py").is_file():
+        return folder / f"{dag_id}.py"
+    named = [p for p in sorted(folder.rglob("*.py"))
+             if f'"{dag_id}"' in (text := p.read_text(encoding="utf-8", errors="replace")) or f"'{dag_id}'" in text]
+    return named[0] if len(named) == 1 else None
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ What Airflow reads at import time (``AIRFLOW_HOME``, every ``AIRFLOW__SECTION__K
 ``AIRFLOW_CONFIG``, ``PYTHONPATH``) must be the same for the server and the command, so those
 variables form the server's key; connections and variables given as ``AIRFLOW_CONN_*`` /
 ``AIRFLOW_VAR_*`` and every ``FINGERTIP_*`` setting are read when used and may differ per command.
-Nothing of the project (``fingertip``, DAG files) is imported before the fork.
+Nothing of the project (``fingertip``, DAG files) is imported before the fork. Before forking its first
+``dags test`` / ``tasks test`` the server also has Cadwyn build the in-process execution API's versioned
+routes (``_prepare_task_runs``: ≈ 5 s CPU that every such command paid again on its first task).
 
 ``run_airflow(env, *args, timeout=…)`` returns a ``subprocess.CompletedProcess`` like
 ``subprocess.run(..., capture_output=True, text=True)`` and raises ``subprocess.TimeoutExpired`` on a
@@ -131,7 +133,7 @@ class AirflowForkServer:
             assert self.proc.stdin is not None
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
-            child = self._read(60)
+            child = self._read(300)  # the first ``dags test`` of a server prepares the execution API first
             if not child or "pid" not in child:
                 raise RuntimeError(f"Airflow fork server did not fork (log: {self.log.name})")
             self._child = child["pid"]
@@ -287,6 +289,31 @@ def _warm_up(preload: list[str] | None) -> None:
         print(f"fork server: execution API warm-up failed: {exc!r}", file=sys.stderr)
 
 
+_TASK_RUNNING_COMMANDS = (["dags", "test"], ["tasks", "test"])
+_execution_api_routes_ready = False
+
+
+def _prepare_task_runs(request: dict) -> None:
+    """Before the server forks the first command that runs tasks in-process (``dags test``, ``tasks test``):
+    have Cadwyn generate the execution API's versioned routers, which it does on the app's first request
+    (≈ 5 s CPU of pure Python — FastAPI dependants and pydantic schemas of every API version — that each
+    fork paid again). Lazily, so a server that only runs other commands never pays it; the routers hold no
+    database state, nor threads."""
+    global _execution_api_routes_ready
+    if _execution_api_routes_ready or request.get("mode", "airflow") != "airflow" \
+            or request["args"][:2] not in _TASK_RUNNING_COMMANDS:
+        return
+    _execution_api_routes_ready = True
+    try:
+        from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+        app = in_process_api_server().app
+        if hasattr(app, "_cadwyn_initialize") and not getattr(app, "_cadwyn_initialized", True):
+            app._cadwyn_initialize()
+    except Exception as exc:  # noqa: BLE001 - then each fork initialises it, as Airflow would
+        print(f"fork server: execution API routers warm-up failed: {exc!r}", file=sys.stderr)
+
+
 def _child(request: dict) -> None:
     code = 1
     try:
@@ -388,6 +415,7 @@ def _serve(preload: list[str] | None) -> None:
         if not line.strip():
             continue
         request = json.loads(line)
+        _prepare_task_runs(request)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()

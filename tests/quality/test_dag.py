@@ -114,3 +114,20 @@ def test_a_batch_whose_validation_failed_ends_the_run_failed(airflow_env, tmp_pa
     assert status[ids["a_good.csv"]] == "promoted" and status[ids["b_broken.csv"]] == "staged", log[-4000:]
     assert _run_state(env, "2026-11-25", nth=0) == "failed", log[-4000:]
     assert "b_broken.csv (batch" in log and "no verdict" in log, log[-6000:]
+    # the crashed validate task was retried (the DAG's retries=1) before the run gave up on it; the test
+    # deployment's cluster policy (tests/airflow_home_config) only shortens the wait for that retry
+    assert _failed_tries(env, "validate") == [2], log[-6000:]
+
+
+def _failed_tries(env, task_id: str) -> list[int]:
+    """``try_number`` of each failed ``task_id`` instance of the latest validate_inventory run."""
+    meta = sa.create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    try:
+        with meta.connect() as c:
+            run_id = c.execute(sa.text("SELECT run_id FROM dag_run WHERE dag_id = 'validate_inventory' "
+                                       "ORDER BY id DESC LIMIT 1")).scalar_one()
+            return sorted(c.execute(sa.text(
+                "SELECT try_number FROM task_instance WHERE dag_id = 'validate_inventory' AND run_id = :r "
+                "AND task_id = :t AND state = 'failed'"), {"r": run_id, "t": task_id}).scalars())
+    finally:
+        meta.dispose()
