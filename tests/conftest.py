@@ -124,9 +124,9 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
         "FINGERTIP_OUTPUT_URL": (work / "out").as_uri(),
         "PYTHONPATH": f"{ROOT / 'plugins'}:{os.environ.get('PYTHONPATH', '')}",
     }
-    airflow = str(Path(os.sys.executable).parent / "airflow")
-    proc = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    from tests.airflow_templates import copy_migrated_airflow_home
+
+    copy_migrated_airflow_home(tmp_path_factory, home)  # = `airflow db migrate` in `home`, done once per run
     start_airflow_server(env)  # warms up while the fixture's users prepare their data
     yield env
     shutil.rmtree(home, ignore_errors=True)
