@@ -4,6 +4,7 @@ the project modules with one of them mutated and runs the module's selected test
 from __future__ import annotations
 
 import ast
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -111,6 +112,16 @@ def _purge(names: set[str]) -> None:
             delattr(package, child)
 
 
+#: pytest options of every child: stop at the first failure; plugins the judged tests do not use are
+#: not registered (xdist, hypothesis, anyio; pytest-timeout: the runner has its own timeout) and pytest's
+#: end-of-session ``gc.collect`` of the unraisable-exception check is skipped (a forked child's heap is
+#: the parent's whole Airflow import); assertion rewriting only improves failure messages, which no
+#: child shows, so asserts run plain.
+CHILD_OPTIONS = ("-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+                 "-p", "no:xdist.looponfail", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:timeout",
+                 "-p", "no:unraisableexception", "--assert=plain", "--no-header", "-W", "ignore")
+
+
 def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
            purge: set[str]) -> int:
     """In the forked child: import hook, then pytest. Returns pytest's exit code."""
@@ -123,12 +134,14 @@ def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Se
     if code is not None:
         sys.meta_path.insert(0, _MutantFinder(name, str(origin), code))
     import pytest
-    return int(pytest.main(["-x", "-q", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly",
-                            "--no-header", "-W", "ignore", *pytest_args]))
+    return int(pytest.main([*CHILD_OPTIONS, *pytest_args]))
 
 
 def _fork(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
           purge: set[str]) -> int:
+    # the parent's objects (pytest, Airflow, the libraries) go to the permanent generation: a child's
+    # garbage collections then skip them instead of walking (and copying on write) the whole heap
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # child
         rc = 3
