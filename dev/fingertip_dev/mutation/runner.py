@@ -4,14 +4,17 @@ the project modules with one of them mutated and runs the module's selected test
 from __future__ import annotations
 
 import ast
+import contextlib
 import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import io
 import os
 import resource
 import signal
 import sys
+import tempfile
 import time
 import types
 from collections.abc import Iterator, Sequence
@@ -122,9 +125,40 @@ CHILD_OPTIONS = ("-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p"
                  "-p", "no:unraisableexception", "--assert=plain", "--no-header", "-W", "ignore")
 
 
+def _library_modules(names: Sequence[str]) -> list[str]:
+    """Those of ``names`` that are installed libraries or the standard library (not project or test code)."""
+    prefixes = tuple({str(Path(p).resolve()) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+                     | {p + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    out = []
+    for n in names:
+        mod = sys.modules.get(n)
+        file = getattr(mod, "__file__", None) if mod is not None else None
+        if file and file.startswith(prefixes):
+            out.append(n)
+    return out
+
+
+def preload(names: Sequence[str]) -> int:
+    """Import in the parent the library modules a baseline child imported lazily (e.g. Airflow's
+    configuration on the first ``fingertip.config`` read): every mutant child then inherits them instead
+    of importing them again. Returns how many were imported; a module that fails to import is skipped."""
+    count = 0
+    for n in names:
+        if n in sys.modules:
+            continue
+        try:
+            importlib.import_module(n)
+            count += 1
+        except Exception:  # noqa: BLE001 - a lazily imported module the child could import is optional here
+            continue
+    return count
+
+
 def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
-           purge: set[str]) -> int:
-    """In the forked child: import hook, then pytest. Returns pytest's exit code."""
+           purge: set[str], imports_out: str | None = None) -> int:
+    """In the forked child: import hook, then pytest. Returns pytest's exit code.
+
+    With ``imports_out`` the child writes there the library modules it imported (one name a line)."""
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_WRONLY)
     if not os.environ.get("MUTATION_VERBOSE"):
@@ -134,11 +168,16 @@ def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Se
     if code is not None:
         sys.meta_path.insert(0, _MutantFinder(name, str(origin), code))
     import pytest
-    return int(pytest.main([*CHILD_OPTIONS, *pytest_args]))
+    loaded = set(sys.modules)
+    rc = int(pytest.main([*CHILD_OPTIONS, *pytest_args]))
+    if imports_out is not None:
+        Path(imports_out).write_text("\n".join(_library_modules([n for n in list(sys.modules) if n not in loaded])),
+                                     encoding="utf-8")
+    return rc
 
 
 def _fork(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
-          purge: set[str]) -> int:
+          purge: set[str], imports_out: str | None = None) -> int:
     # the parent's objects (pytest, Airflow, the libraries) go to the permanent generation: a child's
     # garbage collections then skip them instead of walking (and copying on write) the whole heap
     gc.freeze()
@@ -146,7 +185,7 @@ def _fork(name: str, origin: Path, code: types.CodeType | None, pytest_args: Seq
     if pid == 0:  # child
         rc = 3
         try:
-            rc = _child(name, origin, code, pytest_args, purge)
+            rc = _child(name, origin, code, pytest_args, purge, imports_out)
         except BaseException:  # noqa: BLE001 - the child reports by exit code only
             rc = 3
         finally:
@@ -162,17 +201,24 @@ def _kill_group(pid: int) -> None:
 
 
 def baseline(name: str, pytest_args: Sequence[str], root: Path) -> tuple[float, float]:
-    """Run the unmutated tests once in a child: (wall seconds, child CPU seconds); fails loudly if red."""
+    """Run the unmutated tests once in a child: (wall seconds, child CPU seconds); fails loudly if red.
+
+    The library modules the child imported are then imported in the parent (:func:`preload`)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    pid = _fork(name, module_origin(name), None, pytest_args, dependents(name, root))
-    _, status = os.waitpid(pid, 0)
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rc = os.waitstatus_to_exitcode(status)
-    if rc != 0:
-        raise SystemExit(f"mutation: the unmutated tests of {name} fail (pytest exit {rc}): "
-                         f"pytest {' '.join(pytest_args)}")
+    with tempfile.TemporaryDirectory(prefix="fingertip-mutation-") as tmp:
+        imports_out = os.path.join(tmp, "imports.txt")
+        pid = _fork(name, module_origin(name), None, pytest_args, dependents(name, root), imports_out)
+        _, status = os.waitpid(pid, 0)
+        wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rc = os.waitstatus_to_exitcode(status)
+        if rc != 0:
+            raise SystemExit(f"mutation: the unmutated tests of {name} fail (pytest exit {rc}): "
+                             f"pytest {' '.join(pytest_args)}")
+        imported = Path(imports_out).read_text(encoding="utf-8").split() if os.path.exists(imports_out) else []
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        preload(imported)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
 
