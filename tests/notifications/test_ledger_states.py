@@ -12,11 +12,15 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from tests.notifications.helpers import CONN_ID, FAST
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.notifications import Email, InlineImage, MailPermanentError, MailTemporaryError, ledger, message_id_for
 from fingertip.store import schema
 
 N = schema.notifications
+
+# one migrated store per backend for the module, an empty copy per test (tests/store_templates.py)
+_migrated_store, store_engine = store_engine_fixtures()
 NOW = dt.datetime(2026, 11, 2, 1, 0, 0)  # naive UTC, as stored
 PAYLOAD = {"text": "请于 2026-12-01 前发布关停公告。"}
 KEY = "reminder:case-7:announce:a@x.cn"
