@@ -331,6 +331,21 @@ def test_enqueue_validation(sqlite_store):
     assert row(sqlite_store, "k").subject == "长" * ledger.SUBJECT_MAX
 
 
+def test_a_date_or_text_where_a_datetime_belongs_is_refused_with_a_type_error(sqlite_store):
+    # the contract (enqueue/deliver signatures): not_before and now are datetimes, aware or naive UTC; a
+    # calendar date or a string is a caller's mistake refused up front, before anything is queued or sent
+    args = {"key": "k", "recipient": "a@x.cn", "subject": "s", "kind": "notice", "payload": PAYLOAD}
+    for wrong in (dt.date(2026, 12, 1), "2026-12-01 08:00:00"):
+        with pytest.raises(TypeError, match="expected a datetime"):
+            ledger.enqueue(sqlite_store, **args, not_before=wrong)
+        with pytest.raises(TypeError, match="expected a datetime"):
+            ledger.enqueue(sqlite_store, **args, now=wrong)
+        with pytest.raises(TypeError, match="expected a datetime"):
+            ledger.deliver(sqlite_store, now=wrong, **FAST)
+    with sqlite_store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(N)).scalar_one() == 0
+
+
 def test_fit_key_bounds():
     exact = "k" * ledger.KEY_MAX
     assert ledger.fit_key(exact) == exact
