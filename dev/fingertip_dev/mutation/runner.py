@@ -12,6 +12,7 @@ import importlib.util
 import io
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -176,21 +177,38 @@ def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Se
     return rc
 
 
+#: pid of a running child → its own temporary directory (its TMPDIR), removed by :func:`_reap`
+_TMPDIRS: dict[int, str] = {}
+
+
 def _fork(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
           purge: set[str], imports_out: str | None = None) -> int:
     # the parent's objects (pytest, Airflow, the libraries) go to the permanent generation: a child's
     # garbage collections then skip them instead of walking (and copying on write) the whole heap
     gc.freeze()
+    # a child ends with os._exit (no atexit handlers: the conftest's temporary Airflow home and work
+    # folder would stay behind, two per mutant): everything it puts in the temporary directory goes
+    # into one of its own, which the parent removes once the child is gone (also after a timeout kill)
+    tmp = tempfile.mkdtemp(prefix="fingertip-mutant-")
     pid = os.fork()
     if pid == 0:  # child
         rc = 3
         try:
+            os.environ["TMPDIR"] = tempfile.tempdir = tmp
             rc = _child(name, origin, code, pytest_args, purge, imports_out)
         except BaseException:  # noqa: BLE001 - the child reports by exit code only
             rc = 3
         finally:
             os._exit(rc)
+    _TMPDIRS[pid] = tmp
     return pid
+
+
+def _reap(pid: int) -> None:
+    """After a child has been waited for: remove its temporary directory."""
+    tmp = _TMPDIRS.pop(pid, None)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:
@@ -210,6 +228,8 @@ def baseline(name: str, pytest_args: Sequence[str], root: Path) -> tuple[float, 
         imports_out = os.path.join(tmp, "imports.txt")
         pid = _fork(name, module_origin(name), None, pytest_args, dependents(name, root), imports_out)
         _, status = os.waitpid(pid, 0)
+        _kill_group(pid)
+        _reap(pid)
         wall = time.monotonic() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         rc = os.waitstatus_to_exitcode(status)
@@ -236,6 +256,10 @@ def run(name: str, mutants: Sequence[Mutant], pytest_args: Sequence[str], root: 
     finally:  # interrupted: no child outlives the run
         for cpid in running:
             _kill_group(cpid)
+        for cpid in list(running):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(cpid, 0)
+            _reap(cpid)
 
 
 def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, jobs, timeout,
@@ -254,6 +278,7 @@ def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, j
                 if now - started > timeout:
                     _kill_group(cpid)
                     os.waitpid(cpid, 0)
+                    _reap(cpid)
                     del running[cpid]
                     done += 1
                     yield Outcome(mutant, "timeout", now - started)
@@ -263,6 +288,7 @@ def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, j
             continue
         mutant, started = running.pop(pid)
         _kill_group(pid)  # anything the tests left running
+        _reap(pid)
         rc = os.waitstatus_to_exitcode(status)
         done += 1
         if progress:
