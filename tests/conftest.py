@@ -175,6 +175,15 @@ def pg_url():
     drop_pg_schema(schema)
 
 
+@pytest.fixture(scope="session")
+def sqlite_store_template(tmp_path_factory):
+    """A migrated SQLite store built once per test session: ``tests/store_templates.py``'s
+    ``empty_store_engine(sqlite_store_template, tmp_path)`` hands each test an empty copy of it."""
+    from tests.store_templates import migrated_store_template
+
+    yield from migrated_store_template("sqlite", tmp_path_factory)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def store_url(request, tmp_path):
     """An EMPTY store URL on each backend (call ``migrate.upgrade(url)`` to create the schema)."""

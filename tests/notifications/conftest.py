@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tests.notifications.helpers import RecordingServer, conn_json, free_port
+from tests.store_templates import empty_store_engine
 
 
 @pytest.fixture
@@ -29,12 +30,7 @@ def smtp_conn(monkeypatch, smtp_port) -> str:
 
 
 @pytest.fixture
-def sqlite_store(sqlite_url):
-    """A migrated SQLite store, for tests whose subject does not depend on the backend."""
-    from fingertip.store import migrate
-    from fingertip.store.engine import create_store_engine
-
-    migrate.upgrade(sqlite_url)
-    engine = create_store_engine(sqlite_url)
-    yield engine
-    engine.dispose()
+def sqlite_store(sqlite_store_template, tmp_path):
+    """A migrated, empty SQLite store, for tests whose subject does not depend on the backend (a copy of
+    the session's migrated template, ``tests/store_templates.py``)."""
+    yield from empty_store_engine(sqlite_store_template, tmp_path)

@@ -8,6 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 from tests.notifications.helpers import CONN_ID, FAST, FROM, RecordingServer
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.notifications import (
     Attachment,
@@ -20,6 +21,9 @@ from fingertip.notifications import (
 from fingertip.store import schema
 
 N = schema.notifications
+
+# one migrated store per backend for the module, an empty copy per test (tests/store_templates.py)
+_migrated_store, store_engine = store_engine_fixtures()
 PAYLOAD = {"text": "请于 2026-12-01 前发布关停公告。", "html": "<p>请于 2026-12-01 前发布关停公告。</p>"}
 
 

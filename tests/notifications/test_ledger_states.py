@@ -12,11 +12,15 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from tests.notifications.helpers import CONN_ID, FAST
+from tests.store_templates import store_engine_fixtures
 
 from fingertip.notifications import Email, InlineImage, MailPermanentError, MailTemporaryError, ledger, message_id_for
 from fingertip.store import schema
 
 N = schema.notifications
+
+# one migrated store per backend for the module, an empty copy per test (tests/store_templates.py)
+_migrated_store, store_engine = store_engine_fixtures()
 NOW = dt.datetime(2026, 11, 2, 1, 0, 0)  # naive UTC, as stored
 PAYLOAD = {"text": "请于 2026-12-01 前发布关停公告。"}
 KEY = "reminder:case-7:announce:a@x.cn"
@@ -325,6 +329,21 @@ def test_enqueue_validation(sqlite_store):
         enq(payload={"text": "x", "when": dt.date(2026, 1, 1)})
     enq(subject="长" * ledger.SUBJECT_MAX, kind="k" * ledger.KIND_MAX)  # exactly at the limits
     assert row(sqlite_store, "k").subject == "长" * ledger.SUBJECT_MAX
+
+
+def test_a_date_or_text_where_a_datetime_belongs_is_refused_with_a_type_error(sqlite_store):
+    # the contract (enqueue/deliver signatures): not_before and now are datetimes, aware or naive UTC; a
+    # calendar date or a string is a caller's mistake refused up front, before anything is queued or sent
+    args = {"key": "k", "recipient": "a@x.cn", "subject": "s", "kind": "notice", "payload": PAYLOAD}
+    for wrong in (dt.date(2026, 12, 1), "2026-12-01 08:00:00"):
+        with pytest.raises(TypeError, match="expected a datetime"):
+            ledger.enqueue(sqlite_store, **args, not_before=wrong)
+        with pytest.raises(TypeError, match="expected a datetime"):
+            ledger.enqueue(sqlite_store, **args, now=wrong)
+        with pytest.raises(TypeError, match="expected a datetime"):
+            ledger.deliver(sqlite_store, now=wrong, **FAST)
+    with sqlite_store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(N)).scalar_one() == 0
 
 
 def test_fit_key_bounds():

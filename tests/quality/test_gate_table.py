@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import time
 
 import great_expectations  # noqa: F401  (imported once by the mutation harness's parent, not per mutant)
 import openpyxl
@@ -254,7 +255,12 @@ def count(engine, table):
 
 def run(engine, batch_id, **kw):
     kw.setdefault("write_report", False)
-    return validate_batch(engine, batch_id, today=TODAY, now=NOW, **kw)
+    started = time.perf_counter()
+    verdict = validate_batch(engine, batch_id, today=TODAY, now=NOW, **kw)
+    elapsed = time.perf_counter() - started
+    # the seconds of each phase (rounded to ms) lie inside the call that measured them
+    assert all(0 <= s <= elapsed + 0.001 for s in verdict.seconds.values()), (verdict.seconds, elapsed)
+    return verdict
 
 
 # -- promotion: every column as submitted, history, provenance ----------------------------------------

@@ -4,13 +4,18 @@ the project modules with one of them mutated and runs the module's selected test
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import io
 import os
 import resource
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import types
 from collections.abc import Iterator, Sequence
@@ -111,9 +116,50 @@ def _purge(names: set[str]) -> None:
             delattr(package, child)
 
 
+#: pytest options of every child: stop at the first failure; plugins the judged tests do not use are
+#: not registered (xdist, hypothesis, anyio; pytest-timeout: the runner has its own timeout) and pytest's
+#: end-of-session ``gc.collect`` of the unraisable-exception check is skipped (a forked child's heap is
+#: the parent's whole Airflow import); assertion rewriting only improves failure messages, which no
+#: child shows, so asserts run plain.
+CHILD_OPTIONS = ("-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist",
+                 "-p", "no:xdist.looponfail", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:timeout",
+                 "-p", "no:unraisableexception", "--assert=plain", "--no-header", "-W", "ignore")
+
+
+def _library_modules(names: Sequence[str]) -> list[str]:
+    """Those of ``names`` that are installed libraries or the standard library (not project or test code)."""
+    prefixes = tuple({str(Path(p).resolve()) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+                     | {p + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    out = []
+    for n in names:
+        mod = sys.modules.get(n)
+        file = getattr(mod, "__file__", None) if mod is not None else None
+        if file and file.startswith(prefixes):
+            out.append(n)
+    return out
+
+
+def preload(names: Sequence[str]) -> int:
+    """Import in the parent the library modules a baseline child imported lazily (e.g. Airflow's
+    configuration on the first ``fingertip.config`` read): every mutant child then inherits them instead
+    of importing them again. Returns how many were imported; a module that fails to import is skipped."""
+    count = 0
+    for n in names:
+        if n in sys.modules:
+            continue
+        try:
+            importlib.import_module(n)
+            count += 1
+        except Exception:  # noqa: BLE001 - a lazily imported module the child could import is optional here
+            continue
+    return count
+
+
 def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
-           purge: set[str]) -> int:
-    """In the forked child: import hook, then pytest. Returns pytest's exit code."""
+           purge: set[str], imports_out: str | None = None) -> int:
+    """In the forked child: import hook, then pytest. Returns pytest's exit code.
+
+    With ``imports_out`` the child writes there the library modules it imported (one name a line)."""
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_WRONLY)
     if not os.environ.get("MUTATION_VERBOSE"):
@@ -123,22 +169,46 @@ def _child(name: str, origin: Path, code: types.CodeType | None, pytest_args: Se
     if code is not None:
         sys.meta_path.insert(0, _MutantFinder(name, str(origin), code))
     import pytest
-    return int(pytest.main(["-x", "-q", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly",
-                            "--no-header", "-W", "ignore", *pytest_args]))
+    loaded = set(sys.modules)
+    rc = int(pytest.main([*CHILD_OPTIONS, *pytest_args]))
+    if imports_out is not None:
+        Path(imports_out).write_text("\n".join(_library_modules([n for n in list(sys.modules) if n not in loaded])),
+                                     encoding="utf-8")
+    return rc
+
+
+#: pid of a running child → its own temporary directory (its TMPDIR), removed by :func:`_reap`
+_TMPDIRS: dict[int, str] = {}
 
 
 def _fork(name: str, origin: Path, code: types.CodeType | None, pytest_args: Sequence[str],
-          purge: set[str]) -> int:
+          purge: set[str], imports_out: str | None = None) -> int:
+    # the parent's objects (pytest, Airflow, the libraries) go to the permanent generation: a child's
+    # garbage collections then skip them instead of walking (and copying on write) the whole heap
+    gc.freeze()
+    # a child ends with os._exit (no atexit handlers: the conftest's temporary Airflow home and work
+    # folder would stay behind, two per mutant): everything it puts in the temporary directory goes
+    # into one of its own, which the parent removes once the child is gone (also after a timeout kill)
+    tmp = tempfile.mkdtemp(prefix="fingertip-mutant-")
     pid = os.fork()
     if pid == 0:  # child
         rc = 3
         try:
-            rc = _child(name, origin, code, pytest_args, purge)
+            os.environ["TMPDIR"] = tempfile.tempdir = tmp
+            rc = _child(name, origin, code, pytest_args, purge, imports_out)
         except BaseException:  # noqa: BLE001 - the child reports by exit code only
             rc = 3
         finally:
             os._exit(rc)
+    _TMPDIRS[pid] = tmp
     return pid
+
+
+def _reap(pid: int) -> None:
+    """After a child has been waited for: remove its temporary directory."""
+    tmp = _TMPDIRS.pop(pid, None)
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:
@@ -149,17 +219,26 @@ def _kill_group(pid: int) -> None:
 
 
 def baseline(name: str, pytest_args: Sequence[str], root: Path) -> tuple[float, float]:
-    """Run the unmutated tests once in a child: (wall seconds, child CPU seconds); fails loudly if red."""
+    """Run the unmutated tests once in a child: (wall seconds, child CPU seconds); fails loudly if red.
+
+    The library modules the child imported are then imported in the parent (:func:`preload`)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    pid = _fork(name, module_origin(name), None, pytest_args, dependents(name, root))
-    _, status = os.waitpid(pid, 0)
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rc = os.waitstatus_to_exitcode(status)
-    if rc != 0:
-        raise SystemExit(f"mutation: the unmutated tests of {name} fail (pytest exit {rc}): "
-                         f"pytest {' '.join(pytest_args)}")
+    with tempfile.TemporaryDirectory(prefix="fingertip-mutation-") as tmp:
+        imports_out = os.path.join(tmp, "imports.txt")
+        pid = _fork(name, module_origin(name), None, pytest_args, dependents(name, root), imports_out)
+        _, status = os.waitpid(pid, 0)
+        _kill_group(pid)
+        _reap(pid)
+        wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rc = os.waitstatus_to_exitcode(status)
+        if rc != 0:
+            raise SystemExit(f"mutation: the unmutated tests of {name} fail (pytest exit {rc}): "
+                             f"pytest {' '.join(pytest_args)}")
+        imported = Path(imports_out).read_text(encoding="utf-8").split() if os.path.exists(imports_out) else []
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        preload(imported)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
 
@@ -177,6 +256,10 @@ def run(name: str, mutants: Sequence[Mutant], pytest_args: Sequence[str], root: 
     finally:  # interrupted: no child outlives the run
         for cpid in running:
             _kill_group(cpid)
+        for cpid in list(running):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(cpid, 0)
+            _reap(cpid)
 
 
 def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, jobs, timeout,
@@ -195,6 +278,7 @@ def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, j
                 if now - started > timeout:
                     _kill_group(cpid)
                     os.waitpid(cpid, 0)
+                    _reap(cpid)
                     del running[cpid]
                     done += 1
                     yield Outcome(mutant, "timeout", now - started)
@@ -204,6 +288,7 @@ def _loop(name, mutants, pending, running, source, origin, pytest_args, purge, j
             continue
         mutant, started = running.pop(pid)
         _kill_group(pid)  # anything the tests left running
+        _reap(pid)
         rc = os.waitstatus_to_exitcode(status)
         done += 1
         if progress:
