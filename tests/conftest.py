@@ -209,27 +209,33 @@ def store_engine(store_url):
 
 
 # --- order of test files for parallel runs ------------------------------------------------------------
-# ``make test`` runs ``pytest -n auto --dist loadfile --no-loadscope-reorder``: each file goes whole to one
+# ``make test`` runs ``pytest -n <2 x cores> --dist loadfile --no-loadscope-reorder``: each file goes whole to one
 # worker (module fixtures such as a generated sample or a started stub are built once), in collection
 # order. Handing out the longest files first keeps one long file from starting last while the other
 # workers idle. Cost of a file: the measured seconds below when known (2-core machine), else an
 # estimate from its marks. Only the order of files changes; tests inside a file keep their order.
-_KNOWN_FILE_SECONDS = {  # per-file sums of pytest --durations=0 under -n 2, 2026-12-06 (rounded); files marked
-    # "scaled" were made cheaper since: their old figure times the measured serial CPU ratio (new/old)
-    "tests/test_wheel_install.py": 85,  # scaled: 105 s x 46.8/57.8 s CPU
-    "tests/dags/test_pipeline_dags.py": 55,
-    "tests/lifecycle/test_dag.py": 52,
-    "tests/dags/test_sponsor_digests.py": 50,
-    "tests/quality/test_corpus.py": 17,  # scaled: 47 s x 19.9/53.6 s CPU
-    "tests/quality/test_dag.py": 40,
-    "tests/reports/test_dags.py": 35,
-    "tests/quality/test_validate.py": 28,
-    "tests/inventory/test_importer.py": 25,
-    "tests/store/test_resolve.py": 19,  # scaled: 27 s x 26/37 s CPU
-    "tests/test_airflow_settings.py": 19,  # scaled: 50 s x 32/84 s CPU
-    "tests/lifecycle/test_cases.py": 11,
-    "tests/dags/test_dag_integrity.py": 8,  # scaled (with test_cli): 27 s x 20/65 s CPU
-    "tests/rules/test_cli.py": 8,  # scaled (with test_dag_integrity): 26 s x 20/65 s CPU
+_KNOWN_FILE_SECONDS = {  # per file: the larger of its CPU seconds and the wall of its slowest phases in one
+    # `make test` (-n 4 on 2 cores, 2026-12-06); files not listed are estimated from their marks
+    "tests/lifecycle/test_dag.py": 68,
+    "tests/test_wheel_install.py": 61,
+    "tests/operators/test_plugin.py": 42,
+    "tests/store/test_resolve.py": 40,
+    "tests/dags/test_pipeline_dags.py": 39,
+    "tests/writers/test_corpus.py": 34,
+    "tests/reports/test_dags.py": 33,
+    "tests/console/test_api.py": 31,
+    "tests/quality/test_dag.py": 26,
+    "tests/cluster/test_shared_locations.py": 26,
+    "tests/dags/test_sponsor_digests.py": 25,
+    "tests/lifecycle/test_documents.py": 18,
+    "tests/test_runtime_boundary.py": 18,
+    "tests/test_airflow_settings.py": 16,
+    "tests/rules/test_engine.py": 16,
+    "tests/quality/test_validate.py": 15,
+    "tests/quality/test_data_docs_escaping.py": 14,
+    "tests/quality/test_corpus.py": 13,
+    "tests/reports/test_handoff.py": 11,
+    "tests/reports/test_outputs.py": 11,
 }
 
 

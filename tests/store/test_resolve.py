@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 
@@ -250,9 +251,33 @@ def test_cli_postgres_connection_migrates_postgres(cli_env):
         assert not _default_db(cli_env).exists()
         assert f"/{name}" in done.stdout
     finally:
+        admin.dispose()
+        _drop_database_later(name)
+
+
+_DROPS: list[threading.Thread] = []
+
+
+def _drop_database_later(name: str) -> None:
+    """``DROP DATABASE`` forces a PostgreSQL checkpoint, which waits for every dirty buffer of the server:
+    seconds to minutes while the other test workers write. The test does not need to wait for it; the
+    module's teardown does (nothing is left behind)."""
+    def drop() -> None:
+        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+    thread = threading.Thread(target=drop, name=f"drop-{name}")
+    thread.start()
+    _DROPS.append(thread)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _databases_dropped():
+    yield
+    for thread in _DROPS:
+        thread.join()
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """Benchmark of ``make test``: the whole test suite, run the way the Makefile runs it.
 
-``python -m fingertip_dev.bench.test_suite [--workers auto] [--json]``
+``python -m fingertip_dev.bench.test_suite [--workers N] [--json]`` (default: two per core, as ``make test``)
 
 Runs ``pytest -n <workers> --dist loadfile --no-loadscope-reorder`` (the ``test`` target of the
 Makefile) from the project root with the project environment, and reports ``test_suite_seconds``
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[3]
 OUTCOMES = ("passed", "failed", "errors", "error", "skipped", "xfailed", "xpassed")
 
 
-def run(workers: str = "auto", extra: list[str] | None = None) -> dict:
+def run(workers: str = str(2 * (os.cpu_count() or 1)), extra: list[str] | None = None) -> dict:
     cmd = [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", "-q",
            *(extra or [])]
     env = dict(os.environ)
@@ -70,7 +70,7 @@ def run(workers: str = "auto", extra: list[str] | None = None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fingertip_dev.bench.test_suite")
-    parser.add_argument("--workers", default=os.environ.get("TEST_WORKERS", "auto"))
+    parser.add_argument("--workers", default=os.environ.get("TEST_WORKERS", str(2 * (os.cpu_count() or 1))))
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args, extra = parser.parse_known_args(argv)
     result = run(args.workers, extra)
