@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,3 +87,36 @@ def generate_in_child(url: str, entities: int, seed: int, as_of: dt.date, folder
 def emit(result: dict, as_json: bool, text: Callable[[dict], str]) -> None:
     """Print the result: one JSON object (what scripts/bench.py reads), or ``text(result)``."""
     print(json.dumps(result, ensure_ascii=False) if as_json else text(result))
+
+
+#: pytest's closing line outcomes ("error" is folded into "errors").
+PYTEST_OUTCOMES = ("passed", "failed", "errors", "error", "skipped", "xfailed", "xpassed")
+
+
+@dataclass(frozen=True, slots=True)
+class PytestRun:
+    seconds: float       # wall clock of the pytest process
+    cpu_seconds: float   # its CPU and its children's
+    exit_code: int
+    summary: str         # pytest's closing line
+    counts: dict[str, int]  # passed / failed / errors / skipped / … from that line
+
+
+def run_pytest(args: list[str], root: Path, env_extra: dict[str, str] | None = None) -> PytestRun:
+    """``python -m pytest -q <args>`` in ``root`` with the project on ``PYTHONPATH``, timed and counted."""
+    env = dict(os.environ, **(env_extra or {}))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), str(root / "plugins"), str(root / "dev"),
+                                                       os.environ.get("PYTHONPATH")]))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", *args], cwd=root, env=env, capture_output=True,
+                          text=True, check=False)
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tail = (proc.stdout or "").strip().splitlines()[-1:] or [""]
+    counts = {name: int(n) for n, name in re.findall(r"(\d+) (" + "|".join(PYTEST_OUTCOMES) + r")\b", tail[0])}
+    if "error" in counts:
+        counts["errors"] = counts.pop("error") + counts.get("errors", 0)
+    return PytestRun(round(seconds, 1),
+                     round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
+                     proc.returncode, tail[0], counts)

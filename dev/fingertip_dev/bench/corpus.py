@@ -13,39 +13,25 @@ names the falsifying example.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from fingertip_dev.bench.common import emit
+from fingertip_dev.bench.common import emit, run_pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(examples: int) -> dict:
-    cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "tests/writers/test_corpus.py"]
-    env = dict(os.environ, FINGERTIP_CORPUS_PROFILE="writers-bench", FINGERTIP_CORPUS_EXAMPLES=str(examples))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "plugins"), str(ROOT / "dev"),
-                                                       os.environ.get("PYTHONPATH")]))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tail = (proc.stdout or "").strip().splitlines()[-1:] or [""]
-    counts = {name: int(n) for n, name in re.findall(r"(\d+) (passed|failed|errors?)\b", tail[0])}
+    r = run_pytest(["-n", "0", "-p", "no:cacheprovider", "tests/writers/test_corpus.py"], ROOT,
+                   {"FINGERTIP_CORPUS_PROFILE": "writers-bench", "FINGERTIP_CORPUS_EXAMPLES": str(examples)})
     return {
-        "corpus_seconds": round(seconds, 1),
-        "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
+        "corpus_seconds": r.seconds,
+        "cpu_seconds": r.cpu_seconds,
         "examples_per_writer": examples,
-        "passed": counts.get("passed", 0),
-        "failed": counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0),
-        "exit_code": proc.returncode,
-        "summary": tail[0],
+        "passed": r.counts.get("passed", 0),
+        "failed": r.counts.get("failed", 0) + r.counts.get("errors", 0),
+        "exit_code": r.exit_code,
+        "summary": r.summary,
     }
 
 

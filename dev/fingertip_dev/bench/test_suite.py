@@ -18,52 +18,36 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from fingertip_dev.bench.common import run_pytest
+
 ROOT = Path(__file__).resolve().parents[3]
-OUTCOMES = ("passed", "failed", "errors", "error", "skipped", "xfailed", "xpassed")
 
 
 def run(workers: str = str(2 * (os.cpu_count() or 1)), extra: list[str] | None = None) -> dict:
-    cmd = [sys.executable, "-m", "pytest", "-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", "-q",
-           *(extra or [])]
-    env = dict(os.environ)
     log = tempfile.NamedTemporaryFile(prefix="fingertip-test-cpu-", suffix=".jsonl", delete=False)
     log.close()
-    env["FINGERTIP_TEST_CPU_LOG"] = log.name
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT / "dev"),
-                                                       os.environ.get("PYTHONPATH")]))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    seconds = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     by_file: dict[str, float] = {}
     try:
+        r = run_pytest(["-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", *(extra or [])], ROOT,
+                       {"FINGERTIP_TEST_CPU_LOG": log.name})
         with open(log.name, encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
                 by_file[row["file"]] = by_file.get(row["file"], 0.0) + row["cpu"]
     finally:
         os.unlink(log.name)
-    tail = (proc.stdout or "").strip().splitlines()[-1:] or [""]
-    counts = {name: int(n) for n, name in re.findall(r"(\d+) (" + "|".join(OUTCOMES) + r")\b", tail[0])}
-    if "error" in counts:
-        counts["errors"] = counts.pop("error") + counts.get("errors", 0)
     return {
-        "test_suite_seconds": round(seconds, 1),
-        "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
-        "exit_code": proc.returncode,
+        "test_suite_seconds": r.seconds,
+        "cpu_seconds": r.cpu_seconds,
+        "exit_code": r.exit_code,
         "workers": workers,
         "cpus": os.cpu_count(),
-        "summary": tail[0],
-        **{name: counts.get(name, 0) for name in ("passed", "failed", "errors", "skipped")},
+        "summary": r.summary,
+        **{name: r.counts.get(name, 0) for name in ("passed", "failed", "errors", "skipped")},
         "cpu_by_file": {name: round(cpu, 1) for name, cpu in sorted(by_file.items(), key=lambda kv: -kv[1])[:15]},
     }
 
