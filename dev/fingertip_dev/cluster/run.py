@@ -418,26 +418,51 @@ class Cluster:
     def kill_worker_mid_task(self, dag_id: str, run_id: str, task_id: str, timeout: float = 600,
                              ready=None) -> dict[str, Any]:
         """``kill -9`` the worker (its whole process tree) running an instance of ``task_id`` of the run
-        (once ``ready()`` says the task is where the fault should hit, when given)."""
+        (``run_id="~"``: of any run of the DAG; once ``ready()`` says the task is where the fault should
+        hit, when given). Fails at once, naming the task states, when the runs ended with none to kill."""
         deadline = time.monotonic() + timeout
+        states: dict[str, int] = {}
         while time.monotonic() < deadline:
             self.check_alive()
             if ready is not None and not ready():
                 time.sleep(0.2)
                 continue
             items = self.http("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")
-            for ti in items["task_instances"]:
-                if ti["task_id"] == task_id and ti["state"] == "running" and ti.get("hostname") in WORKERS:
+            instances = [ti for ti in items["task_instances"] if ti["task_id"] == task_id]
+            for ti in instances:
+                if ti["state"] == "running" and ti.get("hostname") in WORKERS:
                     victim = ti["hostname"]
                     proc = self.procs.pop(victim)
                     os.killpg(proc.pid, signal.SIGKILL)  # the worker's own session: worker and task processes
                     proc.wait(timeout=30)
                     log(f"FAULT: kill -9 of {victim} (pid {proc.pid}) while it ran {dag_id}.{task_id}"
-                        f"[{ti['map_index']}] try {ti['try_number']}")
-                    return {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": ti["map_index"],
-                            "victim": victim, "try_number": ti["try_number"]}
+                        f"[{ti['map_index']}] try {ti['try_number']} of {ti['dag_run_id']}")
+                    return {"dag_id": dag_id, "run_id": ti["dag_run_id"], "task_id": task_id,
+                            "map_index": ti["map_index"], "victim": victim, "try_number": ti["try_number"]}
+            states = dict(Counter(str(ti["state"]) for ti in instances))
+            runs = [self.http("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")] if run_id != "~" else self.runs(dag_id)
+            if runs and all(r["state"] in TERMINAL for r in runs):
+                raise ClusterError(f"{dag_id} run(s) {[r['dag_run_id'] for r in runs]} ended before a worker "
+                                   f"running {task_id} could be killed ({task_id} states: {states or 'none'})")
             time.sleep(0.5)
-        raise ClusterError(f"no running {dag_id}.{task_id} to kill a worker under")
+        raise ClusterError(f"no running {dag_id}.{task_id} to kill a worker under in {timeout} s "
+                           f"({task_id} states: {states or 'none'})")
+
+    @contextlib.contextmanager
+    def store_writes_held(self, table: str):
+        """Hold a ``SHARE ROW EXCLUSIVE`` lock on a store table (reads go on, writes wait) until the block
+        ends: a task that writes it stays running, so a fault can hit it mid-task however fast it is."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.pg_url(self.databases[1], "postgresql+psycopg"))
+        try:
+            with engine.connect() as conn, conn.begin():
+                conn.execute(sa.text(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE'))
+                log(f"holding writes to the store table {table}")
+                yield
+            log(f"released the store table {table}")
+        finally:
+            engine.dispose()
 
     def terminate_store_sessions_mid_task(self, dag_id: str, run_id: str, task_id: str,
                                           timeout: float = 600) -> dict[str, Any]:
@@ -624,12 +649,20 @@ def _import_inventory(c: Cluster) -> dict[str, Any]:
     notes: dict[str, Any] = {}
     inbox = Path(c.env["FINGERTIP_DATA_DIR"]) / "inbox"
     delivered = sorted(p.name for p in inbox.iterdir() if p.is_file())
-    run = c.trigger("import_inventory")
-    if c.faults:
-        fault = c.kill_worker_mid_task("import_inventory", run, "import_file")
-    c.wait_run("import_inventory", run)
-    if c.faults:
-        ti = c.task_instance("import_inventory", run, "import_file", fault["map_index"])
+    if not c.faults:
+        c.wait_run("import_inventory", c.trigger("import_inventory"))
+    else:
+        # The files are imported by whichever run of the DAG gets to them first: this trigger, or the DAG's
+        # own */30 schedule when the pipeline crosses the hour or half hour (the triggered run then waits
+        # for it and finds the inbox empty). The fault hits a running import_file of any run; holding
+        # writes to import_batches keeps every import_file running until the worker is dead.
+        with c.store_writes_held("import_batches"):
+            c.trigger("import_inventory")
+            fault = c.kill_worker_mid_task("import_inventory", "~", "import_file")
+        for other in c.runs("import_inventory"):
+            c.wait_run("import_inventory", other["dag_run_id"])
+        ti = c.task_instance("import_inventory", fault["run_id"], "import_file", fault["map_index"])
+        fault["store_writes_held"] = "import_batches"
         fault.update(final_state=ti["state"], final_try=ti["try_number"], final_hostname=ti.get("hostname"))
         notes["fault_worker_kill_mid_mapped_import"] = fault
         c.start_worker(fault["victim"])  # back for the rest of the pipeline
