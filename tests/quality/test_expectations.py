@@ -5,10 +5,25 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fingertip.quality import expectations
 from fingertip.quality.suites import INVENTORY_SUITES, SuiteError, check_suites, load_suite_spec, run_expectations
 
 GOOD = "11441700007280420Y"
+
+
+class _Expectations:
+    """``fingertip.quality.expectations``, imported on first use: it imports Great Expectations (≈ 3 s of
+    CPU), which every pytest-xdist worker would otherwise pay while collecting this file, not only the
+    worker that runs it."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # pytest's collection probes every module attribute (__test__, fixture marks)
+            raise AttributeError(name)
+        from fingertip.quality import expectations as module
+
+        return getattr(module, name)
+
+
+expectations = _Expectations()
 
 
 def _bad(df, expectation) -> list[int]:

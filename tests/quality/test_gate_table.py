@@ -26,12 +26,10 @@ import io
 import json
 import time
 
-import great_expectations  # noqa: F401  (imported once by the mutation harness's parent, not per mutant)
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
-import fingertip.quality.expectations  # noqa: F401  (registers the custom expectations)
 from fingertip.inventory.importer import import_file
 from fingertip.quality import suites
 from fingertip.quality.validate import QualityGateRejected, Verdict, pending_batches, validate_batch
