@@ -58,7 +58,7 @@ LABEL_DEFINITIONS = {
     "stale_60d": "account: last post 60-364 days before as_of",
     "zombie_account": "account: last post >= 365 days before as_of with < 50 followers, or never posted and 0 followers",
     "no_interaction_channel": "account: has_interaction_channel false and interaction_channel false every day",
-    "unanswered_90d": "account: oldest_unanswered_days >= 90 on as_of (unanswered_messages > 0)",
+    "unanswered_90d": "account: oldest_unanswered_days 91-400 on as_of, more than 90 days (unanswered_messages > 0)",
     "duplicate_account_platform": "account: the unit has another account on the same platform (both labelled)",
     "near_duplicate_account": "account: same platform and division as another unit's account, equal name_core (both labelled)",
     "zombie_app": "app: every listing's version released >= 400 days before as_of, <= 30 ratings, <= 2000 downloads, "
@@ -1116,7 +1116,8 @@ class Generator:
                 return self._activity_profile(rng, "never"), {"never_posted": True}
             k = rng.randrange(365, 1500)
             return self._activity_profile(rng, "stale", last_post_days=k), {"days_since_last_post": k}
-        oldest = rng.randrange(90, 400)
+        # account.unanswered_90d fires on more than 90 days (超过90天: from day 91); + 1 keeps the random stream
+        oldest = rng.randrange(90, 400) + 1
         return self._activity_profile(rng, "unanswered", oldest=oldest), {"oldest_unanswered_days": oldest}
 
     def _activity_profile(self, rng: random.Random, mode: str, last_post_days: int | None = None,
