@@ -459,11 +459,12 @@ def stage_reports(ctx: DemoContext) -> None:
     run_dag(ctx, "periodic_report", logical_date=ctx.today.isoformat(),
             conf={"period": period, "kind": "quarterly"})
     engine = _store_engine()
+    # literal positions: with bound parameters PostgreSQL sees two different expressions in SELECT and GROUP BY
+    prefix = sa.func.substr(schema.findings.c.division_code, sa.literal_column("1"), sa.literal_column("2"))
     with engine.connect() as conn:
         province = conn.execute(
-            sa.select(sa.func.substr(schema.findings.c.division_code, 1, 2), sa.func.count())
-            .where(schema.findings.c.division_code.is_not(None)).group_by(sa.func.substr(schema.findings.c.division_code, 1, 2))
-            .order_by(sa.func.count().desc()).limit(1)).first()
+            sa.select(prefix, sa.func.count()).where(schema.findings.c.division_code.is_not(None))
+            .group_by(prefix).order_by(sa.func.count().desc()).limit(1)).first()
     province_code = (province[0] if province else "44") + "0000"
     run_dag(ctx, "adhoc_audit", conf={"provinces": [province_code], "sample_rate": 0.5, "sample_seed": ctx.seed})
     with engine.connect() as conn:

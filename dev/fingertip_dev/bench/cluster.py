@@ -12,8 +12,10 @@
 ``ratio`` = cluster / sequential (issue 13's target: ≤ 1.2 on 2 cores). Both use the stub source server
 with the client rate limit lifted (``airflow_settings.yaml``). The two pipelines are the same DAGs but not
 the same stages: the cluster also runs validation's second detection, ingests the listing history day
-through ``ingest_app_store`` (the demo copies it) and answers real approvals; the cluster's store is
-PostgreSQL, the demo's SQLite. The JSON carries the stage times so the comparison can be read honestly.
+through ``ingest_app_store`` (the demo copies it) and answers real approvals. Both stores are PostgreSQL
+(the sequential path gets a fresh database of its own, dropped afterwards), so the executor is what
+differs. ``same_runs_ratio`` compares the run seconds of the work both did (:func:`_same_runs`: per DAG,
+the cluster's last runs as many as the demo's; no scheduling gaps); the JSON carries them per DAG.
 
 The machine is shared: the 1-minute load average is sampled every 5 s during each phase
 (``load_average``: at the start, mean and max per phase) and ``cpus`` is recorded; a ratio measured under
@@ -23,6 +25,7 @@ a load above the core count says as much about the neighbours as about the execu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -78,8 +81,10 @@ def run(entities: int) -> dict:
 
         os.environ["FINGERTIP_DEMO_RUNNER"] = "cli"
         load.start("dags_test")
+        database = f"fingertip_bench_seq_{os.getpid()}"
         try:
-            sequential = demo.run(entities=entities)
+            with _pg_database(database) as store_url:  # the cluster's store backend: only the executor differs
+                sequential = demo.run(entities=entities, store_url=store_url)
         except SystemExit as exc:  # the cluster's figures are kept; the ratio cannot be given
             sequential = {"error": str(exc)[-500:]}
     finally:
@@ -87,11 +92,17 @@ def run(entities: int) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     seconds = cluster["pipeline_seconds"]
     reference = sequential.get("demo_pipeline_seconds")
+    same_runs = _same_runs(cluster.get("dag_runs", []), sequential.get("dag_runs") or [])
     return {
         "entities": entities,
         "cluster_pipeline_seconds": seconds,
         "dags_test_pipeline_seconds": reference,
         "ratio": round(seconds / reference, 3) if reference else None,
+        "dags_test_store": sequential.get("store"),
+        "same_runs_cluster_seconds": same_runs["cluster"],
+        "same_runs_dags_test_seconds": same_runs["dags_test"],
+        "same_runs_ratio": same_runs["ratio"],
+        "same_runs_by_dag": same_runs["by_dag"],
         "scheduler_tasks_per_second": cluster["tasks_per_second"],
         "tasks": cluster["tasks"],
         "worker_peak_rss_mb": cluster["worker_peak_rss_mb"],
@@ -109,6 +120,45 @@ def run(entities: int) -> dict:
     }
 
 
+@contextlib.contextmanager
+def _pg_database(name: str):
+    """A fresh PostgreSQL database on the cluster's server (``FINGERTIP_CLUSTER_PG``) for the sequential
+    path's store, dropped afterwards: the comparison then differs in the executor, not the store backend."""
+    import sqlalchemy as sa
+
+    from fingertip_dev.cluster.run import PG_ADMIN
+
+    admin = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _same_runs(cluster_runs: list[dict], sequential_runs: list[dict]) -> dict:
+    """Run seconds (start to end) of the work both paths did: for each DAG the sequential path ran n
+    times, the cluster's last n runs of it (its extra runs are the listing-history day through
+    ``ingest_app_store``, which the demo copies, and the detection after ingestion, before validation's).
+    Scheduling gaps between runs are not in these sums (they are in the pipeline ratio)."""
+    counts: dict[str, list[float]] = {}
+    for r in sequential_runs:
+        counts.setdefault(r["dag_id"], []).append(float(r["seconds"] or 0))
+    by_dag: dict[str, dict[str, float]] = {}
+    for dag_id, seq in counts.items():
+        ours = sorted((r for r in cluster_runs if r["dag_id"] == dag_id), key=lambda r: r.get("run_after") or "")
+        last = [float(r.get("seconds") or 0) for r in ours[-len(seq):]] if ours else []
+        by_dag[dag_id] = {"cluster": round(sum(last), 1), "dags_test": round(sum(seq), 1),
+                          "cluster_runs": len(last), "dags_test_runs": len(seq)}
+    c = round(sum(v["cluster"] for v in by_dag.values()), 1)
+    d = round(sum(v["dags_test"] for v in by_dag.values()), 1)
+    return {"cluster": c, "dags_test": d, "ratio": round(c / d, 3) if d else None, "by_dag": by_dag}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fingertip_dev.bench.cluster")
     parser.add_argument("--entities", type=int, default=2000)
@@ -120,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"cluster {result['cluster_pipeline_seconds']} s vs airflow dags test "
               f"{result['dags_test_pipeline_seconds']} s at {args.entities:,} entities: ratio {result['ratio']}; "
+              f"same runs {result['same_runs_cluster_seconds']} s vs {result['same_runs_dags_test_seconds']} s "
+              f"(ratio {result['same_runs_ratio']}); "
               f"{result['scheduler_tasks_per_second']} tasks/s; worker peak RSS {result['worker_peak_rss_mb']} MB; "
               f"load average {result['load_average']} on {result['cpus']} CPUs")
     if result["dags_test_error"]:

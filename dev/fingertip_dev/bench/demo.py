@@ -44,7 +44,8 @@ def _run(cmd: list[str], env: dict[str, str], log: Path) -> float:
     return time.monotonic() - started
 
 
-def run(entities: int = 10_000, seed: int = 20261123, keep: bool = False) -> dict:
+def run(entities: int = 10_000, seed: int = 20261123, keep: bool = False, store_url: str | None = None) -> dict:
+    """``store_url``: the governance store (default: the demo's embedded SQLite store in the scratch folder)."""
     tmp = Path(tempfile.mkdtemp(prefix="fingertip-demobench-"))
     home = tmp / "airflow"
     home.mkdir()
@@ -64,6 +65,7 @@ def run(entities: int = 10_000, seed: int = 20261123, keep: bool = False) -> dic
         "FINGERTIP_OUTPUT_URL": (tmp / "out").as_uri(),
         "FINGERTIP_STUB_PORT": str(_free_port()),
         "FINGERTIP_SMTP_PORT": str(_free_port()),
+        **({"FINGERTIP_STORE_URL": store_url} if store_url else {}),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT / "dev"),
                                                      os.environ.get("PYTHONPATH")])),
     })
@@ -83,6 +85,7 @@ def run(entities: int = 10_000, seed: int = 20261123, keep: bool = False) -> dic
             "demo_wall_seconds": round(wall, 1),
             "setup_seconds": round(setup, 1),
             "dag_runner": summary.get("dag_runner"),
+            "store": (store_url or "sqlite").split(":", 1)[0].split("+", 1)[0],
             "stage_seconds": summary.get("stage_seconds"),
             "dag_runs": [{"dag_id": r["dag_id"], "seconds": r["seconds"], "state": r["state"]}
                          for r in summary.get("dag_runs", [])],

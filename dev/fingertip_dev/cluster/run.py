@@ -812,6 +812,14 @@ def _count_batches(c: Cluster) -> int:
     return int(count)
 
 
+def _run_seconds(run: dict[str, Any]) -> float | None:
+    """A DAG run's start to end (REST ``start_date``/``end_date``), as the demo records its runs."""
+    if not run.get("start_date") or not run.get("end_date"):
+        return None
+    start, end = (dt.datetime.fromisoformat(run[k].replace("Z", "+00:00")) for k in ("start_date", "end_date"))
+    return round((end - start).total_seconds(), 1)
+
+
 def summarise(c: Cluster, today: dt.date, notes: dict[str, Any], seconds: float) -> dict[str, Any]:
     os.environ.update({k: v for k, v in c.env.items() if k.startswith(("FINGERTIP_", "AIRFLOW_CONN_"))})
     from fingertip.store.engine import create_store_engine
@@ -822,6 +830,7 @@ def summarise(c: Cluster, today: dt.date, notes: dict[str, Any], seconds: float)
         for run in c.runs(dag_id):
             dag_runs.append({"dag_id": dag_id, "run_id": run["dag_run_id"], "state": run["state"],
                              "run_type": run["run_type"], "logical_date": run.get("logical_date"),
+                             "run_after": run.get("run_after"), "seconds": _run_seconds(run),
                              "workers": c.task_hosts(dag_id, run["dag_run_id"])})
     engine = create_store_engine(c.pg_url(c.databases[1], "postgresql+psycopg"))
     detection = detection_counts(engine, today)
