@@ -324,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.mkdir(parents=True, exist_ok=True)
     pg_problem = pg_available()
     results = []
+    details = []  # each run's whole output (stage and per-DAG figures behind the metrics)
     raw: dict[tuple[str, str], dict[int, dict]] = {}
     for bench in benches(args.with_1m, args.with_cluster):
         if args.only and args.only not in bench.name:
@@ -342,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "error" in out:
                     results.append({"bench": bench.name, "backend": backend, "n": n, "error": out["error"]})
                     continue
+                details.append({"bench": bench.name, "backend": backend, "n": n, "output": out})
                 if bench.scaling:
                     raw.setdefault((bench.name, backend), {})[n] = out
                 results += metric_rows(bench, out, backend, n)
@@ -351,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": results,
+        "details": details,
     }
     out_dir = Path(config.output_url().removeprefix("file://"))
     out_dir.mkdir(parents=True, exist_ok=True)
