@@ -459,25 +459,27 @@ class Cluster:
             with engine.connect() as conn, conn.begin():
                 conn.execute(sa.text(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE'))
                 log(f"holding writes to the store table {table}")
-                yield
+                yield int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
             log(f"released the store table {table}")
         finally:
             engine.dispose()
 
-    def terminate_store_sessions_mid_task(self, dag_id: str, run_id: str, task_id: str,
-                                          timeout: float = 600) -> dict[str, Any]:
-        """``pg_terminate_backend`` on every session of the store database, at a moment when ``task_id`` of
-        the run is running and a store session is inside a statement or a transaction (so the task's work
-        is cut, not merely an idle pooled connection)."""
+    def terminate_store_sessions_mid_task(self, dag_id: str, run_id: str, task_id: str, timeout: float = 600,
+                                          spare: tuple[int, ...] = ()) -> dict[str, Any]:
+        """``pg_terminate_backend`` on every session of the store database (but the ``spare`` backends: a
+        lock holder of :meth:`store_writes_held`), at a moment when ``task_id`` of the run is running and a
+        store session is inside a statement or a transaction (so the task's work is cut, not merely an idle
+        pooled connection)."""
         import sqlalchemy as sa
 
         store = self.databases[1]
         engine = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
                                   isolation_level="AUTOCOMMIT")
-        busy = sa.text("SELECT pid, state FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid() "
+        others = "datname = :db AND pid <> pg_backend_pid() AND NOT (pid = ANY(:spare))"
+        busy = sa.text(f"SELECT pid, state FROM pg_stat_activity WHERE {others} "
                        "AND state IN ('active', 'idle in transaction')")
-        kill = sa.text("SELECT pid, state, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity "
-                       "WHERE datname = :db AND pid <> pg_backend_pid()")
+        kill = sa.text(f"SELECT pid, state, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity "
+                       f"WHERE {others}")
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -487,8 +489,8 @@ class Cluster:
                     raise ClusterError(f"{dag_id}.{task_id} ended {ti['state']} before its store sessions were cut")
                 if ti["state"] == "running":
                     with engine.connect() as conn:
-                        if conn.execute(busy, {"db": store}).first() is not None:
-                            rows = conn.execute(kill, {"db": store}).mappings().all()
+                        if conn.execute(busy, {"db": store, "spare": list(spare)}).first() is not None:
+                            rows = conn.execute(kill, {"db": store, "spare": list(spare)}).mappings().all()
                             cut = [dict(r) for r in rows]
                             log(f"FAULT: pg_terminate_backend on {sum(r['terminated'] for r in cut)} session(s) of "
                                 f"{store} ({[r['state'] for r in cut]}) while {dag_id}.{task_id} try "
@@ -573,9 +575,13 @@ def pipeline(c: Cluster, today: dt.date) -> dict[str, Any]:
     log("stub source server (today's world) and mail catcher started")
 
     c.wait_run("ingest_app_store", c.trigger("ingest_app_store", logical_date=f"{yesterday}T04:00:00+08:00"))
-    for dag_id in ("ingest_app_store", "ingest_filings", "ingest_accounts"):
-        c.wait_run(dag_id, c.trigger(dag_id))  # logical_date null: dated by the Beijing run date
-    notes.update(_detection_after_ingestion(c, detections_before, today))
+    with contextlib.ExitStack() as held:
+        # with faults: the detection this ingestion day starts must still be running when its store sessions
+        # are cut, however fast it is: its writes to findings wait on this lock until the cut
+        holder = held.enter_context(c.store_writes_held("findings")) if c.faults else None
+        for dag_id in ("ingest_app_store", "ingest_filings", "ingest_accounts"):
+            c.wait_run(dag_id, c.trigger(dag_id))  # logical_date null: dated by the Beijing run date
+        notes.update(_detection_after_ingestion(c, detections_before, today, held, holder))
     after_ingestion = [r for r in c.runs("detect_findings") if r["dag_run_id"] not in detections_before]
     notes["detection_runs_after_ingestion"] = len(after_ingestion)
     if len(after_ingestion) != 1:
@@ -671,14 +677,16 @@ def _import_inventory(c: Cluster) -> dict[str, Any]:
     return notes
 
 
-def _detection_after_ingestion(c: Cluster, known: set[str], today: dt.date) -> dict[str, Any]:
+def _detection_after_ingestion(c: Cluster, known: set[str], today: dt.date, held: contextlib.ExitStack,
+                               holder: int | None) -> dict[str, Any]:
     """Wait for the detection the complete ingestion day started (by its assets); with faults, cut the
     store's PostgreSQL sessions while it runs and compare what its retry stored with a clean evaluation."""
     detection = c.wait_new_run("detect_findings", known)
     if not c.faults:
         c.wait_run("detect_findings", detection, on_wait=c.answer_approvals)
         return {}
-    cut = c.terminate_store_sessions_mid_task("detect_findings", detection, "detect")
+    cut = c.terminate_store_sessions_mid_task("detect_findings", detection, "detect", spare=(holder,) if holder else ())
+    held.close()  # the lock on findings: the retry writes
     c.wait_run("detect_findings", detection, on_wait=c.answer_approvals)
     return {"fault_store_sessions_terminated_mid_detection": {**cut, **_detection_against_clean(c, detection, today)}}
 
