@@ -126,14 +126,14 @@ def _pg_database(name: str):
     path's store, dropped afterwards: the comparison then differs in the executor, not the store backend."""
     import sqlalchemy as sa
 
-    from fingertip_dev.cluster.run import PG_ADMIN
+    from fingertip_dev.cluster.run import admin_engine, pg_url
 
-    admin = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    admin = admin_engine()
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+        yield pg_url(name, "postgresql+psycopg")
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -35,6 +35,19 @@ MAIL_LEASE_MINUTES = 1
 TERMINAL = {"success", "failed"}
 
 
+def pg_url(database: str, driver: str = "postgresql") -> str:
+    """The URL of ``database`` on the cluster's PostgreSQL server (``FINGERTIP_CLUSTER_PG``)."""
+    base = PG_ADMIN.rsplit("/", 1)[0].split("://", 1)[1]
+    return f"{driver}://{base}/{database}"
+
+
+def admin_engine():
+    """An AUTOCOMMIT engine on the server's admin database (CREATE/DROP DATABASE, pg_stat_activity)."""
+    import sqlalchemy as sa
+
+    return sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,15 +88,13 @@ class Cluster:
 
     # -- resources -------------------------------------------------------------------------------
     def pg_url(self, database: str, driver: str = "postgresql") -> str:
-        base = PG_ADMIN.rsplit("/", 1)[0].split("://", 1)[1]
-        return f"{driver}://{base}/{database}"
+        return pg_url(database, driver)
 
     def create_databases(self) -> tuple[str, str]:
         import sqlalchemy as sa
 
         meta, store = f"fingertip_cluster_meta_{self.token}", f"fingertip_cluster_store_{self.token}"
-        engine = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
+        engine = admin_engine()
         with engine.connect() as conn:
             for name in (meta, store):
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -95,8 +106,7 @@ class Cluster:
     def drop_databases(self) -> None:
         import sqlalchemy as sa
 
-        engine = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
+        engine = admin_engine()
         with engine.connect() as conn:
             for name in self.databases:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -473,8 +483,7 @@ class Cluster:
         import sqlalchemy as sa
 
         store = self.databases[1]
-        engine = sa.create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
+        engine = admin_engine()
         others = "datname = :db AND pid <> pg_backend_pid() AND NOT (pid = ANY(:spare))"
         busy = sa.text(f"SELECT pid, state FROM pg_stat_activity WHERE {others} "
                        "AND state IN ('active', 'idle in transaction')")
@@ -668,8 +677,8 @@ def _import_inventory(c: Cluster) -> dict[str, Any]:
         for other in c.runs("import_inventory"):
             c.wait_run("import_inventory", other["dag_run_id"])
         ti = c.task_instance("import_inventory", fault["run_id"], "import_file", fault["map_index"])
-        fault["store_writes_held"] = "import_batches"
-        fault.update(final_state=ti["state"], final_try=ti["try_number"], final_hostname=ti.get("hostname"))
+        fault.update(store_writes_held="import_batches", final_state=ti["state"], final_try=ti["try_number"],
+                     final_hostname=ti.get("hostname"))
         notes["fault_worker_kill_mid_mapped_import"] = fault
         c.start_worker(fault["victim"])  # back for the rest of the pipeline
     notes["inventory_files_delivered"] = len(delivered)

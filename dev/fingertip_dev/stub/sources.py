@@ -297,7 +297,6 @@ def _apple_wrong_types(item: dict[str, Any], rng: random.Random) -> None:
     _drop_one(item, rng, ("version", "currentVersionReleaseDate", "bundleId", "sellerName"))
 
 
-_SELLER_SQL = "COALESCE(sl.developer, sp.name, sl.name, a.name)"
 APPLE_DEFAULT_LIMIT = 50
 
 
@@ -306,18 +305,6 @@ def _apple_limit(params: dict[str, list[str]]) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= APPLE_MAX_IDS:
         raise _apple_error(f"Invalid value(s) for key(s): [limit] ({raw})")
     return int(raw)
-
-
-def _apple_artists(world: World) -> dict[str, str]:
-    """artistId → seller name of every Apple seller in the world (cached on the world)."""
-    cached = getattr(world, "_fingertip_apple_artists", None)
-    if cached is None:
-        sellers = {r[0] for r in world.fetch_all(
-            f"SELECT DISTINCT {_SELLER_SQL} FROM store_listings sl LEFT JOIN apps a ON a.id = sl.app_id "
-            "LEFT JOIN sponsors sp ON sp.id = a.sponsor_id WHERE sl.store = 'apple'", [])}
-        cached = {str(artist_id(s)): s for s in sellers if s}
-        world._fingertip_apple_artists = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def _artist_row(seller: str, genre_id: str = "6002") -> dict[str, Any]:
@@ -343,7 +330,8 @@ class _AppleCatalogue:
     not a scan of every listing: at 200,000 entities the discovery's thousands of requests each scanned
     the whole table (quadratic; the stub, not the pipeline, was the benchmark's bottleneck).
 
-    Same answers as the SQL it replaces: ``_SELLER_SQL = ?`` for the lookup; for the search,
+    The seller of a listing is ``COALESCE(sl.developer, sp.name, sl.name, a.name)``. Same answers as the
+    SQL it replaces: the seller equal to the artist's for the developer lookup; for the search,
     ``LIKE '%term%'`` as SQLite evaluates it (case-insensitive for ASCII letters only) on the seller or,
     without ``attribute``, on ``COALESCE(sl.name, a.name)``; rows in ``store_app_id`` order."""
 
@@ -357,6 +345,8 @@ class _AppleCatalogue:
                 self.by_seller.setdefault(seller, []).append(i)
             names.append(_coalesce(row["name"], row["app_name"]) or "")
         self.sellers = list(self.by_seller)
+        #: artistId → seller (a seller with only unavailable listings has no apps to return either)
+        self.artists = {str(artist_id(s)): s for s in self.sellers if s}
         self._seller_text, self._seller_starts = self._joined(self.sellers)
         self._name_text, self._name_starts = self._joined(names)
         self._names = names
@@ -422,12 +412,11 @@ def apple_developer_lookup(world: World, ids: list[str], params: dict[str, list[
     limit = _apple_limit(params)
     results: list[dict[str, Any]] = []
     if (_one(params, "country") or "us").lower() == "cn":
-        artists = _apple_artists(world)
+        catalogue = _apple_catalogue(world)
         for artist in ids:
-            seller = artists.get(artist)
+            seller = catalogue.artists.get(artist)
             if seller is None:
                 continue
-            catalogue = _apple_catalogue(world)
             apps = _apple_software(world, catalogue, catalogue.of_seller(seller), limit)
             if not apps:
                 continue  # a developer with nothing in this storefront is not returned
