@@ -3,8 +3,9 @@
 ``python -m fingertip_dev.bench.test_suite [--workers N] [--json]`` (default: two per core, as ``make test``)
 
 Runs ``python -m compileall`` on the project, then ``pytest -n <workers> --dist loadfile
---no-loadscope-reorder`` (the ``test`` target of the Makefile) from the project root with the project environment, and reports ``test_suite_seconds``
-(wall clock of the pytest process, collection included), the CPU seconds it and its children used,
+--no-loadscope-reorder`` (the ``test`` target of the Makefile) from the project root with the project
+environment, and reports ``test_suite_seconds`` (wall clock of the pytest process, collection included;
+not the compile step, which takes well under a second), the CPU seconds it and its children used,
 the outcome counts from pytest's summary line and the worker count. A failing suite is still a
 measurement: the counts say so.
 
