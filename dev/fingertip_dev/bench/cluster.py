@@ -6,16 +6,24 @@
    workers, the pipeline over REST (``pipeline_seconds``: first trigger to the last run's end; no fault
    injected), the tasks the scheduler ran per second, and the peak RSS of each worker's process tree
    (sampled every second);
-2. the same population through ``make demo``'s pipeline with one ``airflow dags test`` process per DAG
-   (``FINGERTIP_DEMO_RUNNER=cli``, :mod:`fingertip_dev.bench.demo`): the sequential path.
+2. the same population and the same DAG runs in the same order with one ``airflow dags test`` process per
+   DAG run (``FINGERTIP_DEMO_RUNNER=cli``, ``make demo``'s runner with ``--cycle cluster``,
+   :mod:`fingertip_dev.bench.demo`): the sequential path. ``dags_test_pipeline_seconds`` is its
+   ``cycle_seconds``: first DAG run to the last, without the demo's reading of the store for its printed
+   summary (the cluster summarises after its pipeline time too).
 
 ``ratio`` = cluster / sequential (issue 13's target: ≤ 1.2 on 2 cores). Both use the stub source server
-with the client rate limit lifted (``airflow_settings.yaml``). The two pipelines are the same DAGs but not
-the same stages: the cluster also runs validation's second detection, ingests the listing history day
-through ``ingest_app_store`` (the demo copies it) and answers real approvals. Both stores are PostgreSQL
-(the sequential path gets a fresh database of its own, dropped afterwards), so the executor is what
-differs. ``same_runs_ratio`` compares the run seconds of the work both did (:func:`_same_runs`: per DAG,
-the cluster's last runs as many as the demo's; no scheduling gaps); the JSON carries them per DAG.
+with the client rate limit lifted (``airflow_settings.yaml``) and ingest the listing-history days through
+``ingest_app_store`` with the stub serving each day's world. What the paths cannot share: ``dags test``
+cannot answer a human-in-the-loop task, so its shutdown runs leave the approval requests unanswered
+(``approve_case`` marked success), while the cluster answers them over REST (one approval per batch, which
+announces that case); the cluster's own ``*/30`` import schedule may add a run that finds the inbox empty.
+Both stores are PostgreSQL (the sequential path gets a fresh database of its own, dropped afterwards), so
+the executor is what differs. ``same_runs_ratio`` compares run seconds DAG by DAG (:func:`_same_runs`,
+scheduling gaps excluded); ``dag_runs_match`` says whether both ran the same DAGs as often.
+
+SIGTERM, SIGINT or SIGHUP to the benchmark is passed on to the cluster command, which stops every process
+it started and drops its databases before the benchmark exits.
 
 The machine is shared: the 1-minute load average is sampled every 5 s during each phase
 (``load_average``: at the start, mean and max per phase) and ``cpus`` is recorded; a ratio measured under
@@ -29,10 +37,12 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -70,12 +80,12 @@ def run(entities: int) -> dict:
     load = LoadSampler()
     try:
         load.start("cluster")
-        proc = subprocess.run([sys.executable, "-m", "fingertip_dev", "cluster", "--entities", str(entities),
-                               "--no-faults", "--out", str(tmp / "cluster")],
-                              capture_output=True, text=True, check=False, cwd=ROOT)
+        returncode, output = _run_forwarding_signals(
+            [sys.executable, "-m", "fingertip_dev", "cluster", "--entities", str(entities), "--no-faults",
+             "--out", str(tmp / "cluster")], tmp / "cluster.log")
         summary_path = tmp / "cluster" / "summary.json"
-        if proc.returncode != 0 or not summary_path.exists():
-            raise SystemExit("bench.cluster: the cluster run failed:\n" + "\n".join(proc.stdout.splitlines()[-30:]))
+        if returncode != 0 or not summary_path.exists():
+            raise SystemExit("bench.cluster: the cluster run failed:\n" + "\n".join(output.splitlines()[-30:]))
         cluster = json.loads(summary_path.read_text(encoding="utf-8"))
         from fingertip_dev.bench import demo
 
@@ -84,14 +94,14 @@ def run(entities: int) -> dict:
         database = f"fingertip_bench_seq_{os.getpid()}"
         try:
             with _pg_database(database) as store_url:  # the cluster's store backend: only the executor differs
-                sequential = demo.run(entities=entities, store_url=store_url)
+                sequential = demo.run(entities=entities, store_url=store_url, cycle="cluster")
         except SystemExit as exc:  # the cluster's figures are kept; the ratio cannot be given
             sequential = {"error": str(exc)[-500:]}
     finally:
         loads = load.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     seconds = cluster["pipeline_seconds"]
-    reference = sequential.get("demo_pipeline_seconds")
+    reference = sequential.get("cycle_seconds")
     same_runs = _same_runs(cluster.get("dag_runs", []), sequential.get("dag_runs") or [])
     return {
         "entities": entities,
@@ -99,6 +109,10 @@ def run(entities: int) -> dict:
         "dags_test_pipeline_seconds": reference,
         "ratio": round(seconds / reference, 3) if reference else None,
         "dags_test_store": sequential.get("store"),
+        "dags_test_whole_pipeline_seconds": sequential.get("demo_pipeline_seconds"),
+        "dags_test_summarising_seconds": sequential.get("summarising_seconds"),
+        "dags_test_recall": sequential.get("recall"),
+        "dag_runs_match": same_runs["match"],
         "same_runs_cluster_seconds": same_runs["cluster"],
         "same_runs_dags_test_seconds": same_runs["dags_test"],
         "same_runs_ratio": same_runs["ratio"],
@@ -118,6 +132,30 @@ def run(entities: int) -> dict:
         "load_average_mean_dags_test": loads.get("dags_test", {}).get("mean"),
         "cpus": os.cpu_count(),
     }
+
+
+def _run_forwarding_signals(cmd: list[str], log: Path) -> tuple[int, str]:
+    """Run ``cmd`` (output to ``log``); SIGTERM, SIGINT or SIGHUP received meanwhile is sent on to it and
+    waited for (the cluster command stops what it started on SIGTERM), then the benchmark stops."""
+    received: list[int] = []
+    with open(log, "w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+
+        def forward(signum, _frame):
+            received.append(signum)
+            proc.send_signal(signal.SIGTERM)
+
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        try:
+            returncode = proc.wait()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    if received:
+        raise SystemExit(f"bench.cluster: stopped by signal {received[0]}; the cluster command stopped what it "
+                         f"started (exit {returncode}):\n" + "\n".join(output.splitlines()[-10:]))
+    return returncode, output
 
 
 @contextlib.contextmanager
@@ -141,10 +179,10 @@ def _pg_database(name: str):
 
 
 def _same_runs(cluster_runs: list[dict], sequential_runs: list[dict]) -> dict:
-    """Run seconds (start to end) of the work both paths did: for each DAG the sequential path ran n
-    times, the cluster's last n runs of it (its extra runs are the listing-history day through
-    ``ingest_app_store``, which the demo copies, and the detection after ingestion, before validation's).
-    Scheduling gaps between runs are not in these sums (they are in the pipeline ratio)."""
+    """Run seconds (start to end), DAG by DAG: for each DAG the sequential path ran n times, the cluster's
+    last n runs of it (the cluster may have more: a scheduled ``import_inventory`` that found the inbox
+    empty). ``match``: both ran every DAG equally often. Scheduling gaps between runs are not in these sums
+    (they are in the pipeline ratio)."""
     counts: dict[str, list[float]] = {}
     for r in sequential_runs:
         counts.setdefault(r["dag_id"], []).append(float(r["seconds"] or 0))
@@ -156,7 +194,10 @@ def _same_runs(cluster_runs: list[dict], sequential_runs: list[dict]) -> dict:
                           "cluster_runs": len(last), "dags_test_runs": len(seq)}
     c = round(sum(v["cluster"] for v in by_dag.values()), 1)
     d = round(sum(v["dags_test"] for v in by_dag.values()), 1)
-    return {"cluster": c, "dags_test": d, "ratio": round(c / d, 3) if d else None, "by_dag": by_dag}
+    cluster_counts = Counter(r["dag_id"] for r in cluster_runs)
+    match = bool(counts) and all(cluster_counts[dag_id] == len(seq) for dag_id, seq in counts.items()) \
+        and set(cluster_counts) <= set(counts)
+    return {"cluster": c, "dags_test": d, "ratio": round(c / d, 3) if d else None, "by_dag": by_dag, "match": match}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,9 @@ RETRY_SECONDS = 10
 #: the mail ledger's lease on this cluster: a send task retried after its worker died resends within the run
 MAIL_LEASE_MINUTES = 1
 TERMINAL = {"success", "failed"}
+#: how often the pipeline asks the REST API whether a run has ended (a GET; the next trigger waits on it,
+#: so a long interval adds its half to every step of the pipeline time)
+POLL_SECONDS = 1.0
 
 
 def pg_url(database: str, driver: str = "postgresql") -> str:
@@ -390,7 +393,7 @@ class Cluster:
                 return dict(run)
             if on_wait is not None:
                 on_wait()
-            time.sleep(3)
+            time.sleep(POLL_SECONDS)
         raise ClusterError(f"{dag_id} {run_id} did not finish in {timeout} s")
 
     def wait_new_run(self, dag_id: str, known: set[str], timeout: float = 900) -> str:
@@ -400,7 +403,7 @@ class Cluster:
             fresh = [r for r in self.runs(dag_id) if r["dag_run_id"] not in known]
             if fresh:
                 return str(fresh[0]["dag_run_id"])
-            time.sleep(3)
+            time.sleep(POLL_SECONDS)
         raise ClusterError(f"no new run of {dag_id} within {timeout} s")
 
     def answer_approvals(self, dag_id: str = "shutdown_cases") -> list[dict[str, Any]]:
@@ -531,7 +534,7 @@ class Cluster:
             if runs and all(r["state"] in TERMINAL for r in runs):
                 return answered
             self.check_alive()
-            time.sleep(5)
+            time.sleep(2 * POLL_SECONDS)
         raise ClusterError(f"shutdown runs did not finish in {timeout} s")
 
     def task_hosts(self, dag_id: str, run_id: str) -> dict[str, int]:
