@@ -363,3 +363,33 @@ def test_non_ascii_credit_codes_refused_and_folded_only_at_intake(value, nfkc, d
 def test_make_credit_code_refuses_a_full_width_division():
     with pytest.raises(ValueError, match="bad division code"):
         make_credit_code("11", "４４０３００", "00728042")
+
+
+def _decimal_digits() -> list[str]:
+    """Every Unicode decimal digit (category Nd), from the Unicode database of this Python."""
+    import sys
+    import unicodedata
+
+    return [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Nd"]
+
+
+def test_filing_numbers_take_ascii_digits_only_after_folding():
+    """NFKC folds full-width (２) and mathematical (𝟐) digits to ASCII; the other scripts' decimal digits
+    (Bengali ২, Arabic-Indic ٢, Devanagari २ …) it keeps, and a filing number written with them is
+    malformed — not a valid number with foreign digits stored as its serial."""
+    import unicodedata
+
+    folded, refused = 0, 0
+    for digit in _decimal_digits():
+        value = unicodedata.digit(digit)
+        text = f"粤ICP备202401234{digit}号-{digit}A" if value else f"粤ICP备202401234{digit}号"
+        parsed = parse_filing_number(text)
+        if unicodedata.normalize("NFKC", digit) == str(value):
+            folded += 1
+            assert parsed is not None and parsed.digits == f"202401234{value}", text
+            assert parsed.service_no == (value or None)
+        else:
+            refused += 1
+            assert parsed is None and not is_valid_filing_number(text), text
+            assert filing_number_problem(text) is not None
+    assert folded >= 60 and refused >= 500  # full-width and mathematical digits; every other script's

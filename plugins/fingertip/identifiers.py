@@ -160,7 +160,8 @@ SERVICE_SUFFIXES = {"app": "A", "mini_program": "X", "quick_app": "K"}
 SUFFIX_SERVICE_TYPES = {v: k for k, v in SERVICE_SUFFIXES.items()}
 
 _FILING_RE = re.compile(
-    r"^(?P<abbr>[\u4e00-\u9fff])ICP备(?P<digits>\d{6,10})号(?:-(?P<service_no>[1-9]\d{0,3})(?P<suffix>[A-Z])?)?$"
+    # ASCII digits only: after NFKC, ``\d`` would still take Bengali, Arabic-Indic … digits (粤ICP备১২৩৪৫৬৭৮号)
+    r"^(?P<abbr>[\u4e00-\u9fff])ICP备(?P<digits>[0-9]{6,10})号(?:-(?P<service_no>[1-9][0-9]{0,3})(?P<suffix>[A-Z])?)?$"
 )
 
 

@@ -79,3 +79,14 @@ def test_a_company_is_never_matched():
     m = _index().match(_app(developer="阳江市人民政府办公室有限公司", developer_id="1500000001",
                             description="11441700007280420Y"))
     assert m.score >= 0.6 and not m.government_seller and not m.accepted()
+
+
+def test_credit_codes_in_text_are_read_with_ascii_digits_only():
+    """A seller text's credit code: full-width digits fold (NFKC) to the code; a code written with another
+    script's digits (Bengali ৪, kept by NFKC) is not a credit code, so it cannot match a sponsor's."""
+    from fingertip.discovery.matching import credit_codes
+
+    assert credit_codes("统一社会信用代码：１１４４１７００００７２８０４２０Ｙ") == {"11441700007280420Y"}
+    assert credit_codes("代码 11৪৪১৭০০007280420Y") == set()
+    assert credit_codes(None, "", "12320100MB1234567K 与 11441700007280420Y") == {
+        "12320100MB1234567K", "11441700007280420Y"}

@@ -62,6 +62,16 @@ def test_dates_not_in_future_and_iso():
     assert _bad(df, expectations.ExpectColumnValuesToBeIsoDates(column="d")) == [2]
 
 
+def test_dates_in_other_digits_are_not_iso_dates():
+    """``\\d`` would take full-width (２０２０) and other scripts' digits: such a cell is not an ISO date, and
+    the not-in-future and date-order checks leave it to that expectation instead of comparing strings."""
+    df = pd.DataFrame({"d": ["２０２０-０１-０１", "٢٠٢٠-٠١-٠١", "2020-01-01", "২০৯৯-১২-৩১"],
+                       "e": ["2000-01-01", "2000-01-01", "2021-01-01", "2000-01-01"]})
+    assert _bad(df, expectations.ExpectColumnValuesToBeIsoDates(column="d")) == [0, 1, 3]
+    assert _bad(df, expectations.ExpectColumnValuesToBeDatesNotInFuture(column="d", today="2026-11-23")) == []
+    assert _bad(df, expectations.ExpectColumnPairValuesToBeInDateOrder(column_A="d", column_B="e")) == []
+
+
 def test_date_order():
     df = pd.DataFrame({"a": ["2020-01-01", "2021-01-01", None, "2020-01-01"],
                        "b": ["2020-02-01", "2020-12-31", "2020-01-01", "2020-01-01"]})

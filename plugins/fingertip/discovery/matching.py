@@ -41,7 +41,7 @@ _GOVERNMENT = ("人民政府", "政府", "办公室", "办公厅", "委员会", 
                "协会", "联合会", "共青团", "妇女联合会", "红十字会")
 _SHORT = (("管理委员会", "管委会"), ("人民政府", "政府"), ("委员会", "委"), ("办公室", "办"), ("办公厅", "办"))
 _IDENTIFYING = {"seller_name", "seller_short_form", "credit_code"}
-_CREDIT = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])")
+_CREDIT = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])")
 
 
 def normalise(name: str | None) -> str:

@@ -114,8 +114,9 @@ def _division_codes() -> frozenset[str]:
     return frozenset(d.code for d in reference.load_divisions())
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")  # \Z, not $: no trailing newline
-_MANGLED = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$|^\d{16,}\.0+$")
+# ASCII digits only (``\d`` also takes full-width and other Unicode digits); \Z, not $: no trailing newline
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_MANGLED = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$|^\d{16,}\.0+$", re.ASCII)
 
 
 def _as_str(column: pd.Series) -> pd.Series:
