@@ -31,6 +31,8 @@ def test_same_runs_pairs_each_dag_with_the_clusters_last_runs():
     assert (result["cluster"], result["dags_test"]) == (89.0, 68.0)
     assert result["ratio"] == round(89 / 68, 3)
     assert result["match"] is False  # three ingest runs on the cluster against two
+    assert result["runs"] == {"detect_findings": {"cluster": 1, "dags_test": 1},
+                              "ingest_app_store": {"cluster": 3, "dags_test": 2}}
 
 
 def test_dag_runs_match_only_when_every_dag_ran_equally_often_on_both():

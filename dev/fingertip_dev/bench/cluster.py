@@ -113,6 +113,7 @@ def run(entities: int) -> dict:
         "dags_test_summarising_seconds": sequential.get("summarising_seconds"),
         "dags_test_recall": sequential.get("recall"),
         "dag_runs_match": same_runs["match"],
+        "dag_runs_by_dag": same_runs["runs"],
         "same_runs_cluster_seconds": same_runs["cluster"],
         "same_runs_dags_test_seconds": same_runs["dags_test"],
         "same_runs_ratio": same_runs["ratio"],
@@ -197,7 +198,9 @@ def _same_runs(cluster_runs: list[dict], sequential_runs: list[dict]) -> dict:
     cluster_counts = Counter(r["dag_id"] for r in cluster_runs)
     match = bool(counts) and all(cluster_counts[dag_id] == len(seq) for dag_id, seq in counts.items()) \
         and set(cluster_counts) <= set(counts)
-    return {"cluster": c, "dags_test": d, "ratio": round(c / d, 3) if d else None, "by_dag": by_dag, "match": match}
+    return {"cluster": c, "dags_test": d, "ratio": round(c / d, 3) if d else None, "by_dag": by_dag, "match": match,
+            "runs": {dag_id: {"cluster": cluster_counts[dag_id], "dags_test": len(counts.get(dag_id, []))}
+                     for dag_id in sorted(set(cluster_counts) | set(counts))}}
 
 
 def main(argv: list[str] | None = None) -> int:
