@@ -305,7 +305,8 @@ def run_one(bench: Bench, n: int, backend: str, tmp: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'plugins'}:{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     if proc.returncode != 0:
-        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]}
+        # the last lines, not only the last one: a failing driver's reason is usually above its closing line
+        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-40:] or ["failed"]}
     line = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("{")][-1]
     return json.loads(line)
 

@@ -78,6 +78,7 @@ class LoadSampler:
 def run(entities: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="fingertip-clusterbench-"))
     load = LoadSampler()
+    failed = True
     try:
         load.start("cluster")
         returncode, output = _run_forwarding_signals(
@@ -85,7 +86,9 @@ def run(entities: int) -> dict:
              "--out", str(tmp / "cluster")], tmp / "cluster.log")
         summary_path = tmp / "cluster" / "summary.json"
         if returncode != 0 or not summary_path.exists():
-            raise SystemExit("bench.cluster: the cluster run failed:\n" + "\n".join(output.splitlines()[-30:]))
+            raise SystemExit("bench.cluster: the cluster run failed:\n" + "\n".join(output.splitlines()[-30:])
+                             + f"\nkept for a look: {tmp} (cluster.log, cluster/summary.json, cluster/logs/, "
+                             "cluster/airflow/logs/)")
         cluster = json.loads(summary_path.read_text(encoding="utf-8"))
         from fingertip_dev.bench import demo
 
@@ -97,9 +100,11 @@ def run(entities: int) -> dict:
                 sequential = demo.run(entities=entities, store_url=store_url, cycle="cluster")
         except SystemExit as exc:  # the cluster's figures are kept; the ratio cannot be given
             sequential = {"error": str(exc)[-500:]}
+        failed = False
     finally:
         loads = load.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not failed:  # a failed cluster run's log, summary and Airflow logs stay for the diagnosis
+            shutil.rmtree(tmp, ignore_errors=True)
     seconds = cluster["pipeline_seconds"]
     reference = sequential.get("cycle_seconds")
     same_runs = _same_runs(cluster.get("dag_runs", []), sequential.get("dag_runs") or [])
