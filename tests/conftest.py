@@ -11,6 +11,7 @@ import atexit
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -82,6 +83,32 @@ def require_pg() -> None:
         if REQUIRE_PG:
             pytest.fail(f"FINGERTIP_REQUIRE_PG=1 but {reason}")
         pytest.skip(reason)
+
+
+#: system catalogs every CREATE/DROP SCHEMA … CASCADE of the suite leaves dead rows in (thousands per run)
+_CHURNED_CATALOGS = ("pg_attribute", "pg_class", "pg_depend", "pg_constraint", "pg_type", "pg_index", "pg_trigger",
+                     "pg_attrdef", "pg_namespace", "pg_sequence", "pg_statistic", "pg_description")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """VACUUM the test database's churned system catalogs once per run, before the workers start.
+
+    The suite creates and drops a schema per PostgreSQL test. A server with autovacuum off (as on these
+    machines: ``SHOW autovacuum`` → off) keeps every dead catalog row: on one machine the test database
+    grew from 107 to 405 MB over four ``make test`` runs and a ``make mutation`` (785,929 dead rows in
+    pg_attribute) while ``make test`` went 352, 375, 391, 440 s. The VACUUM takes about 2 s and lets the
+    catalogs reuse the space (and trims their empty tail) instead of growing with every run."""
+    if WORKER != "master" or hasattr(session.config, "workerinput") or pg_unavailable_reason():
+        return
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")  # VACUUM cannot run in a transaction
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("VACUUM " + ", ".join(f"pg_catalog.{t}" for t in _CHURNED_CATALOGS)))
+    except sa.exc.DBAPIError as exc:  # not the owner (a shared server): the tests still run, only slower
+        print(f"conftest: VACUUM of the test database's catalogs skipped: {exc.orig}", file=sys.stderr)
+    finally:
+        engine.dispose()
 
 
 def make_pg_schema_url() -> tuple[str, str]:
