@@ -90,9 +90,6 @@ class Cluster:
         return self.out / "mail-stall"
 
     # -- resources -------------------------------------------------------------------------------
-    def pg_url(self, database: str, driver: str = "postgresql") -> str:
-        return pg_url(database, driver)
-
     def create_databases(self) -> tuple[str, str]:
         import sqlalchemy as sa
 
@@ -192,9 +189,9 @@ class Cluster:
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{self.ports['api']}",
             "AIRFLOW__API__PORT": str(self.ports["api"]),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.pg_url(meta, "postgresql+psycopg2"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_url(meta, "postgresql+psycopg2"),
             "AIRFLOW__CELERY__BROKER_URL": f"{REDIS}/{redis_db}",
-            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + self.pg_url(meta, "postgresql"),
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + pg_url(meta, "postgresql"),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
             # workers' calls to the execution API: 5 s by default; a loaded shared machine answers slower
             # (a task process was killed after four timed-out calls before its first line of work)
@@ -467,7 +464,7 @@ class Cluster:
         ends: a task that writes it stays running, so a fault can hit it mid-task however fast it is."""
         import sqlalchemy as sa
 
-        engine = sa.create_engine(self.pg_url(self.databases[1], "postgresql+psycopg"))
+        engine = sa.create_engine(pg_url(self.databases[1], "postgresql+psycopg"))
         try:
             with engine.connect() as conn, conn.begin():
                 conn.execute(sa.text(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE'))
@@ -524,18 +521,25 @@ class Cluster:
         ti = self.http("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
         return ti.get("state")
 
-    def settle_shutdown(self, timeout: float = 1800) -> list[dict[str, Any]]:
-        """Answer approval requests until every shutdown run has finished."""
+    def settle(self, dag_ids, timeout: float = 1800) -> tuple[list[dict[str, Any]], list[tuple[str, dict]]]:
+        """Answer approval requests until every run of ``dag_ids`` has ended (at least one run each);
+        returns the answers and the runs."""
         answered: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             answered += self.answer_approvals()
-            runs = self.runs("shutdown_cases")
-            if runs and all(r["state"] in TERMINAL for r in runs):
-                return answered
+            runs = [(d, r) for d in sorted(dag_ids) for r in self.runs(d)]
+            pending = [(d, r["dag_run_id"], r["state"]) for d, r in runs if r["state"] not in TERMINAL]
+            if runs and not pending:
+                return answered, runs
+            if time.monotonic() > deadline:
+                raise ClusterError(f"runs of {sorted(dag_ids)} not finished in {timeout} s: {pending}")
             self.check_alive()
             time.sleep(2 * POLL_SECONDS)
-        raise ClusterError(f"shutdown runs did not finish in {timeout} s")
+
+    def settle_shutdown(self, timeout: float = 1800) -> list[dict[str, Any]]:
+        """Answer approval requests until every shutdown run has finished."""
+        return self.settle({"shutdown_cases"}, timeout)[0]
 
     def settle_all_runs(self, timeout: float = 1800) -> list[dict[str, Any]]:
         """Wait until every run of every DAG has ended, and return the runs their time schedules started.
@@ -544,18 +548,9 @@ class Cluster:
         as well (ingestion at 03:00, 04:00 and 05:00 Beijing time, the import every 30 minutes, shutdown
         at 06:00): such a run must end successfully too, and a run still queued or running would otherwise
         be reported as not successful."""
-        deadline = time.monotonic() + timeout
-        while True:
-            runs = [(d, r) for d in sorted(DAG_IDS) for r in self.runs(d)]
-            pending = [(d, r["dag_run_id"], r["state"]) for d, r in runs if r["state"] not in TERMINAL]
-            if not pending:
-                return [{"dag_id": d, "run_id": r["dag_run_id"], "state": r["state"], "run_after": r.get("run_after")}
-                        for d, r in runs if r.get("run_type") == "scheduled"]
-            if time.monotonic() > deadline:
-                raise ClusterError(f"runs still not finished after {timeout} s: {pending}")
-            self.answer_approvals()  # a scheduled shutdown run may ask too
-            self.check_alive()
-            time.sleep(2 * POLL_SECONDS)
+        _, runs = self.settle(DAG_IDS, timeout)
+        return [{"dag_id": d, "run_id": r["dag_run_id"], "state": r["state"], "run_after": r.get("run_after")}
+                for d, r in runs if r.get("run_type") == "scheduled"]
 
     def task_hosts(self, dag_id: str, run_id: str) -> dict[str, int]:
         items = self.http("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]
@@ -843,9 +838,8 @@ def _count_batches(c: Cluster) -> int:
     import sqlalchemy as sa
 
     from fingertip.store import schema
-    from fingertip.store.engine import create_store_engine
 
-    engine = create_store_engine(c.pg_url(c.databases[1], "postgresql+psycopg"))
+    engine = _store_engine(c)
     with engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(schema.import_batches)).scalar_one()
     engine.dispose()
@@ -862,7 +856,6 @@ def _run_seconds(run: dict[str, Any]) -> float | None:
 
 def summarise(c: Cluster, today: dt.date, notes: dict[str, Any], seconds: float) -> dict[str, Any]:
     os.environ.update({k: v for k, v in c.env.items() if k.startswith(("FINGERTIP_", "AIRFLOW_CONN_"))})
-    from fingertip.store.engine import create_store_engine
     from fingertip_dev.demo import detection_counts
 
     dag_runs = []
@@ -872,7 +865,7 @@ def summarise(c: Cluster, today: dt.date, notes: dict[str, Any], seconds: float)
                              "run_type": run["run_type"], "logical_date": run.get("logical_date"),
                              "run_after": run.get("run_after"), "seconds": _run_seconds(run),
                              "workers": c.task_hosts(dag_id, run["dag_run_id"])})
-    engine = create_store_engine(c.pg_url(c.databases[1], "postgresql+psycopg"))
+    engine = _store_engine(c)
     detection = detection_counts(engine, today)
     engine.dispose()
     hosts: dict[str, int] = {}
