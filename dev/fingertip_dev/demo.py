@@ -610,16 +610,14 @@ def stage_listing_history_through_dag(ctx: DemoContext) -> None:
     world as it was on that day and ``ingest_app_store`` runs for the day (the history reaches the store
     through the pipeline instead of :func:`seed_listing_history`'s copy)."""
     from fingertip_dev.sample.tasks import world_url
-    from fingertip_dev.stub.history import history_dates, world_as_recorded
+    from fingertip_dev.stub.history import recorded_worlds
     from fingertip_dev.stub.process import start_subprocess, stop_subprocess
 
     world = Path(world_url().removeprefix("sqlite:///"))
     port = int(os.environ.get("FINGERTIP_STUB_PORT", "8765"))
     logs = Path(config.output_url().removeprefix("file://")) / "logs"
-    days = history_dates(world, ctx.today - dt.timedelta(days=1))
     history = []
-    for day in days:
-        recorded = world_as_recorded(world, day, world.parent / f"world_{day.isoformat()}.db")
+    for day, recorded in recorded_worlds(world, ctx.today - dt.timedelta(days=1)):
         stub, _ = start_subprocess(recorded["world"], port, log_path=logs / f"stub_{day.isoformat()}.log")
         try:
             run_dag(ctx, "ingest_app_store", logical_date=f"{day.isoformat()}T04:00:00+08:00")

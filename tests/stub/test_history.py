@@ -75,3 +75,16 @@ def test_the_recorded_day_lists_exactly_its_snapshots_with_their_values(world, t
         served.close()
     got = {str(r["trackId"]): r["userRatingCount"] for r in reply.body["results"]}
     assert got == {k: s["rating_count"] for k, s in apple.items()}
+
+
+def test_recorded_worlds_writes_each_earlier_day_beside_the_world(world, tmp_path):
+    from fingertip_dev.stub.history import recorded_worlds
+
+    shutil.copy(world, tmp_path / "world.db")
+    days = [(day, recorded) for day, recorded in recorded_worlds(tmp_path / "world.db", AS_OF)]
+    assert [d for d, _ in days] == history_dates(world, AS_OF)
+    for day, recorded in days:
+        assert recorded["date"] == day.isoformat()
+        assert recorded["world"] == str(tmp_path / f"world_{day.isoformat()}.db")
+        assert _rows(recorded["world"], "SELECT count(*) AS n FROM store_listings")[0]["n"] == recorded["listings"]
+    assert list(recorded_worlds(tmp_path / "world.db", days[0][0])) == []

@@ -722,12 +722,11 @@ def _ingest_listing_history(c: Cluster, world: Path, today: dt.date) -> list[dic
     """The listing history a deployment has from its earlier daily runs (app.zombie judges use on rating
     growth over weeks): for every earlier day the sample world recorded, the stub serves the world as it
     was then and ingest_app_store runs for that day — the history reaches the store through the pipeline."""
-    from fingertip_dev.stub.history import history_dates, world_as_recorded
+    from fingertip_dev.stub.history import recorded_worlds
     from fingertip_dev.stub.process import start_subprocess as start_stub
 
     history = []
-    for day in history_dates(world, today - dt.timedelta(days=1)):
-        recorded = world_as_recorded(world, day, world.parent / f"world_{day.isoformat()}.db")
+    for day, recorded in recorded_worlds(world, today - dt.timedelta(days=1)):
         c.procs["stub"], _ = start_stub(recorded["world"], int(c.env["FINGERTIP_STUB_PORT"]),
                                         log_path=c.out / "logs" / "stub.log")
         run = c.trigger("ingest_app_store", logical_date=f"{day.isoformat()}T04:00:00+08:00")

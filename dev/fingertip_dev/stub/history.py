@@ -30,6 +30,15 @@ def history_dates(world: str | Path, before: dt.date) -> list[dt.date]:
     return [dt.date.fromisoformat(str(r[0])[:10]) for r in rows]
 
 
+def recorded_worlds(world: str | Path, before: dt.date):
+    """For every day before ``before`` the world recorded, oldest first: :func:`world_as_recorded` of that
+    day, written beside the world as ``world_<day>.db`` (``make cluster`` and ``demo --cycle cluster``
+    serve each in turn while ``ingest_app_store`` runs for the day)."""
+    world = Path(world)
+    for day in history_dates(world, before):
+        yield day, world_as_recorded(world, day, world.parent / f"world_{day.isoformat()}.db")
+
+
 def world_as_recorded(world: str | Path, day: dt.date, target: str | Path) -> dict[str, int | str]:
     """Write ``target``: a copy of ``world`` whose store listings are what it recorded on ``day``."""
     target = Path(target)
