@@ -767,7 +767,7 @@ def _report_with_worker_killed_mid_send(c: Cluster, period: str, mail: Path) -> 
 def _store_engine(c: Cluster):
     from fingertip.store.engine import create_store_engine
 
-    return create_store_engine(c.pg_url(c.databases[1], "postgresql+psycopg"))
+    return create_store_engine(pg_url(c.databases[1], "postgresql+psycopg"))
 
 
 def _count_snapshots(c: Cluster, day: dt.date) -> int:
